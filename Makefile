@@ -1,0 +1,47 @@
+# One entry point for developers and CI. `make help` lists the targets.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# Keep Rust builds across fresh clones on the same machine (CI clones anew every run).
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/edgequake-litellm/target
+export LITELLM_LOCAL_MODEL_COST_MAP := True
+export PYTHON_SYS_EXECUTABLE := $(abspath $(PY))
+export PYO3_PYTHON := $(abspath $(PY))
+
+.PHONY: help setup build demo test test-rust test-python lint format bench
+
+help:  ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.deps: requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.deps  ## create .venv with the pinned tools and LiteLLM
+
+build: setup  ## compile the Rust core into the package (release, in place)
+	$(PY) -m maturin develop --release --quiet
+
+demo: build  ## set up, build and run the demo against the local mock upstream
+	$(PY) -m edgequake_litellm demo
+
+test-rust: setup  ## Rust unit tests
+	cargo test --quiet --lib
+
+test-python: build  ## pytest suite against real local servers
+	$(PY) -m pytest -q
+
+lint: setup  ## cargo fmt, clippy, ruff
+	cargo fmt --check
+	cargo clippy --quiet --all-targets -- -D warnings
+	$(VENV)/bin/ruff check edgequake_litellm tests benchmarks
+	$(VENV)/bin/ruff format --check edgequake_litellm tests benchmarks
+
+format:  ## apply cargo fmt and ruff format
+	cargo fmt
+	$(VENV)/bin/ruff format edgequake_litellm tests benchmarks
+	$(VENV)/bin/ruff check --fix edgequake_litellm tests benchmarks
+
+test: lint test-rust test-python  ## everything CI runs: lint, Rust tests, Python tests

@@ -1,0 +1,65 @@
+"""Type stub of the compiled Rust core (``edgequake_litellm._core``)."""
+
+from collections.abc import AsyncIterator, Awaitable, Iterator, Mapping, Sequence
+from typing import Any, Literal, final
+
+__version__: str
+
+Op = Literal["chat", "chat_stream", "embed"]
+
+class CoreError(Exception):
+    """An error from the Rust core."""
+
+    kind: Literal["status", "timeout", "connection", "decode", "invalid_request", "too_large", "internal"]
+    status: int | None
+    headers: dict[str, str]
+    body: str | None
+    message: str
+
+@final
+class ChatStream:
+    """A streamed chat completion; yields lists of parsed chunk dicts as they arrive."""
+
+    status: int
+    @property
+    def headers(self) -> dict[str, str]: ...
+    def __iter__(self) -> Iterator[list[dict[str, Any]]]: ...
+    def __next__(self) -> list[dict[str, Any]]: ...
+    def __aiter__(self) -> AsyncIterator[list[dict[str, Any]]]: ...
+    def __anext__(self) -> Awaitable[list[dict[str, Any]]]: ...
+    def close(self) -> None: ...
+
+def request(
+    op: Op,
+    provider: str,
+    model: str,
+    payload: Sequence[Any] | str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    api_key: str | None = None,
+    api_base: str | None = None,
+    api_version: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+    max_retries: int | None = None,
+) -> Any:
+    """One upstream call with the GIL released: ``(body, headers, status)`` or a ``ChatStream``."""
+
+def arequest(
+    op: Op,
+    provider: str,
+    model: str,
+    payload: Sequence[Any] | str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    api_key: str | None = None,
+    api_base: str | None = None,
+    api_version: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+    max_retries: int | None = None,
+) -> Awaitable[Any]:
+    """``request`` as an asyncio awaitable."""
+
+def providers() -> dict[str, dict[str, Any]]:
+    """The provider table: sources of base URL and key, auth style, endpoint paths."""

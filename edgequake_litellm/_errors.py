@@ -1,0 +1,70 @@
+"""Core errors as LiteLLM exceptions: one table, LiteLLM's own mapping.
+
+The core's error is rebuilt as the exception the OpenAI SDK would have raised, and handed
+to LiteLLM's ``exception_type`` with the real provider name, so the class, status and
+message are the ones LiteLLM's native path produces for the same upstream answer.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import litellm
+import openai
+from litellm.litellm_core_utils.exception_mapping_utils import exception_type
+from litellm.llms.openai.common_utils import OpenAIError
+
+from ._core import CoreError
+
+
+def _request(url: str | None) -> httpx.Request:
+    # The URL is only used for the exception's repr; never include the query (it may hold a key).
+    return httpx.Request("POST", (url or "http://localhost").split("?", 1)[0])
+
+
+def _sdk_status_message(status: int, text: str) -> tuple[str, Any]:
+    """The OpenAI SDK's message and body for an HTTP error: ``Error code: N - <error.message>``
+    (the message part only when the body is JSON carrying one), body parsed when it is JSON."""
+    message = f"Error code: {status}"
+    body: Any = text.strip()
+    try:
+        body = json.loads(body)
+    except ValueError:
+        return message, body
+    error = body.get("error", body) if isinstance(body, dict) else None
+    detail = error.get("message") if isinstance(error, dict) else None
+    if isinstance(detail, str) and detail:
+        message += f" - {detail}"
+    return message, body
+
+
+def _as_openai_error(err: CoreError, url: str | None) -> Exception:
+    kind = err.kind
+    if kind == "status":
+        status = int(err.status or 500)
+        message, body = _sdk_status_message(status, err.body or "")
+        headers = httpx.Headers(err.headers or {})
+        response = httpx.Response(status_code=status, headers=headers, request=_request(url))
+        return OpenAIError(status_code=status, message=message, headers=headers, response=response, body=body)
+    if kind == "timeout":
+        return openai.APITimeoutError(request=_request(url))
+    if kind == "decode":
+        # LiteLLM's native path fails to parse the reply and reports it as a 500.
+        return OpenAIError(status_code=500, message=f"error - {err.message}")
+    if kind == "invalid_request":
+        status = int(err.status or 400)
+        return OpenAIError(status_code=status, message=err.message)
+    # connection, too_large, internal: the SDK reports these as connection errors
+    return openai.APIConnectionError(message=f"Connection error. {err.message}", request=_request(url))
+
+
+def to_litellm(err: CoreError, *, provider: str, model: str, url: str | None = None) -> Exception:
+    """The LiteLLM exception LiteLLM raises for this failure on its native path."""
+    original = _as_openai_error(err, url)
+    try:
+        exception_type(model=model, custom_llm_provider=provider, original_exception=original)
+    except Exception as mapped:  # exception_type always raises
+        return mapped
+    return litellm.APIConnectionError(message=str(err), llm_provider=provider, model=model)

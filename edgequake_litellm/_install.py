@@ -1,0 +1,52 @@
+"""Registering the ``edgequake`` provider in LiteLLM, reversibly and idempotently."""
+
+from __future__ import annotations
+
+import threading
+
+PROVIDER = "edgequake"
+
+_lock = threading.Lock()
+
+
+def install() -> None:
+    """Register the ``edgequake`` provider in ``litellm.custom_provider_map``.
+
+    Idempotent and thread-safe; other custom providers are left as they are.
+    """
+    import litellm
+
+    from ._handler import handler
+
+    with _lock:
+        entries = [e for e in litellm.custom_provider_map if e.get("provider") != PROVIDER]
+        entries.append({"provider": PROVIDER, "custom_handler": handler})
+        litellm.custom_provider_map = entries
+        # LiteLLM runs this on every call too; running it now makes the provider known to
+        # helpers such as get_llm_provider before the first call.
+        litellm.utils.custom_llm_setup()
+
+
+def uninstall() -> None:
+    """Remove the ``edgequake`` provider from LiteLLM, leaving everything else as it was."""
+    import sys
+
+    litellm = sys.modules.get("litellm")
+    if litellm is None:
+        return
+    with _lock:
+        litellm.custom_provider_map = [e for e in litellm.custom_provider_map if e.get("provider") != PROVIDER]
+        if PROVIDER in litellm._custom_providers:
+            litellm._custom_providers.remove(PROVIDER)
+        if PROVIDER in litellm.provider_list:
+            litellm.provider_list.remove(PROVIDER)
+
+
+def is_installed() -> bool:
+    """Whether the ``edgequake`` provider is registered in the imported LiteLLM."""
+    import sys
+
+    litellm = sys.modules.get("litellm")
+    if litellm is None:
+        return False
+    return any(e.get("provider") == PROVIDER for e in litellm.custom_provider_map)

@@ -1,0 +1,22 @@
+//! edgequake_litellm._core: the Rust engine behind the edgequake LiteLLM provider.
+//! This file only declares and registers modules.
+
+pub mod errors;
+pub mod providers;
+pub mod python;
+pub mod runtime;
+pub mod sse;
+pub mod transport;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("CoreError", m.py().get_type::<python::errors::CoreErrorExc>())?;
+    m.add_class::<python::stream::ChatStream>()?;
+    m.add_function(wrap_pyfunction!(python::calls::request, m)?)?;
+    m.add_function(wrap_pyfunction!(python::calls::arequest, m)?)?;
+    m.add_function(wrap_pyfunction!(python::providers::providers, m)?)?;
+    Ok(())
+}

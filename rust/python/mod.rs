@@ -1,0 +1,8 @@
+//! The Python boundary: the only place that knows about pyo3 types besides the runtime's
+//! GIL helpers.
+
+pub mod calls;
+pub mod errors;
+pub mod json;
+pub mod stream;
+pub mod providers;

@@ -1,0 +1,152 @@
+//! The process-wide tokio runtime and HTTP client, fork-aware, and the helpers that wait on
+//! Rust futures from Python: blocking with the GIL released (sync) or as an asyncio awaitable.
+
+use std::cell::OnceCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicPtr, Ordering};
+use std::time::Duration;
+
+use pyo3::prelude::*;
+use pyo3_async_runtimes::generic::{self, ContextExt};
+use pyo3_async_runtimes::TaskLocals;
+
+use crate::transport;
+
+/// Everything tied to one process: after `fork()` the child gets a fresh one because the
+/// parent's worker threads and pooled sockets do not exist (or are shared) there.
+pub struct Core {
+    pid: u32,
+    pub runtime: tokio::runtime::Runtime,
+    pub client: transport::Client,
+}
+
+static CORE: AtomicPtr<Core> = AtomicPtr::new(std::ptr::null_mut());
+
+fn build_core() -> Core {
+    let workers = std::env::var("EDGEQUAKE_WORKER_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get().min(4))
+                .unwrap_or(2)
+        });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .thread_name("edgequake-io")
+        .enable_all()
+        .build()
+        .expect("failed to start the tokio runtime");
+    let client = {
+        // The client's connector needs a runtime context for its DNS resolver.
+        let _guard = runtime.enter();
+        transport::Client::new()
+    };
+    Core {
+        pid: std::process::id(),
+        runtime,
+        client,
+    }
+}
+
+/// The live core for this process. Lock-free so a fork can never inherit a held lock; a
+/// parent's core is leaked in the child on purpose (dropping it would join threads that
+/// were not copied by fork).
+pub fn core() -> &'static Core {
+    let pid = std::process::id();
+    let current = CORE.load(Ordering::Acquire);
+    // SAFETY: pointers stored in CORE come from Box::into_raw and are never freed.
+    if let Some(c) = unsafe { current.as_ref() } {
+        if c.pid == pid {
+            return c;
+        }
+    }
+    let fresh = Box::into_raw(Box::new(build_core()));
+    match CORE.compare_exchange(current, fresh, Ordering::AcqRel, Ordering::Acquire) {
+        // SAFETY: we just stored it; never freed.
+        Ok(_) => unsafe { &*fresh },
+        Err(winner) => {
+            // Another thread built one first: shut ours down off-thread-safe and use theirs.
+            // SAFETY: `fresh` was never published, so we own it.
+            let ours = unsafe { Box::from_raw(fresh) };
+            ours.runtime.shutdown_background();
+            // SAFETY: the winner is published and never freed.
+            unsafe { &*winner }
+        }
+    }
+}
+
+/// Run `fut` to completion from a Python thread with the GIL released. Wakes every 50 ms to
+/// let Python handle signals, so Ctrl-C drops the request and returns promptly.
+pub fn block_on<T: Send>(
+    py: Python<'_>,
+    fut: impl Future<Output = T> + Send,
+) -> PyResult<T> {
+    let rt = &core().runtime;
+    let mut fut = std::pin::pin!(fut);
+    loop {
+        let step = py.detach(|| {
+            rt.block_on(async { tokio::time::timeout(Duration::from_millis(50), &mut fut).await })
+        });
+        match step {
+            Ok(v) => return Ok(v),
+            Err(_elapsed) => py.check_signals()?,
+        }
+    }
+}
+
+/// pyo3-async-runtimes driver bound to our fork-aware runtime (its own tokio driver keeps a
+/// runtime that cannot be replaced after fork).
+pub struct EdgeRuntime;
+
+tokio::task_local! {
+    static TASK_LOCALS: OnceCell<TaskLocals>;
+}
+
+impl generic::Runtime for EdgeRuntime {
+    type JoinError = tokio::task::JoinError;
+    type JoinHandle = tokio::task::JoinHandle<()>;
+
+    fn spawn<F>(fut: F) -> Self::JoinHandle
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        core().runtime.spawn(fut)
+    }
+
+    fn spawn_blocking<F>(f: F) -> Self::JoinHandle
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        core().runtime.spawn_blocking(f)
+    }
+}
+
+impl ContextExt for EdgeRuntime {
+    fn scope<F, R>(locals: TaskLocals, fut: F) -> Pin<Box<dyn Future<Output = R> + Send>>
+    where
+        F: Future<Output = R> + Send + 'static,
+    {
+        let cell = OnceCell::new();
+        let _ = cell.set(locals);
+        Box::pin(TASK_LOCALS.scope(cell, fut))
+    }
+
+    fn get_task_locals() -> Option<TaskLocals> {
+        TASK_LOCALS
+            .try_with(|c| c.get().cloned())
+            .unwrap_or_default()
+    }
+}
+
+/// Wrap a Rust future as an asyncio awaitable. Cancelling the asyncio task drops the future,
+/// which drops the request and its connection.
+pub fn into_awaitable<'py, F, T>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
+where
+    F: Future<Output = PyResult<T>> + Send + 'static,
+    T: for<'a> IntoPyObject<'a> + Send + 'static,
+{
+    generic::future_into_py::<EdgeRuntime, F, T>(py, fut)
+}

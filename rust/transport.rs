@@ -1,0 +1,298 @@
+//! The pooled HTTP client: one per process, reused across calls, with per-request URL,
+//! headers and timeout. Timeouts follow httpx's float semantics (connect, headers and each
+//! body read may each take up to `timeout`), which is what LiteLLM users get natively.
+
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+use crate::errors::{describe, CoreError, ErrorKind};
+
+/// Upper bound of a non-streamed response body; beyond it the call fails instead of growing
+/// memory without limit.
+pub const MAX_BODY_BYTES: usize = 256 * 1024 * 1024;
+
+pub struct Client {
+    inner: reqwest::Client,
+}
+
+/// A fully built request: what the provider module hands to the transport.
+#[derive(Debug, Clone)]
+pub struct HttpRequest {
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+    pub timeout: Option<Duration>,
+    /// Retries after the first attempt, as the OpenAI SDK's `max_retries` (default 2).
+    pub max_retries: u32,
+}
+
+/// A response whose status was checked and whose body is still on the wire.
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub inner: reqwest::Response,
+    pub timeout: Option<Duration>,
+}
+
+impl Client {
+    pub fn new() -> Self {
+        // Several crates may race to set the process default; any provider is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let inner = reqwest::Client::builder()
+            .pool_idle_timeout(Duration::from_secs(90))
+            .pool_max_idle_per_host(1024)
+            .tcp_nodelay(true)
+            .redirect(same_host_redirects())
+            .user_agent(concat!("edgequake-litellm/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("failed to build the HTTP client");
+        Client { inner }
+    }
+
+    /// Send the request and wait for the response head, retrying as the OpenAI SDK does
+    /// (connection errors, timeouts, 408/409/429/5xx; `x-should-retry` and `retry-after`
+    /// honoured) so a flaky upstream gives the same outcome as LiteLLM's native path.
+    pub async fn send(&self, req: HttpRequest) -> Result<Response, CoreError> {
+        let mut attempt = 0u32;
+        loop {
+            match self.send_once(&req).await {
+                Err(e) if attempt < req.max_retries && should_retry(&e) => {
+                    tokio::time::sleep(retry_delay(&e, attempt, req.max_retries)).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// One attempt. An HTTP error status is read in full and returned as
+    /// `ErrorKind::Status` with the upstream headers and body.
+    async fn send_once(&self, req: &HttpRequest) -> Result<Response, CoreError> {
+        let mut headers = HeaderMap::with_capacity(req.headers.len() + 2);
+        for (k, v) in &req.headers {
+            let name = HeaderName::from_bytes(k.as_bytes())
+                .map_err(|_| CoreError::invalid(format!("invalid header name: {k:?}")))?;
+            let mut value = HeaderValue::from_str(v)
+                .map_err(|_| CoreError::invalid(format!("invalid value for header {k:?}")))?;
+            if is_secret_header(k) {
+                value.set_sensitive(true);
+            }
+            headers.insert(name, value);
+        }
+        headers
+            .entry(reqwest::header::CONTENT_TYPE)
+            .or_insert(HeaderValue::from_static("application/json"));
+        let url = reqwest::Url::parse(&req.url)
+            .map_err(|e| CoreError::invalid(format!("invalid api_base URL: {e}")))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(CoreError::invalid(format!(
+                "unsupported URL scheme {:?}: api_base must be http(s)",
+                url.scheme()
+            )));
+        }
+        let pending = self
+            .inner
+            .post(url)
+            .headers(headers)
+            .body(req.body.clone())
+            .send();
+        let resp = with_timeout(req.timeout, pending, "waiting for the response headers")
+            .await?
+            .map_err(classify)?;
+        let status = resp.status().as_u16();
+        let headers = header_pairs(resp.headers());
+        if status >= 400 {
+            let body = read_all(resp, req.timeout, MAX_BODY_BYTES).await?;
+            return Err(CoreError::status(
+                status,
+                headers,
+                String::from_utf8_lossy(&body).into_owned(),
+            ));
+        }
+        Ok(Response {
+            status,
+            headers,
+            inner: resp,
+            timeout: req.timeout,
+        })
+    }
+}
+
+impl Default for Client {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Response {
+    pub async fn bytes(self) -> Result<Bytes, CoreError> {
+        read_all(self.inner, self.timeout, MAX_BODY_BYTES).await
+    }
+
+    /// The next piece of the body; `None` at its end. Each read may take up to the timeout.
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>, CoreError> {
+        with_timeout(self.timeout, self.inner.chunk(), "reading the response body")
+            .await?
+            .map_err(classify)
+    }
+}
+
+async fn read_all(
+    mut resp: reqwest::Response,
+    timeout: Option<Duration>,
+    limit: usize,
+) -> Result<Bytes, CoreError> {
+    let hint = resp.content_length().unwrap_or(0) as usize;
+    if hint > limit {
+        return Err(too_large(limit));
+    }
+    // Most bodies arrive as one piece: keep it without copying until a second one shows up.
+    let mut first: Option<Bytes> = None;
+    let mut buf = BytesMut::new();
+    let mut total = 0usize;
+    loop {
+        let next = with_timeout(timeout, resp.chunk(), "reading the response body")
+            .await?
+            .map_err(classify)?;
+        let Some(piece) = next else {
+            return Ok(first.unwrap_or_else(|| buf.freeze()));
+        };
+        total += piece.len();
+        if total > limit {
+            return Err(too_large(limit));
+        }
+        if first.is_none() && buf.is_empty() {
+            first = Some(piece);
+        } else {
+            if let Some(f) = first.take() {
+                buf.reserve(hint.max(total));
+                buf.extend_from_slice(&f);
+            }
+            buf.extend_from_slice(&piece);
+        }
+    }
+}
+
+fn too_large(limit: usize) -> CoreError {
+    CoreError::new(
+        ErrorKind::TooLarge,
+        format!("response body exceeds the limit of {limit} bytes"),
+    )
+}
+
+async fn with_timeout<T>(
+    timeout: Option<Duration>,
+    fut: impl std::future::Future<Output = T>,
+    what: &str,
+) -> Result<T, CoreError> {
+    match timeout {
+        None => Ok(fut.await),
+        Some(d) => tokio::time::timeout(d, fut).await.map_err(|_| {
+            CoreError::timeout(format!(
+                "Request timed out after {:.3} seconds {what}",
+                d.as_secs_f64()
+            ))
+        }),
+    }
+}
+
+fn header<'a>(e: &'a CoreError, name: &str) -> Option<&'a str> {
+    e.headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+fn should_retry(e: &CoreError) -> bool {
+    match e.kind {
+        ErrorKind::Timeout | ErrorKind::Connection => true,
+        ErrorKind::Status => match header(e, "x-should-retry") {
+            Some("true") => true,
+            Some("false") => false,
+            _ => matches!(e.status, Some(408 | 409 | 429) | Some(500..)),
+        },
+        _ => false,
+    }
+}
+
+/// The OpenAI SDK's schedule: the server's retry-after when it is within 60 s, else
+/// 0.5 s doubling up to 8 s, with up to 25% jitter taken off.
+fn retry_delay(e: &CoreError, attempt: u32, max_retries: u32) -> Duration {
+    let hinted = header(e, "retry-after-ms")
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .map(|ms| ms / 1000.0)
+        .or_else(|| header(e, "retry-after").and_then(|v| v.trim().parse::<f64>().ok()));
+    if let Some(secs) = hinted {
+        if secs > 0.0 && secs <= 60.0 {
+            return Duration::from_secs_f64(secs);
+        }
+    }
+    let retries_left = max_retries.saturating_sub(attempt);
+    let n = max_retries.saturating_sub(retries_left) as i32;
+    let base = (0.5 * 2f64.powi(n)).min(8.0);
+    let jitter = 1.0 - 0.25 * pseudo_random();
+    Duration::from_secs_f64(base * jitter)
+}
+
+/// Jitter only needs to spread clients apart, not be unpredictable.
+fn pseudo_random() -> f64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    f64::from(nanos % 1000) / 1000.0
+}
+
+/// Map reqwest's error onto our kinds; the URL is stripped because it may carry a key.
+fn classify(err: reqwest::Error) -> CoreError {
+    let err = err.without_url();
+    let text = describe(&err);
+    if err.is_timeout() {
+        CoreError::timeout(text)
+    } else if err.is_builder() {
+        CoreError::invalid(text)
+    } else {
+        CoreError::connection(text)
+    }
+}
+
+fn header_pairs(map: &HeaderMap) -> Vec<(String, String)> {
+    map.iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
+pub fn is_secret_header(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    matches!(
+        n.as_str(),
+        "authorization" | "api-key" | "x-api-key" | "x-goog-api-key" | "proxy-authorization"
+    )
+}
+
+/// Follow redirects only within the same origin, so credentials never travel to another host.
+fn same_host_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same = attempt
+            .previous()
+            .first()
+            .map(|first| {
+                first.host_str() == attempt.url().host_str()
+                    && first.port_or_known_default() == attempt.url().port_or_known_default()
+                    && first.scheme() == attempt.url().scheme()
+            })
+            .unwrap_or(false);
+        if !same || attempt.previous().len() > 10 {
+            attempt.stop()
+        } else {
+            attempt.follow()
+        }
+    })
+}

@@ -1,0 +1,80 @@
+"""Shared fixtures: the project's mock upstream on 127.0.0.1 and LiteLLM with the plugin."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+import pytest
+
+from edgequake_litellm.mock_upstream import MockUpstream
+
+KEY = "sk-edgequake-test-0123456789abcdef"
+
+
+@pytest.fixture(scope="session")
+def upstream() -> Iterator[MockUpstream]:
+    """The mock upstream in a thread of this process (fast, inspectable)."""
+    with MockUpstream() as m:
+        yield m
+
+
+@pytest.fixture()
+def mock(upstream: MockUpstream) -> MockUpstream:
+    upstream.reset()
+    return upstream
+
+
+class ProcUpstream:
+    """The mock upstream in its own process, for tests where this process's GIL must not
+    serve the upstream (GIL release, concurrency timings)."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "edgequake_litellm.mock_upstream", "--port", "0"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline().strip()
+        assert line.startswith("listening on "), line
+        self.url = line.removeprefix("listening on ")
+
+    def base_url(self, scenario: str | None = None) -> str:
+        return f"{self.url}/v1" if scenario is None else f"{self.url}/s/{scenario}/v1"
+
+    def stats(self) -> dict:
+        import httpx
+
+        return httpx.get(f"{self.url}/_control/stats").json()
+
+    def reset(self) -> None:
+        import httpx
+
+        httpx.post(f"{self.url}/_control/reset")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def proc_upstream() -> Iterator[ProcUpstream]:
+    p = ProcUpstream()
+    yield p
+    p.stop()
+
+
+@pytest.fixture(scope="session")
+def litellm():  # noqa: ANN201
+    import litellm as _litellm
+
+    import edgequake_litellm
+
+    _litellm.suppress_debug_info = True
+    edgequake_litellm.install()
+    return _litellm
