@@ -54,8 +54,9 @@ def _as_openai_error(err: CoreError, url: str | None) -> Exception:
         # LiteLLM's native path fails to parse the reply and reports it as a 500.
         return OpenAIError(status_code=500, message=f"error - {err.message}")
     if kind == "invalid_request":
-        status = int(err.status or 400)
-        return OpenAIError(status_code=status, message=err.message)
+        # The SDK raises these before sending (e.g. missing credentials); LiteLLM's
+        # handler re-raises them as a status-500 OpenAIError.
+        return OpenAIError(status_code=500, message=err.message)
     # connection, too_large, internal: the SDK reports these as connection errors
     return openai.APIConnectionError(message=f"Connection error. {err.message}", request=_request(url))
 

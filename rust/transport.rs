@@ -296,3 +296,65 @@ fn same_host_redirects() -> reqwest::redirect::Policy {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(code: u16, headers: &[(&str, &str)]) -> CoreError {
+        CoreError::status(
+            code,
+            headers
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            String::new(),
+        )
+    }
+
+    #[test]
+    fn retries_the_statuses_the_sdk_retries() {
+        for code in [408, 409, 429, 500, 502, 503, 504, 529] {
+            assert!(should_retry(&status(code, &[])), "{code}");
+        }
+        for code in [400, 401, 403, 404, 422] {
+            assert!(!should_retry(&status(code, &[])), "{code}");
+        }
+        assert!(should_retry(&CoreError::timeout("t")));
+        assert!(should_retry(&CoreError::connection("c")));
+        assert!(!should_retry(&CoreError::invalid("i")));
+    }
+
+    #[test]
+    fn x_should_retry_overrides() {
+        assert!(!should_retry(&status(500, &[("x-should-retry", "false")])));
+        assert!(should_retry(&status(400, &[("x-should-retry", "true")])));
+    }
+
+    #[test]
+    fn retry_after_is_honoured_within_60s() {
+        let e = status(429, &[("retry-after", "3")]);
+        assert_eq!(retry_delay(&e, 0, 2), Duration::from_secs(3));
+        let e = status(429, &[("retry-after-ms", "250")]);
+        assert_eq!(retry_delay(&e, 0, 2), Duration::from_millis(250));
+        // Beyond 60 s the SDK ignores the hint and backs off: 0.5 s * jitter on the first retry.
+        let d = retry_delay(&status(429, &[("retry-after", "600")]), 0, 2);
+        assert!(d <= Duration::from_millis(500) && d >= Duration::from_millis(375), "{d:?}");
+    }
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let e = status(500, &[]);
+        let second = retry_delay(&e, 1, 10);
+        assert!(second <= Duration::from_secs(1) && second >= Duration::from_millis(750));
+        let late = retry_delay(&e, 9, 10);
+        assert!(late <= Duration::from_secs(8) && late >= Duration::from_secs(6));
+    }
+
+    #[test]
+    fn secret_headers_are_recognised() {
+        assert!(is_secret_header("Authorization"));
+        assert!(is_secret_header("api-key"));
+        assert!(!is_secret_header("x-request-id"));
+    }
+}

@@ -1,9 +1,10 @@
 //! The OpenAI wire family: OpenAI itself, Azure OpenAI deployments, and every
 //! OpenAI-compatible server. Bodies are forwarded as LiteLLM hands them over.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
-use super::registry::{Auth, ProviderSpec};
+use super::registry::{Auth, Join, ProviderSpec};
 use crate::errors::CoreError;
 use crate::transport::HttpRequest;
 
@@ -41,14 +42,11 @@ pub fn build_request(
             Auth::None => {}
         }
     } else if spec.key_required {
-        return Err(CoreError::new(
-            crate::errors::ErrorKind::InvalidRequest,
-            format!(
-                "no API key for provider {:?}: pass api_key or set one of its environment variables",
-                spec.name
-            ),
-        )
-        .with_status(401));
+        // The OpenAI SDK's own words, so LiteLLM maps it as it maps the SDK's error.
+        return Err(CoreError::invalid(match spec.auth {
+            Auth::AzureApiKey => "Missing credentials. Please pass one of `api_key`, `azure_ad_token`, `azure_ad_token_provider`, or the `AZURE_OPENAI_API_KEY` or `AZURE_OPENAI_AD_TOKEN` environment variables.",
+            _ => "Missing credentials. Please pass an `api_key`, `workload_identity`, `admin_api_key`, or set the `OPENAI_API_KEY` or `OPENAI_ADMIN_KEY` environment variable.",
+        }));
     }
     // Caller headers win over ours, as `extra_headers` do in the OpenAI SDK.
     for (k, v) in extra_headers {
@@ -70,12 +68,17 @@ fn url_for(
     model: &str,
     target: &Target,
 ) -> Result<String, CoreError> {
-    let base = target.api_base.trim_end_matches('/');
+    let mut base = target.api_base.trim_end_matches('/').to_owned();
     if base.is_empty() {
         return Err(CoreError::invalid(format!(
             "no api_base for provider {:?}",
             spec.name
         )));
+    }
+    if let Some(suffix) = spec.base_suffix {
+        if !base.ends_with(suffix) {
+            base.push_str(suffix);
+        }
     }
     let path = match endpoint {
         Endpoint::Chat => spec.chat_path,
@@ -92,5 +95,149 @@ fn url_for(
             "{base}/openai/deployments/{model}{path}?api-version={version}"
         ));
     }
+    if endpoint == Endpoint::Chat
+        && spec.chat_join == Join::UnlessPresent
+        && base.contains("chat/completions")
+    {
+        return Ok(base);
+    }
     Ok(format!("{base}{path}"))
+}
+
+/// The model name as LiteLLM's provider config rewrites it before sending.
+pub fn wire_model<'a>(provider: &str, model: &'a str) -> Cow<'a, str> {
+    match provider {
+        // `resolve_fireworks_resource_name` (litellm/llms/fireworks_ai/common_utils.py).
+        "fireworks_ai" => {
+            let m = model.strip_prefix("fireworks_ai/").unwrap_or(model);
+            if m.starts_with("accounts/") || m.starts_with("FW-") || m.contains('#') {
+                Cow::Owned(m.to_owned())
+            } else if m.starts_with("routers/") || m.starts_with("models/") {
+                Cow::Owned(format!("accounts/fireworks/{m}"))
+            } else if m.ends_with("-fast")
+                || matches!(m, "firerouter" | "auto" | "auto-instant")
+                || m.starts_with("firerouter/")
+            {
+                Cow::Owned(format!("accounts/fireworks/routers/{m}"))
+            } else {
+                Cow::Owned(format!("accounts/fireworks/models/{m}"))
+            }
+        }
+        _ => Cow::Borrowed(model),
+    }
+}
+
+/// Body fields LiteLLM's provider config adds when the caller did not set them, as raw JSON.
+pub fn default_fields(provider: &str) -> &'static [(&'static str, &'static str)] {
+    match provider {
+        // OpenRouterConfig.transform_request always asks for usage (it carries the cost).
+        "openrouter" => &[("usage", r#"{"include":true}"#)],
+        _ => &[],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::registry::lookup;
+
+    fn target(base: &str, key: Option<&str>, version: Option<&str>) -> Target {
+        Target {
+            api_base: base.to_owned(),
+            api_key: key.map(str::to_owned),
+            api_version: version.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn openai_url_and_bearer() {
+        let spec = lookup("openai").unwrap();
+        let req = build_request(
+            spec,
+            Endpoint::Chat,
+            "gpt-4o",
+            &target("http://h:1/v1/", Some("sk-x"), None),
+            vec![("x-extra".into(), "1".into())],
+            b"{}".to_vec(),
+            None,
+            2,
+        )
+        .unwrap();
+        assert_eq!(req.url, "http://h:1/v1/chat/completions");
+        assert!(req
+            .headers
+            .contains(&("authorization".into(), "Bearer sk-x".into())));
+        assert!(req.headers.contains(&("x-extra".into(), "1".into())));
+    }
+
+    #[test]
+    fn caller_header_overrides_auth() {
+        let spec = lookup("openai").unwrap();
+        let req = build_request(
+            spec,
+            Endpoint::Embeddings,
+            "m",
+            &target("http://h/v1", Some("sk-x"), None),
+            vec![("Authorization".into(), "Bearer other".into())],
+            Vec::new(),
+            None,
+            0,
+        )
+        .unwrap();
+        assert_eq!(req.url, "http://h/v1/embeddings");
+        let auth: Vec<_> = req
+            .headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+            .collect();
+        assert_eq!(auth, vec![&("Authorization".to_owned(), "Bearer other".to_owned())]);
+    }
+
+    #[test]
+    fn azure_deployment_url_and_api_key_header() {
+        let spec = lookup("azure").unwrap();
+        let req = build_request(
+            spec,
+            Endpoint::Chat,
+            "my-deploy",
+            &target("https://r.openai.azure.com", Some("az"), Some("2024-10-21")),
+            Vec::new(),
+            Vec::new(),
+            None,
+            0,
+        )
+        .unwrap();
+        assert_eq!(
+            req.url,
+            "https://r.openai.azure.com/openai/deployments/my-deploy/chat/completions?api-version=2024-10-21"
+        );
+        assert!(req.headers.contains(&("api-key".into(), "az".into())));
+    }
+
+    #[test]
+    fn fireworks_resource_names() {
+        assert_eq!(wire_model("fireworks_ai", "llama-v3"), "accounts/fireworks/models/llama-v3");
+        assert_eq!(wire_model("fireworks_ai", "accounts/x/models/y"), "accounts/x/models/y");
+        assert_eq!(wire_model("fireworks_ai", "models/y"), "accounts/fireworks/models/y");
+        assert_eq!(wire_model("fireworks_ai", "auto"), "accounts/fireworks/routers/auto");
+        assert_eq!(wire_model("fireworks_ai", "m-fast"), "accounts/fireworks/routers/m-fast");
+        assert_eq!(wire_model("openai", "gpt-4o"), "gpt-4o");
+    }
+
+    #[test]
+    fn missing_base_is_an_error() {
+        let spec = lookup("openai").unwrap();
+        let err = build_request(
+            spec,
+            Endpoint::Chat,
+            "m",
+            &target("", Some("k"), None),
+            Vec::new(),
+            Vec::new(),
+            None,
+            0,
+        )
+        .unwrap_err();
+        assert_eq!(err.kind, crate::errors::ErrorKind::InvalidRequest);
+    }
 }

@@ -12,7 +12,7 @@ use super::errors::{guard, to_pyerr};
 use super::json::{parse, write_str, write_value};
 use super::stream::ChatStream;
 use crate::errors::CoreError;
-use crate::providers::openai::{build_request, Endpoint, Target};
+use crate::providers::openai::{build_request, default_fields, wire_model, Endpoint, Target};
 use crate::providers::{resolve, spec};
 use crate::runtime::{block_on, core, into_awaitable};
 use crate::transport::HttpRequest;
@@ -92,7 +92,9 @@ fn prepare(
     };
     let mut headers = Vec::new();
     for (name, src) in spec.extra_headers {
+        // Later entries for the same header take precedence when they resolve.
         if let Some(v) = resolve(std::slice::from_ref(src), None, &attr) {
+            headers.retain(|(h, _): &(String, String)| !h.eq_ignore_ascii_case(name));
             headers.push(((*name).to_owned(), v));
         }
     }
@@ -130,6 +132,7 @@ fn write_body(
     first: (&str, &Bound<'_, PyAny>),
     params: Option<&Bound<'_, PyDict>>,
     stream: Option<bool>,
+    defaults: &[(&str, &str)],
     max_retries: &mut Option<u32>,
 ) -> PyResult<Vec<u8>> {
     let mut entries: Vec<(String, Bound<'_, PyAny>)> = Vec::new();
@@ -182,6 +185,14 @@ fn write_body(
         write_str(&mut out, k);
         out.push(b':');
         write_value(&mut out, v, 0)?;
+    }
+    for (k, raw) in defaults {
+        if !entries.iter().any(|(ek, _)| ek == k) {
+            out.push(b',');
+            write_str(&mut out, k);
+            out.push(b':');
+            out.extend_from_slice(raw.as_bytes());
+        }
     }
     out.push(b'}');
     Ok(out)
@@ -246,7 +257,10 @@ fn build(
         Op::Embed => (Endpoint::Embeddings, "input", None),
     };
     let mut opts = opts;
-    let body = write_body(model, (first, payload), params, stream, &mut opts.max_retries).map_err(|e| {
+    let wire_model = wire_model(provider, model);
+    let defaults = if endpoint == Endpoint::Chat { default_fields(provider) } else { &[] };
+    let body = write_body(&wire_model, (first, payload), params, stream, defaults, &mut opts.max_retries)
+        .map_err(|e| {
         // A body that cannot be serialised is the caller's error, reported as such.
         to_pyerr(py, CoreError::invalid(format!("request body: {}", e.value(py))))
     })?;
