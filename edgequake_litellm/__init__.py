@@ -9,15 +9,19 @@ Importing this package does not import LiteLLM; ``install()`` and ``handler`` do
 
 from __future__ import annotations
 
+import atexit
 from typing import TYPE_CHECKING, Any
 
-from ._core import __version__
+from ._core import __version__, _at_exit
 from ._install import PROVIDER, install, is_installed, uninstall
 
 if TYPE_CHECKING:
     from ._handler import EdgequakeLLM
 
     handler: EdgequakeLLM
+
+# Results of calls still in flight at exit have nobody to go to; the core drops them.
+atexit.register(_at_exit)
 
 __all__ = ["PROVIDER", "__version__", "handler", "install", "is_installed", "uninstall"]
 

@@ -63,3 +63,9 @@ def arequest(
 
 def providers() -> dict[str, dict[str, Any]]:
     """The provider table: sources of base URL and key, auth style, endpoint paths."""
+
+def _at_exit() -> None:
+    """Stop delivering results to an exiting interpreter (registered with atexit)."""
+
+def _debug_panic(mode: Literal["sync", "async"]) -> Any:
+    """Test hook (needs EDGEQUAKE_DEBUG_HOOKS=1): panic inside the core."""

@@ -46,17 +46,30 @@ def run(calls: int = 200) -> int:
 
         r = litellm.completion(model="edgequake/openai/gpt-4o-mini", messages=_MESSAGES, **common)
         print("completion:  ", r.choices[0].message.content)
-        print("   usage:    ", r.usage.prompt_tokens, "prompt +", r.usage.completion_tokens, "completion tokens,",
-              f"cost ${r._hidden_params['response_cost']:.8f}")
+        print(
+            "   usage:    ",
+            r.usage.prompt_tokens,
+            "prompt +",
+            r.usage.completion_tokens,
+            "completion tokens,",
+            f"cost ${r._hidden_params['response_cost']:.8f}",
+        )
 
         print("streaming:   ", end="", flush=True)
-        for chunk in litellm.completion(model="edgequake/openai/gpt-4o-mini", messages=_MESSAGES, stream=True, **common):
+        for chunk in litellm.completion(
+            model="edgequake/openai/gpt-4o-mini", messages=_MESSAGES, stream=True, **common
+        ):
             print(chunk.choices[0].delta.content or "", end="", flush=True)
         print()
 
         r = litellm.completion(model="edgequake/openai/gpt-4o-mini", messages=_MESSAGES, tools=_TOOLS, **common)
         call = r.choices[0].message.tool_calls[0]
-        print("tool call:   ", call.function.name, call.function.arguments, f"(finish_reason={r.choices[0].finish_reason})")
+        print(
+            "tool call:   ",
+            call.function.name,
+            call.function.arguments,
+            f"(finish_reason={r.choices[0].finish_reason})",
+        )
 
         e = litellm.embedding(model="edgequake/openai/text-embedding-3-small", input=["a", "b"], **common)
         print("embedding:   ", len(e.data), "vectors of", len(e.data[0]["embedding"]), "floats")

@@ -40,7 +40,7 @@ def _sdk_status_message(status: int, text: str) -> tuple[str, Any]:
     return message, body
 
 
-def _as_openai_error(err: CoreError, url: str | None) -> Exception:
+def _as_openai_error(err: CoreError, url: str | None, mid_stream: bool) -> Exception:
     kind = err.kind
     if kind == "status":
         status = int(err.status or 500)
@@ -50,20 +50,24 @@ def _as_openai_error(err: CoreError, url: str | None) -> Exception:
         return OpenAIError(status_code=status, message=message, headers=headers, response=response, body=body)
     if kind == "timeout":
         return openai.APITimeoutError(request=_request(url))
+    if mid_stream:
+        # While iterating, LiteLLM's stream wrapper maps the SDK's read/parse failures itself.
+        return openai.APIConnectionError(message=f"Connection error. {err.message}", request=_request(url))
     if kind == "decode":
-        # LiteLLM's native path fails to parse the reply and reports it as a 500.
+        # LiteLLM's native handler fails to parse the reply and reports it as a 500.
         return OpenAIError(status_code=500, message=f"error - {err.message}")
-    if kind == "invalid_request":
-        # The SDK raises these before sending (e.g. missing credentials); LiteLLM's
-        # handler re-raises them as a status-500 OpenAIError.
-        return OpenAIError(status_code=500, message=err.message)
-    # connection, too_large, internal: the SDK reports these as connection errors
-    return openai.APIConnectionError(message=f"Connection error. {err.message}", request=_request(url))
+    # connection, invalid_request (raised by the SDK before sending), too_large, internal:
+    # LiteLLM's native handler wraps what the SDK raises as a status-500 OpenAIError whose
+    # text is the SDK's ("Connection error." for every transport failure).
+    message = "Connection error." if kind == "connection" else err.message
+    return OpenAIError(status_code=500, message=message)
 
 
-def to_litellm(err: CoreError, *, provider: str, model: str, url: str | None = None) -> Exception:
+def to_litellm(
+    err: CoreError, *, provider: str, model: str, url: str | None = None, mid_stream: bool = False
+) -> Exception:
     """The LiteLLM exception LiteLLM raises for this failure on its native path."""
-    original = _as_openai_error(err, url)
+    original = _as_openai_error(err, url, mid_stream)
     try:
         exception_type(model=model, custom_llm_provider=provider, original_exception=original)
     except Exception as mapped:  # exception_type always raises

@@ -44,9 +44,11 @@ class EdgequakeLLM(CustomLLM):
         call = Call.build(model, api_key, api_base, headers, timeout, litellm_params)
         log_pre_call(logging_obj, call, messages, optional_params, stream=False)
         try:
-            body, resp_headers, _ = _core.request("chat", call.provider, call.model, messages, optional_params, **call.kw)
+            body, resp_headers, _ = _core.request(
+                "chat", call.provider, call.model, messages, optional_params, **call.kw
+            )
         except _core.CoreError as e:
-            raise to_litellm(e, provider=call.provider, model=call.model) from None
+            raise to_litellm(e, provider=call.provider, model=call.model) from e
         log_post_call(logging_obj, call, messages, body, resp_headers)
         return fill_chat(model_response, body, resp_headers, call)
 
@@ -77,7 +79,7 @@ class EdgequakeLLM(CustomLLM):
                 "chat", call.provider, call.model, messages, optional_params, **call.kw
             )
         except _core.CoreError as e:
-            raise to_litellm(e, provider=call.provider, model=call.model) from None
+            raise to_litellm(e, provider=call.provider, model=call.model) from e
         log_post_call(logging_obj, call, messages, body, resp_headers)
         return fill_chat(model_response, body, resp_headers, call)
 
@@ -103,8 +105,9 @@ class EdgequakeLLM(CustomLLM):
     ) -> Iterator[ModelResponseStream]:
         # Not a generator itself: the request is made now, so upstream errors raise from
         # litellm.completion(stream=True) as they do natively.
-        stream = self._open_stream(model, messages, api_base, api_key, logging_obj, optional_params, litellm_params,
-                                   headers, timeout)
+        stream = self._open_stream(
+            model, messages, api_base, api_key, logging_obj, optional_params, litellm_params, headers, timeout
+        )
         return _sync_iter(stream[0], stream[1])
 
     def astreaming(  # type: ignore[override]
@@ -130,8 +133,9 @@ class EdgequakeLLM(CustomLLM):
         # LiteLLM calls this from its executor thread (litellm.acompletion runs completion
         # there): open the stream now so errors surface from `await acompletion(...)`, then
         # iterate on the event loop.
-        stream = self._open_stream(model, messages, api_base, api_key, logging_obj, optional_params, litellm_params,
-                                   headers, timeout)
+        stream = self._open_stream(
+            model, messages, api_base, api_key, logging_obj, optional_params, litellm_params, headers, timeout
+        )
         return _async_iter(stream[0], stream[1])
 
     @staticmethod
@@ -151,7 +155,7 @@ class EdgequakeLLM(CustomLLM):
         try:
             stream = _core.request("chat_stream", call.provider, call.model, messages, optional_params, **call.kw)
         except _core.CoreError as e:
-            raise to_litellm(e, provider=call.provider, model=call.model) from None
+            raise to_litellm(e, provider=call.provider, model=call.model) from e
         logging_obj.model_call_details["response_headers"] = stream.headers
         return stream, call
 
@@ -174,7 +178,7 @@ class EdgequakeLLM(CustomLLM):
         try:
             body, resp_headers, _ = _core.request("embed", call.provider, call.model, input, optional_params, **call.kw)
         except _core.CoreError as e:
-            raise to_litellm(e, provider=call.provider, model=call.model) from None
+            raise to_litellm(e, provider=call.provider, model=call.model) from e
         log_post_call(logging_obj, call, input, body, resp_headers)
         return fill_embedding(model_response, body, resp_headers, call)
 
@@ -199,7 +203,7 @@ class EdgequakeLLM(CustomLLM):
                 "embed", call.provider, call.model, input, optional_params, **call.kw
             )
         except _core.CoreError as e:
-            raise to_litellm(e, provider=call.provider, model=call.model) from None
+            raise to_litellm(e, provider=call.provider, model=call.model) from e
         log_post_call(logging_obj, call, input, body, resp_headers)
         return fill_embedding(model_response, body, resp_headers, call)
 
@@ -211,7 +215,7 @@ def _sync_iter(stream: _core.ChatStream, call: Call) -> Iterator[ModelResponseSt
             yield from assembler.feed(batch)
         yield from assembler.finish()
     except _core.CoreError as e:
-        raise to_litellm(e, provider=call.provider, model=call.model) from None
+        raise to_litellm(e, provider=call.provider, model=call.model, mid_stream=True) from e
     finally:
         stream.close()
 
@@ -225,7 +229,7 @@ async def _async_iter(stream: _core.ChatStream, call: Call) -> AsyncIterator[Mod
         for chunk in assembler.finish():
             yield chunk
     except _core.CoreError as e:
-        raise to_litellm(e, provider=call.provider, model=call.model) from None
+        raise to_litellm(e, provider=call.provider, model=call.model, mid_stream=True) from e
     finally:
         stream.close()
 

@@ -132,7 +132,11 @@ mod tests {
 
     #[test]
     fn status_error_takes_openai_message() {
-        let e = CoreError::status(429, vec![], r#"{"error":{"message":"slow down","type":"x"}}"#.into());
+        let e = CoreError::status(
+            429,
+            vec![],
+            r#"{"error":{"message":"slow down","type":"x"}}"#.into(),
+        );
         assert_eq!(e.message, "slow down");
         assert_eq!(e.status, Some(429));
     }

@@ -13,10 +13,15 @@ use pyo3::prelude::*;
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
-    m.add("CoreError", m.py().get_type::<python::errors::CoreErrorExc>())?;
+    m.add(
+        "CoreError",
+        m.py().get_type::<python::errors::CoreErrorExc>(),
+    )?;
     m.add_class::<python::stream::ChatStream>()?;
     m.add_function(wrap_pyfunction!(python::calls::request, m)?)?;
     m.add_function(wrap_pyfunction!(python::calls::arequest, m)?)?;
     m.add_function(wrap_pyfunction!(python::providers::providers, m)?)?;
+    m.add_function(wrap_pyfunction!(python::calls::_at_exit, m)?)?;
+    m.add_function(wrap_pyfunction!(python::calls::_debug_panic, m)?)?;
     Ok(())
 }

@@ -4,7 +4,7 @@
 use std::cell::OnceCell;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use std::time::Duration;
 
 use pyo3::prelude::*;
@@ -80,10 +80,7 @@ pub fn core() -> &'static Core {
 
 /// Run `fut` to completion from a Python thread with the GIL released. Wakes every 50 ms to
 /// let Python handle signals, so Ctrl-C drops the request and returns promptly.
-pub fn block_on<T: Send>(
-    py: Python<'_>,
-    fut: impl Future<Output = T> + Send,
-) -> PyResult<T> {
+pub fn block_on<T: Send>(py: Python<'_>, fut: impl Future<Output = T> + Send) -> PyResult<T> {
     let rt = &core().runtime;
     let mut fut = std::pin::pin!(fut);
     loop {
@@ -95,6 +92,18 @@ pub fn block_on<T: Send>(
             Err(_elapsed) => py.check_signals()?,
         }
     }
+}
+
+static SHUTTING_DOWN: AtomicBool = AtomicBool::new(false);
+
+/// Called from an `atexit` hook: results that arrive later are dropped, not delivered.
+pub fn mark_shutdown() {
+    SHUTTING_DOWN.store(true, Ordering::Release);
+}
+
+fn python_alive() -> bool {
+    // SAFETY: Py_IsInitialized may be called at any time, with or without the GIL.
+    !SHUTTING_DOWN.load(Ordering::Acquire) && unsafe { pyo3::ffi::Py_IsInitialized() } != 0
 }
 
 /// pyo3-async-runtimes driver bound to our fork-aware runtime (its own tokio driver keeps a
@@ -120,7 +129,13 @@ impl generic::Runtime for EdgeRuntime {
     where
         F: FnOnce() + Send + 'static,
     {
-        core().runtime.spawn_blocking(f)
+        // These closures hand results back to Python; once the interpreter is shutting
+        // down nobody can receive them, and attaching would panic.
+        core().runtime.spawn_blocking(move || {
+            if python_alive() {
+                f()
+            }
+        })
     }
 }
 

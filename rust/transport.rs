@@ -133,9 +133,13 @@ impl Response {
 
     /// The next piece of the body; `None` at its end. Each read may take up to the timeout.
     pub async fn chunk(&mut self) -> Result<Option<Bytes>, CoreError> {
-        with_timeout(self.timeout, self.inner.chunk(), "reading the response body")
-            .await?
-            .map_err(classify)
+        with_timeout(
+            self.timeout,
+            self.inner.chunk(),
+            "reading the response body",
+        )
+        .await?
+        .map_err(classify)
     }
 }
 
@@ -339,7 +343,10 @@ mod tests {
         assert_eq!(retry_delay(&e, 0, 2), Duration::from_millis(250));
         // Beyond 60 s the SDK ignores the hint and backs off: 0.5 s * jitter on the first retry.
         let d = retry_delay(&status(429, &[("retry-after", "600")]), 0, 2);
-        assert!(d <= Duration::from_millis(500) && d >= Duration::from_millis(375), "{d:?}");
+        assert!(
+            d <= Duration::from_millis(500) && d >= Duration::from_millis(375),
+            "{d:?}"
+        );
     }
 
     #[test]

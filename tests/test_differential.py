@@ -39,8 +39,23 @@ SCHEMA = {
 # (name, scenario, kwargs)
 CHAT_CASES: list[tuple[str, str | None, dict[str, Any]]] = [
     ("plain", None, {}),
-    ("multi_turn", None, {"messages": MSGS + [{"role": "assistant", "content": "Hi."}, {"role": "user", "content": "again"}]}),
-    ("sampling", None, {"temperature": 0.2, "top_p": 0.9, "seed": 7, "stop": ["\n"], "presence_penalty": 0.1, "frequency_penalty": 0.2}),
+    (
+        "multi_turn",
+        None,
+        {"messages": MSGS + [{"role": "assistant", "content": "Hi."}, {"role": "user", "content": "again"}]},
+    ),
+    (
+        "sampling",
+        None,
+        {
+            "temperature": 0.2,
+            "top_p": 0.9,
+            "seed": 7,
+            "stop": ["\n"],
+            "presence_penalty": 0.1,
+            "frequency_penalty": 0.2,
+        },
+    ),
     ("n2", None, {"n": 2}),
     ("logprobs", None, {"logprobs": True, "top_logprobs": 2}),
     ("logit_bias", None, {"logit_bias": {"50256": -100}}),
@@ -55,7 +70,21 @@ CHAT_CASES: list[tuple[str, str | None, dict[str, Any]]] = [
     ("headers", None, {"extra_headers": {"x-custom-header": "yes"}}),
     ("reasoning", "reasoning=1", {}),
     ("cached_usage", "cached=5", {}),
-    ("image_content", None, {"messages": [{"role": "user", "content": [{"type": "text", "text": "what is this"}, {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}]}]}),
+    (
+        "image_content",
+        None,
+        {
+            "messages": [
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "text", "text": "what is this"},
+                        {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}},
+                    ],
+                }
+            ]
+        },
+    ),
 ]
 
 

@@ -34,8 +34,21 @@ CASES = sorted(p for p in PROVIDERS if p not in SPECIAL and _env_names(PROVIDERS
 
 def test_table_covers_the_issue_list():
     wanted = {
-        "openai", "azure", "xai", "mistral", "groq", "deepseek", "together_ai", "fireworks_ai", "openrouter",
-        "perplexity", "deepinfra", "nvidia_nim", "lm_studio", "hosted_vllm", "ollama",
+        "openai",
+        "azure",
+        "xai",
+        "mistral",
+        "groq",
+        "deepseek",
+        "together_ai",
+        "fireworks_ai",
+        "openrouter",
+        "perplexity",
+        "deepinfra",
+        "nvidia_nim",
+        "lm_studio",
+        "hosted_vllm",
+        "ollama",
     }
     assert wanted <= set(PROVIDERS)
 
@@ -83,7 +96,13 @@ def test_litellm_module_key_beats_env(litellm, mock, monkeypatch):
 
 
 def test_azure_matches_native(litellm, mock, monkeypatch):
-    for name in ("AZURE_API_BASE", "AZURE_OPENAI_ENDPOINT", "AZURE_API_KEY", "AZURE_OPENAI_API_KEY", "AZURE_API_VERSION"):
+    for name in (
+        "AZURE_API_BASE",
+        "AZURE_OPENAI_ENDPOINT",
+        "AZURE_API_KEY",
+        "AZURE_OPENAI_API_KEY",
+        "AZURE_API_VERSION",
+    ):
         monkeypatch.delenv(name, raising=False)
     kw = {"messages": MSGS, "api_key": KEY, "api_base": mock.url, "api_version": "2024-10-21", "max_retries": 0}
     native = litellm.completion(model="azure/my-deployment", **kw)

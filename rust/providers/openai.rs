@@ -2,7 +2,6 @@
 //! OpenAI-compatible server. Bodies are forwarded as LiteLLM hands them over.
 
 use std::borrow::Cow;
-use std::time::Duration;
 
 use super::registry::{Auth, Join, ProviderSpec};
 use crate::errors::CoreError;
@@ -30,8 +29,6 @@ pub fn build_request(
     target: &Target,
     extra_headers: Vec<(String, String)>,
     body: Vec<u8>,
-    timeout: Option<Duration>,
-    max_retries: u32,
 ) -> Result<HttpRequest, CoreError> {
     let url = url_for(spec, endpoint, model, target)?;
     let mut headers: Vec<(String, String)> = Vec::with_capacity(extra_headers.len() + 2);
@@ -57,8 +54,9 @@ pub fn build_request(
         url,
         headers,
         body: body.into(),
-        timeout,
-        max_retries,
+        // The caller sets these per call.
+        timeout: None,
+        max_retries: 0,
     })
 }
 
@@ -83,7 +81,10 @@ fn url_for(
     let path = match endpoint {
         Endpoint::Chat => spec.chat_path,
         Endpoint::Embeddings => spec.embeddings_path.ok_or_else(|| {
-            CoreError::invalid(format!("provider {:?} has no embeddings endpoint", spec.name))
+            CoreError::invalid(format!(
+                "provider {:?} has no embeddings endpoint",
+                spec.name
+            ))
         })?,
     };
     if spec.auth == Auth::AzureApiKey {
@@ -159,8 +160,6 @@ mod tests {
             &target("http://h:1/v1/", Some("sk-x"), None),
             vec![("x-extra".into(), "1".into())],
             b"{}".to_vec(),
-            None,
-            2,
         )
         .unwrap();
         assert_eq!(req.url, "http://h:1/v1/chat/completions");
@@ -180,8 +179,6 @@ mod tests {
             &target("http://h/v1", Some("sk-x"), None),
             vec![("Authorization".into(), "Bearer other".into())],
             Vec::new(),
-            None,
-            0,
         )
         .unwrap();
         assert_eq!(req.url, "http://h/v1/embeddings");
@@ -190,7 +187,10 @@ mod tests {
             .iter()
             .filter(|(k, _)| k.eq_ignore_ascii_case("authorization"))
             .collect();
-        assert_eq!(auth, vec![&("Authorization".to_owned(), "Bearer other".to_owned())]);
+        assert_eq!(
+            auth,
+            vec![&("Authorization".to_owned(), "Bearer other".to_owned())]
+        );
     }
 
     #[test]
@@ -203,8 +203,6 @@ mod tests {
             &target("https://r.openai.azure.com", Some("az"), Some("2024-10-21")),
             Vec::new(),
             Vec::new(),
-            None,
-            0,
         )
         .unwrap();
         assert_eq!(
@@ -216,11 +214,26 @@ mod tests {
 
     #[test]
     fn fireworks_resource_names() {
-        assert_eq!(wire_model("fireworks_ai", "llama-v3"), "accounts/fireworks/models/llama-v3");
-        assert_eq!(wire_model("fireworks_ai", "accounts/x/models/y"), "accounts/x/models/y");
-        assert_eq!(wire_model("fireworks_ai", "models/y"), "accounts/fireworks/models/y");
-        assert_eq!(wire_model("fireworks_ai", "auto"), "accounts/fireworks/routers/auto");
-        assert_eq!(wire_model("fireworks_ai", "m-fast"), "accounts/fireworks/routers/m-fast");
+        assert_eq!(
+            wire_model("fireworks_ai", "llama-v3"),
+            "accounts/fireworks/models/llama-v3"
+        );
+        assert_eq!(
+            wire_model("fireworks_ai", "accounts/x/models/y"),
+            "accounts/x/models/y"
+        );
+        assert_eq!(
+            wire_model("fireworks_ai", "models/y"),
+            "accounts/fireworks/models/y"
+        );
+        assert_eq!(
+            wire_model("fireworks_ai", "auto"),
+            "accounts/fireworks/routers/auto"
+        );
+        assert_eq!(
+            wire_model("fireworks_ai", "m-fast"),
+            "accounts/fireworks/routers/m-fast"
+        );
         assert_eq!(wire_model("openai", "gpt-4o"), "gpt-4o");
     }
 
@@ -234,8 +247,6 @@ mod tests {
             &target("", Some("k"), None),
             Vec::new(),
             Vec::new(),
-            None,
-            0,
         )
         .unwrap_err();
         assert_eq!(err.kind, crate::errors::ErrorKind::InvalidRequest);

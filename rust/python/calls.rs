@@ -33,11 +33,21 @@ impl<'py> IntoPyObject<'py> for Reply {
     fn into_pyobject(self, py: Python<'py>) -> PyResult<Self::Output> {
         let body = parse(py, &self.body).map_err(|e| to_pyerr(py, e))?;
         let headers = headers_dict(py, &self.headers)?;
-        PyTuple::new(py, [body, headers.into_any(), self.status.into_pyobject(py)?.into_any()])
+        PyTuple::new(
+            py,
+            [
+                body,
+                headers.into_any(),
+                self.status.into_pyobject(py)?.into_any(),
+            ],
+        )
     }
 }
 
-pub fn headers_dict<'py>(py: Python<'py>, headers: &[(String, String)]) -> PyResult<Bound<'py, PyDict>> {
+pub fn headers_dict<'py>(
+    py: Python<'py>,
+    headers: &[(String, String)],
+) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     for (k, v) in headers {
         d.set_item(k, v)?;
@@ -66,7 +76,9 @@ fn prepare(
     let spec = spec(provider).ok_or_else(|| {
         to_pyerr(
             py,
-            CoreError::invalid(format!("provider {provider:?} is not served by the Rust core")),
+            CoreError::invalid(format!(
+                "provider {provider:?} is not served by the Rust core"
+            )),
         )
     })?;
     let litellm = py
@@ -101,13 +113,19 @@ fn prepare(
     if let Some(h) = opts.headers {
         if !h.is_none() {
             let d = h.cast::<PyDict>().map_err(|_| {
-                to_pyerr(py, CoreError::invalid("headers must be a dict of str to str"))
+                to_pyerr(
+                    py,
+                    CoreError::invalid("headers must be a dict of str to str"),
+                )
             })?;
             for (k, v) in d.iter() {
                 if v.is_none() {
                     continue;
                 }
-                headers.push((k.str()?.to_cow()?.into_owned(), v.str()?.to_cow()?.into_owned()));
+                headers.push((
+                    k.str()?.to_cow()?.into_owned(),
+                    v.str()?.to_cow()?.into_owned(),
+                ));
             }
         }
     }
@@ -117,11 +135,17 @@ fn prepare(
         Some(t) => {
             return Err(to_pyerr(
                 py,
-                CoreError::invalid(format!("timeout must be a positive number of seconds, got {t}")),
+                CoreError::invalid(format!(
+                    "timeout must be a positive number of seconds, got {t}"
+                )),
             ))
         }
     };
-    build_request(spec, endpoint, model, &target, headers, body, timeout, opts.max_retries.unwrap_or(2)).map_err(|e| to_pyerr(py, e))
+    let mut req = build_request(spec, endpoint, model, &target, headers, body)
+        .map_err(|e| to_pyerr(py, e))?;
+    req.timeout = timeout;
+    req.max_retries = opts.max_retries.unwrap_or(2);
+    Ok(req)
 }
 
 /// `{"model": .., <first>: .., **params, **extra_body}` with params' `stream`/`stream_options`
@@ -198,7 +222,6 @@ fn write_body(
     Ok(out)
 }
 
-
 /// What a call asks of the upstream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Op {
@@ -213,7 +236,10 @@ impl Op {
             "chat" => Ok(Op::Chat),
             "chat_stream" => Ok(Op::ChatStream),
             "embed" => Ok(Op::Embed),
-            other => Err(to_pyerr(py, CoreError::invalid(format!("unknown operation {other:?}")))),
+            other => Err(to_pyerr(
+                py,
+                CoreError::invalid(format!("unknown operation {other:?}")),
+            )),
         }
     }
 }
@@ -258,11 +284,25 @@ fn build(
     };
     let mut opts = opts;
     let wire_model = wire_model(provider, model);
-    let defaults = if endpoint == Endpoint::Chat { default_fields(provider) } else { &[] };
-    let body = write_body(&wire_model, (first, payload), params, stream, defaults, &mut opts.max_retries)
-        .map_err(|e| {
+    let defaults = if endpoint == Endpoint::Chat {
+        default_fields(provider)
+    } else {
+        &[]
+    };
+    let body = write_body(
+        &wire_model,
+        (first, payload),
+        params,
+        stream,
+        defaults,
+        &mut opts.max_retries,
+    )
+    .map_err(|e| {
         // A body that cannot be serialised is the caller's error, reported as such.
-        to_pyerr(py, CoreError::invalid(format!("request body: {}", e.value(py))))
+        to_pyerr(
+            py,
+            CoreError::invalid(format!("request body: {}", e.value(py))),
+        )
     })?;
     prepare(py, provider, endpoint, model, body, opts)
 }
@@ -305,7 +345,14 @@ pub fn request<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     guard(py, || {
         let op = Op::parse(py, op)?;
-        let opts = CallOpts { api_key, api_base, api_version, headers, timeout, max_retries };
+        let opts = CallOpts {
+            api_key,
+            api_base,
+            api_version,
+            headers,
+            timeout,
+            max_retries,
+        };
         let req = build(py, op, provider, model, &payload, params.as_ref(), opts)?;
         let outcome = block_on(py, run(op, req))?.map_err(|e| to_pyerr(py, e))?;
         outcome.into_pyobject(py)
@@ -333,8 +380,50 @@ pub fn arequest<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     guard(py, || {
         let op = Op::parse(py, op)?;
-        let opts = CallOpts { api_key, api_base, api_version, headers, timeout, max_retries };
+        let opts = CallOpts {
+            api_key,
+            api_base,
+            api_version,
+            headers,
+            timeout,
+            max_retries,
+        };
         let req = build(py, op, provider, model, &payload, params.as_ref(), opts)?;
         into_awaitable(py, async move { run(op, req).await.map_err(PyErr::from) })
     })
+}
+
+/// Registered with `atexit` by the package: stop delivering results to an exiting interpreter.
+#[pyfunction]
+pub fn _at_exit() {
+    crate::runtime::mark_shutdown();
+}
+
+/// Test hook: make the core panic inside a sync call ("sync"), an awaitable ("async") or a
+/// stream reader's decode ("stream"), to prove panics surface as exceptions. Only active
+/// when `EDGEQUAKE_DEBUG_HOOKS=1`, so production code cannot trigger it by accident.
+#[pyfunction]
+pub fn _debug_panic<'py>(py: Python<'py>, mode: &str) -> PyResult<Bound<'py, PyAny>> {
+    if std::env::var("EDGEQUAKE_DEBUG_HOOKS").as_deref() != Ok("1") {
+        return Err(to_pyerr(
+            py,
+            CoreError::invalid("debug hooks are disabled (set EDGEQUAKE_DEBUG_HOOKS=1)"),
+        ));
+    }
+    match mode {
+        "sync" => guard(py, || {
+            block_on(py, async { panic!("debug panic in a sync call") })?;
+            Ok(py.None().into_bound(py))
+        }),
+        "async" => into_awaitable(py, async {
+            if std::env::var("EDGEQUAKE_DEBUG_HOOKS").is_ok() {
+                panic!("debug panic in an awaitable");
+            }
+            Ok(())
+        }),
+        other => Err(to_pyerr(
+            py,
+            CoreError::invalid(format!("unknown debug panic mode {other:?}")),
+        )),
+    }
 }

@@ -49,7 +49,10 @@ pub fn guard<T>(py: Python<'_>, f: impl FnOnce() -> PyResult<T>) -> PyResult<T> 
                 .unwrap_or_else(|| "unknown panic".to_owned());
             Err(to_pyerr(
                 py,
-                CoreError::new(ErrorKind::Internal, format!("internal error in the Rust core: {msg}")),
+                CoreError::new(
+                    ErrorKind::Internal,
+                    format!("internal error in the Rust core: {msg}"),
+                ),
             ))
         }
     }

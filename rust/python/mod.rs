@@ -4,5 +4,5 @@
 pub mod calls;
 pub mod errors;
 pub mod json;
-pub mod stream;
 pub mod providers;
+pub mod stream;

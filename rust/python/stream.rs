@@ -3,6 +3,7 @@
 //! as it arrives. Dropping or closing the stream aborts the task, which closes the
 //! connection.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -38,6 +39,8 @@ struct Receiver {
     /// A terminal message seen while draining, delivered on the next call.
     pending: Option<Msg>,
     finished: bool,
+    /// Set when the consumer closed the stream: the reader's exit is then expected.
+    closed: Arc<AtomicBool>,
 }
 
 impl Receiver {
@@ -53,11 +56,15 @@ impl Receiver {
                 tail: Some(m),
             });
         }
-        let first = self
-            .rx
-            .recv()
-            .await
-            .unwrap_or_else(|| Msg::Error(CoreError::new(ErrorKind::Internal, "stream reader stopped unexpectedly")));
+        let first = match self.rx.recv().await {
+            Some(m) => m,
+            None if self.closed.load(Ordering::Acquire) => Msg::End,
+            // The reader always ends with End or Error; vanishing means it panicked.
+            None => Msg::Error(CoreError::new(
+                ErrorKind::Internal,
+                "stream reader stopped unexpectedly",
+            )),
+        };
         let mut events = match first {
             Msg::Events(ev) => ev,
             other => {
@@ -85,6 +92,9 @@ impl Receiver {
 pub struct ChatStream {
     receiver: Shared,
     task: Mutex<Option<tokio::task::AbortHandle>>,
+    closed: Arc<AtomicBool>,
+    /// An error met while decoding a batch, raised after the good chunks before it.
+    deferred: Deferred,
     #[pyo3(get)]
     status: u16,
     headers: Vec<(String, String)>,
@@ -96,19 +106,24 @@ impl ChatStream {
         let status = resp.status;
         let headers = resp.headers.clone();
         let handle = core().runtime.spawn(pump(resp, tx));
+        let closed = Arc::new(AtomicBool::new(false));
         ChatStream {
             receiver: Arc::new(tokio::sync::Mutex::new(Receiver {
                 rx,
                 pending: None,
                 finished: false,
+                closed: closed.clone(),
             })),
             task: Mutex::new(Some(handle.abort_handle())),
+            closed,
+            deferred: Arc::new(Mutex::new(None)),
             status,
             headers,
         }
     }
 
     fn abort(&self) {
+        self.closed.store(true, Ordering::Release);
         if let Ok(mut t) = self.task.lock() {
             if let Some(h) = t.take() {
                 h.abort();
@@ -117,22 +132,46 @@ impl ChatStream {
     }
 }
 
-/// Turn a batch into the Python list of parsed chunks, or the end/error it carries.
-fn deliver(py: Python<'_>, batch: Option<Batch>) -> PyResult<Option<Bound<'_, PyList>>> {
+type Deferred = Arc<Mutex<Option<CoreError>>>;
+
+/// Turn a batch into the Python list of parsed chunks, or the end/error it carries. Chunks
+/// decoded before a malformed one are delivered first; its error is raised on the next call.
+fn deliver<'py>(
+    py: Python<'py>,
+    batch: Option<Batch>,
+    deferred: &Deferred,
+) -> PyResult<Option<Bound<'py, PyList>>> {
+    if let Some(e) = deferred.lock().ok().and_then(|mut d| d.take()) {
+        return Err(to_pyerr(py, e));
+    }
     let Some(batch) = batch else {
         return Ok(None);
     };
-    if batch.events.is_empty() {
-        return match batch.tail {
-            Some(Msg::Error(e)) => Err(to_pyerr(py, e)),
-            _ => Ok(None),
-        };
-    }
     let list = PyList::empty(py);
     for ev in &batch.events {
-        list.append(parse(py, ev.as_bytes()).map_err(|e| to_pyerr(py, e))?)?;
+        match parse(py, ev.as_bytes()) {
+            Ok(obj) => list.append(obj)?,
+            Err(e) if list.is_empty() => return Err(to_pyerr(py, e)),
+            Err(e) => {
+                if let Ok(mut d) = deferred.lock() {
+                    *d = Some(e);
+                }
+                return Ok(Some(list));
+            }
+        }
     }
-    Ok(Some(list))
+    if !list.is_empty() {
+        if let Some(Msg::Error(e)) = batch.tail {
+            if let Ok(mut d) = deferred.lock() {
+                *d = Some(e);
+            }
+        }
+        return Ok(Some(list));
+    }
+    match batch.tail {
+        Some(Msg::Error(e)) => Err(to_pyerr(py, e)),
+        _ => Ok(None),
+    }
 }
 
 #[pymethods]
@@ -151,8 +190,15 @@ impl ChatStream {
     fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyList>>> {
         guard(py, || {
             let receiver = self.receiver.clone();
-            let batch = block_on(py, async move { receiver.lock().await.next_batch().await })?;
-            let out = deliver(py, batch);
+            if self.closed.load(Ordering::Acquire) {
+                return Ok(None);
+            }
+            let batch = if self.deferred.lock().map(|d| d.is_some()).unwrap_or(false) {
+                None
+            } else {
+                block_on(py, async move { receiver.lock().await.next_batch().await })?
+            };
+            let out = deliver(py, batch, &self.deferred);
             if !matches!(out, Ok(Some(_))) {
                 self.abort();
             }
@@ -167,9 +213,19 @@ impl ChatStream {
     /// An awaitable of the next list of parsed chunks; raises StopAsyncIteration at the end.
     fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let receiver = self.receiver.clone();
+        let deferred = self.deferred.clone();
+        let pending_error = deferred.lock().map(|d| d.is_some()).unwrap_or(false);
+        let closed = self.closed.clone();
         into_awaitable(py, async move {
-            let batch = receiver.lock().await.next_batch().await;
-            Ok(AsyncBatch(batch))
+            if closed.load(Ordering::Acquire) {
+                return Ok(AsyncBatch(None, Arc::new(Mutex::new(None))));
+            }
+            let batch = if pending_error {
+                None
+            } else {
+                receiver.lock().await.next_batch().await
+            };
+            Ok(AsyncBatch(batch, deferred))
         })
     }
 
@@ -185,7 +241,7 @@ impl Drop for ChatStream {
     }
 }
 
-struct AsyncBatch(Option<Batch>);
+struct AsyncBatch(Option<Batch>, Deferred);
 
 impl<'py> IntoPyObject<'py> for AsyncBatch {
     type Target = PyList;
@@ -193,7 +249,7 @@ impl<'py> IntoPyObject<'py> for AsyncBatch {
     type Error = PyErr;
 
     fn into_pyobject(self, py: Python<'py>) -> PyResult<Self::Output> {
-        match deliver(py, self.0)? {
+        match deliver(py, self.0, &self.1)? {
             Some(list) => Ok(list),
             None => Err(PyStopAsyncIteration::new_err(())),
         }
@@ -213,7 +269,9 @@ async fn pump(mut resp: Response, tx: mpsc::Sender<Msg>) {
             Ok(Some(b)) => b,
             Ok(None) => {
                 let msg = if parser.finish() {
-                    Msg::Error(CoreError::connection("stream ended in the middle of an event"))
+                    Msg::Error(CoreError::connection(
+                        "stream ended in the middle of an event",
+                    ))
                 } else {
                     Msg::End
                 };
@@ -226,7 +284,12 @@ async fn pump(mut resp: Response, tx: mpsc::Sender<Msg>) {
             }
         };
         if let Err(e) = parser.feed(&bytes, &mut events) {
-            let _ = tx.send(Msg::Error(CoreError::new(ErrorKind::TooLarge, e.to_string()))).await;
+            let _ = tx
+                .send(Msg::Error(CoreError::new(
+                    ErrorKind::TooLarge,
+                    e.to_string(),
+                )))
+                .await;
             return;
         }
         let mut done = false;
