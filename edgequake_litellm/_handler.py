@@ -15,6 +15,7 @@ from litellm.types.utils import EmbeddingResponse, ModelResponse, ModelResponseS
 from . import _core
 from ._call import Call
 from ._errors import to_litellm
+from ._provider_body import litellm_body
 from ._responses import StreamAssembler, fill_chat, fill_embedding, log_post_call, log_pre_call
 
 
@@ -45,7 +46,13 @@ class EdgequakeLLM(CustomLLM):
         log_pre_call(logging_obj, call, messages, optional_params, stream=False)
         try:
             body, resp_headers, _ = _core.request(
-                "chat", call.provider, call.model, messages, optional_params, **call.kw
+                "chat",
+                call.provider,
+                call.model,
+                messages,
+                optional_params,
+                body=litellm_body(call, messages, optional_params, stream=False),
+                **call.kw,
             )
         except _core.CoreError as e:
             raise to_litellm(e, provider=call.provider, model=call.model) from e
@@ -76,7 +83,13 @@ class EdgequakeLLM(CustomLLM):
         log_pre_call(logging_obj, call, messages, optional_params, stream=False)
         try:
             body, resp_headers, _ = await _core.arequest(
-                "chat", call.provider, call.model, messages, optional_params, **call.kw
+                "chat",
+                call.provider,
+                call.model,
+                messages,
+                optional_params,
+                body=litellm_body(call, messages, optional_params, stream=False),
+                **call.kw,
             )
         except _core.CoreError as e:
             raise to_litellm(e, provider=call.provider, model=call.model) from e
@@ -153,7 +166,15 @@ class EdgequakeLLM(CustomLLM):
         call = Call.build(model, api_key, api_base, headers, timeout, litellm_params)
         log_pre_call(logging_obj, call, messages, optional_params, stream=True)
         try:
-            stream = _core.request("chat_stream", call.provider, call.model, messages, optional_params, **call.kw)
+            stream = _core.request(
+                "chat_stream",
+                call.provider,
+                call.model,
+                messages,
+                optional_params,
+                body=litellm_body(call, messages, optional_params, stream=True),
+                **call.kw,
+            )
         except _core.CoreError as e:
             raise to_litellm(e, provider=call.provider, model=call.model) from e
         logging_obj.model_call_details["response_headers"] = stream.headers

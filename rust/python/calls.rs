@@ -63,6 +63,8 @@ struct CallOpts<'py> {
     headers: Option<Bound<'py, PyAny>>,
     timeout: Option<f64>,
     max_retries: Option<u32>,
+    /// A request body already built by LiteLLM's provider transform: sent as is.
+    body: Option<Bound<'py, PyDict>>,
 }
 
 fn prepare(
@@ -283,6 +285,21 @@ fn build(
         Op::Embed => (Endpoint::Embeddings, "input", None),
     };
     let mut opts = opts;
+    if let Some(prebuilt) = opts.body.take() {
+        if let (None, Some(p)) = (opts.max_retries, params) {
+            if let Some(v) = p.get_item("max_retries")?.filter(|v| !v.is_none()) {
+                opts.max_retries = Some(v.extract()?);
+            }
+        }
+        let mut body = Vec::with_capacity(512);
+        write_value(&mut body, prebuilt.as_any(), 0).map_err(|e| {
+            to_pyerr(
+                py,
+                CoreError::invalid(format!("request body: {}", e.value(py))),
+            )
+        })?;
+        return prepare(py, provider, endpoint, model, body, opts);
+    }
     let wire_model = wire_model(provider, model);
     let defaults = if endpoint == Endpoint::Chat {
         default_fields(provider)
@@ -327,7 +344,7 @@ async fn run(op: Op, req: HttpRequest) -> Result<Outcome, CoreError> {
 /// `(body, headers, status)`; streams as a `ChatStream` once the response head arrived, so
 /// upstream errors raise here as they do in LiteLLM.
 #[pyfunction]
-#[pyo3(signature = (op, provider, model, payload, params=None, *, api_key=None, api_base=None, api_version=None, headers=None, timeout=None, max_retries=None))]
+#[pyo3(signature = (op, provider, model, payload, params=None, *, api_key=None, api_base=None, api_version=None, headers=None, timeout=None, max_retries=None, body=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn request<'py>(
     py: Python<'py>,
@@ -342,6 +359,7 @@ pub fn request<'py>(
     headers: Option<Bound<'py, PyAny>>,
     timeout: Option<f64>,
     max_retries: Option<u32>,
+    body: Option<Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     guard(py, || {
         let op = Op::parse(py, op)?;
@@ -352,6 +370,7 @@ pub fn request<'py>(
             headers,
             timeout,
             max_retries,
+            body,
         };
         let req = build(py, op, provider, model, &payload, params.as_ref(), opts)?;
         let outcome = block_on(py, run(op, req))?.map_err(|e| to_pyerr(py, e))?;
@@ -362,7 +381,7 @@ pub fn request<'py>(
 /// `request` as an asyncio awaitable; cancelling the task drops the request and its
 /// connection.
 #[pyfunction]
-#[pyo3(signature = (op, provider, model, payload, params=None, *, api_key=None, api_base=None, api_version=None, headers=None, timeout=None, max_retries=None))]
+#[pyo3(signature = (op, provider, model, payload, params=None, *, api_key=None, api_base=None, api_version=None, headers=None, timeout=None, max_retries=None, body=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn arequest<'py>(
     py: Python<'py>,
@@ -377,6 +396,7 @@ pub fn arequest<'py>(
     headers: Option<Bound<'py, PyAny>>,
     timeout: Option<f64>,
     max_retries: Option<u32>,
+    body: Option<Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     guard(py, || {
         let op = Op::parse(py, op)?;
@@ -387,6 +407,7 @@ pub fn arequest<'py>(
             headers,
             timeout,
             max_retries,
+            body,
         };
         let req = build(py, op, provider, model, &payload, params.as_ref(), opts)?;
         into_awaitable(py, async move { run(op, req).await.map_err(PyErr::from) })

@@ -3,6 +3,7 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
+use crate::providers::openai::litellm_builds_body;
 use crate::providers::registry::{Auth, Source, PROVIDERS};
 
 fn sources<'py>(py: Python<'py>, srcs: &[Source]) -> PyResult<Bound<'py, PyList>> {
@@ -39,6 +40,14 @@ pub fn providers(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
         d.set_item("key_required", p.key_required)?;
         d.set_item("chat_path", p.chat_path)?;
         d.set_item("embeddings_path", p.embeddings_path)?;
+        d.set_item(
+            "body",
+            if litellm_builds_body(p.name) {
+                "litellm"
+            } else {
+                "core"
+            },
+        )?;
         out.set_item(p.name, d)?;
     }
     Ok(out)
