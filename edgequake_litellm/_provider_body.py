@@ -10,11 +10,12 @@ the real provider's parameter check is applied here, with LiteLLM's own error.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import litellm
 from litellm.constants import OPENAI_CHAT_COMPLETION_PARAMS
+from litellm.llms.openai.chat.gpt_transformation import OpenAIGPTConfig
 from litellm.types.utils import LlmProviders
 from litellm.utils import ProviderConfigManager
 
@@ -32,11 +33,22 @@ def builds_body(provider: str) -> bool:
     return spec is not None and spec["body"] == "litellm"
 
 
+@lru_cache(maxsize=256)
+def _openai_model_config(model: str) -> Any:
+    """LiteLLM's config for OpenAI models it treats specially (o-series, gpt-5: renamed and
+    restricted parameters), or None for the plain chat models the core forwards as they are."""
+    config = ProviderConfigManager.get_provider_chat_config(model=model, provider=LlmProviders.OPENAI)
+    return None if type(config) is OpenAIGPTConfig else config
+
+
 def litellm_body(call: Call, messages: list, optional_params: dict, *, stream: bool) -> dict[str, Any] | None:
     """The body LiteLLM's native path sends for this call, or None when the core writes it."""
-    if not builds_body(call.provider):
+    if builds_body(call.provider):
+        config = ProviderConfigManager.get_provider_chat_config(model=call.model, provider=LlmProviders(call.provider))
+    elif call.provider == "openai":
+        config = _openai_model_config(call.model)
+    else:
         return None
-    config = ProviderConfigManager.get_provider_chat_config(model=call.model, provider=LlmProviders(call.provider))
     if config is None:
         return None
     openai_params: dict[str, Any] = {}

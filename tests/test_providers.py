@@ -222,3 +222,15 @@ def test_unsupported_param_raises_like_native(litellm, mock):
             errors.append(e)
     assert len(errors) == 2
     assert type(errors[1]) is type(errors[0])
+
+
+@pytest.mark.parametrize("model", ["o3-mini", "gpt-5-mini"])
+def test_openai_reasoning_models_get_litellm_param_mapping(litellm, mock, model):
+    """LiteLLM renames max_tokens and drops unsupported sampling params for these models."""
+    kw = {"messages": MSGS, "api_key": KEY, "api_base": mock.base_url(), "max_tokens": 9, "drop_params": True}
+    litellm.completion(model=f"openai/{model}", **kw)
+    native_req = mock.requests()[-1]
+    litellm.completion(model=f"edgequake/openai/{model}", **kw)
+    ours_req = mock.requests()[-1]
+    assert "max_completion_tokens" in native_req["body"]
+    assert ours_req["body"] == native_req["body"]
