@@ -42,8 +42,13 @@ def request(
     headers: Mapping[str, str] | None = None,
     timeout: float | None = None,
     max_retries: int | None = None,
+    body: Mapping[str, Any] | None = None,
 ) -> Any:
-    """One upstream call with the GIL released: ``(body, headers, status)`` or a ``ChatStream``."""
+    """One upstream call with the GIL released: ``(body, headers, status)`` or a ``ChatStream``.
+
+    ``body``, when given, is a request body already built (by LiteLLM's provider transform)
+    and is sent as is; otherwise the core writes ``{model, messages|input, **params}``.
+    """
 
 def arequest(
     op: Op,
@@ -58,6 +63,7 @@ def arequest(
     headers: Mapping[str, str] | None = None,
     timeout: float | None = None,
     max_retries: int | None = None,
+    body: Mapping[str, Any] | None = None,
 ) -> Awaitable[Any]:
     """``request`` as an asyncio awaitable."""
 
