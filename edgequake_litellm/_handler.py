@@ -1,13 +1,15 @@
 """The ``edgequake`` provider: a LiteLLM ``CustomLLM`` whose every call is served by the core.
 
 LiteLLM hands this handler ``model="openai/gpt-4o"`` for ``edgequake/openai/gpt-4o``; the
-first segment names the upstream provider family served by the Rust core.
+first segment names the upstream provider family served by the Rust core. LiteLLM always
+calls these methods with keyword arguments (``model_response``, ``api_key``, ``api_base``,
+``optional_params``, ``litellm_params``, ``logging_obj``, ``headers``, ``timeout``, ...).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import Any, Callable
+from typing import Any
 
 from litellm.llms.custom_llm import CustomLLM
 from litellm.types.utils import EmbeddingResponse, ModelResponse, ModelResponseStream
@@ -19,214 +21,91 @@ from ._provider_body import litellm_body
 from ._responses import StreamAssembler, fill_chat, fill_embedding, log_post_call, log_pre_call
 
 
+def _call(model: str, kw: dict[str, Any]) -> Call:
+    return Call.build(
+        model, kw.get("api_key"), kw.get("api_base"), kw.get("headers"), kw.get("timeout"), kw.get("litellm_params")
+    )
+
+
+def _chat_args(call: Call, messages: list, kw: dict[str, Any], *, stream: bool) -> tuple[tuple, dict[str, Any]]:
+    """Positional and keyword arguments of the core call for a chat request."""
+    params = kw["optional_params"]
+    log_pre_call(kw["logging_obj"], call, messages, params, stream=stream)
+    op = "chat_stream" if stream else "chat"
+    body = litellm_body(call, messages, params, stream=stream)
+    return (op, call.provider, call.model, messages, params), {"body": body, **call.kw}
+
+
 class EdgequakeLLM(CustomLLM):
     """Serves ``edgequake/<provider>/<model>`` chat and embedding calls from the Rust core."""
 
-    def completion(
-        self,
-        model: str,
-        messages: list,
-        api_base: str | None,
-        custom_prompt_dict: dict,
-        model_response: ModelResponse,
-        print_verbose: Callable,
-        encoding: Any,
-        api_key: str | None,
-        logging_obj: Any,
-        optional_params: dict,
-        acompletion: bool | None = None,
-        litellm_params: dict | None = None,
-        logger_fn: Callable | None = None,
-        headers: dict | None = None,
-        timeout: Any = None,
-        client: Any = None,
-        **kwargs: Any,
-    ) -> ModelResponse:
-        call = Call.build(model, api_key, api_base, headers, timeout, litellm_params)
-        log_pre_call(logging_obj, call, messages, optional_params, stream=False)
+    def completion(self, model: str, messages: list, *args: Any, **kw: Any) -> ModelResponse:  # type: ignore[override]
+        call = _call(model, kw)
+        args_, kwargs = _chat_args(call, messages, kw, stream=False)
         try:
-            body, resp_headers, _ = _core.request(
-                "chat",
-                call.provider,
-                call.model,
-                messages,
-                optional_params,
-                body=litellm_body(call, messages, optional_params, stream=False),
-                **call.kw,
-            )
+            body, headers, _ = _core.request(*args_, **kwargs)
         except _core.CoreError as e:
             raise to_litellm(e, provider=call.provider, model=call.model) from e
-        log_post_call(logging_obj, call, messages, body, resp_headers)
-        return fill_chat(model_response, body, resp_headers, call)
+        log_post_call(kw["logging_obj"], call, messages, body, headers)
+        return fill_chat(kw["model_response"], body, headers, call)
 
-    async def acompletion(  # type: ignore[override]
-        self,
-        model: str,
-        messages: list,
-        api_base: str | None,
-        custom_prompt_dict: dict,
-        model_response: ModelResponse,
-        print_verbose: Callable,
-        encoding: Any,
-        api_key: str | None,
-        logging_obj: Any,
-        optional_params: dict,
-        acompletion: bool | None = None,
-        litellm_params: dict | None = None,
-        logger_fn: Callable | None = None,
-        headers: dict | None = None,
-        timeout: Any = None,
-        client: Any = None,
-        **kwargs: Any,
-    ) -> ModelResponse:
-        call = Call.build(model, api_key, api_base, headers, timeout, litellm_params)
-        log_pre_call(logging_obj, call, messages, optional_params, stream=False)
+    async def acompletion(self, model: str, messages: list, *args: Any, **kw: Any) -> ModelResponse:  # type: ignore[override]
+        call = _call(model, kw)
+        args_, kwargs = _chat_args(call, messages, kw, stream=False)
         try:
-            body, resp_headers, _ = await _core.arequest(
-                "chat",
-                call.provider,
-                call.model,
-                messages,
-                optional_params,
-                body=litellm_body(call, messages, optional_params, stream=False),
-                **call.kw,
-            )
+            body, headers, _ = await _core.arequest(*args_, **kwargs)
         except _core.CoreError as e:
             raise to_litellm(e, provider=call.provider, model=call.model) from e
-        log_post_call(logging_obj, call, messages, body, resp_headers)
-        return fill_chat(model_response, body, resp_headers, call)
+        log_post_call(kw["logging_obj"], call, messages, body, headers)
+        return fill_chat(kw["model_response"], body, headers, call)
 
-    def streaming(  # type: ignore[override]
-        self,
-        model: str,
-        messages: list,
-        api_base: str | None,
-        custom_prompt_dict: dict,
-        model_response: ModelResponse,
-        print_verbose: Callable,
-        encoding: Any,
-        api_key: str | None,
-        logging_obj: Any,
-        optional_params: dict,
-        acompletion: bool | None = None,
-        litellm_params: dict | None = None,
-        logger_fn: Callable | None = None,
-        headers: dict | None = None,
-        timeout: Any = None,
-        client: Any = None,
-        **kwargs: Any,
-    ) -> Iterator[ModelResponseStream]:
+    def streaming(self, model: str, messages: list, *args: Any, **kw: Any) -> Iterator[ModelResponseStream]:  # type: ignore[override]
         # Not a generator itself: the request is made now, so upstream errors raise from
         # litellm.completion(stream=True) as they do natively.
-        stream = self._open_stream(
-            model, messages, api_base, api_key, logging_obj, optional_params, litellm_params, headers, timeout
-        )
-        return _sync_iter(stream[0], stream[1])
+        stream, call = _open_stream(model, messages, kw)
+        return _sync_iter(stream, call)
 
-    def astreaming(  # type: ignore[override]
-        self,
-        model: str,
-        messages: list,
-        api_base: str | None,
-        custom_prompt_dict: dict,
-        model_response: ModelResponse,
-        print_verbose: Callable,
-        encoding: Any,
-        api_key: str | None,
-        logging_obj: Any,
-        optional_params: dict,
-        acompletion: bool | None = None,
-        litellm_params: dict | None = None,
-        logger_fn: Callable | None = None,
-        headers: dict | None = None,
-        timeout: Any = None,
-        client: Any = None,
-        **kwargs: Any,
-    ) -> AsyncIterator[ModelResponseStream]:
+    def astreaming(self, model: str, messages: list, *args: Any, **kw: Any) -> AsyncIterator[ModelResponseStream]:  # type: ignore[override]
         # LiteLLM calls this from its executor thread (litellm.acompletion runs completion
         # there): open the stream now so errors surface from `await acompletion(...)`, then
         # iterate on the event loop.
-        stream = self._open_stream(
-            model, messages, api_base, api_key, logging_obj, optional_params, litellm_params, headers, timeout
-        )
-        return _async_iter(stream[0], stream[1])
+        stream, call = _open_stream(model, messages, kw)
+        return _async_iter(stream, call)
 
-    @staticmethod
-    def _open_stream(
-        model: str,
-        messages: list,
-        api_base: str | None,
-        api_key: str | None,
-        logging_obj: Any,
-        optional_params: dict,
-        litellm_params: dict | None,
-        headers: dict | None,
-        timeout: Any,
-    ) -> tuple[_core.ChatStream, Call]:
-        call = Call.build(model, api_key, api_base, headers, timeout, litellm_params)
-        log_pre_call(logging_obj, call, messages, optional_params, stream=True)
+    def embedding(self, model: str, input: list, *args: Any, **kw: Any) -> EmbeddingResponse:  # type: ignore[override]
+        call = _call(model, kw)
+        log_pre_call(kw["logging_obj"], call, input, kw["optional_params"], stream=False)
         try:
-            stream = _core.request(
-                "chat_stream",
-                call.provider,
-                call.model,
-                messages,
-                optional_params,
-                body=litellm_body(call, messages, optional_params, stream=True),
-                **call.kw,
+            body, headers, _ = _core.request(
+                "embed", call.provider, call.model, input, kw["optional_params"], **call.kw
             )
         except _core.CoreError as e:
             raise to_litellm(e, provider=call.provider, model=call.model) from e
-        logging_obj.model_call_details["response_headers"] = stream.headers
-        return stream, call
+        log_post_call(kw["logging_obj"], call, input, body, headers)
+        return fill_embedding(kw["model_response"], body, headers, call)
 
-    def embedding(  # type: ignore[override]
-        self,
-        model: str,
-        input: list,
-        model_response: EmbeddingResponse,
-        print_verbose: Callable,
-        logging_obj: Any,
-        optional_params: dict,
-        api_key: str | None = None,
-        api_base: str | None = None,
-        timeout: Any = None,
-        litellm_params: dict | None = None,
-        **kwargs: Any,
-    ) -> EmbeddingResponse:
-        call = Call.build(model, api_key, api_base, kwargs.get("headers"), timeout, litellm_params)
-        log_pre_call(logging_obj, call, input, optional_params, stream=False)
+    async def aembedding(self, model: str, input: list, *args: Any, **kw: Any) -> EmbeddingResponse:  # type: ignore[override]
+        call = _call(model, kw)
+        log_pre_call(kw["logging_obj"], call, input, kw["optional_params"], stream=False)
         try:
-            body, resp_headers, _ = _core.request("embed", call.provider, call.model, input, optional_params, **call.kw)
-        except _core.CoreError as e:
-            raise to_litellm(e, provider=call.provider, model=call.model) from e
-        log_post_call(logging_obj, call, input, body, resp_headers)
-        return fill_embedding(model_response, body, resp_headers, call)
-
-    async def aembedding(  # type: ignore[override]
-        self,
-        model: str,
-        input: list,
-        model_response: EmbeddingResponse,
-        print_verbose: Callable,
-        logging_obj: Any,
-        optional_params: dict,
-        api_key: str | None = None,
-        api_base: str | None = None,
-        timeout: Any = None,
-        litellm_params: dict | None = None,
-        **kwargs: Any,
-    ) -> EmbeddingResponse:
-        call = Call.build(model, api_key, api_base, kwargs.get("headers"), timeout, litellm_params)
-        log_pre_call(logging_obj, call, input, optional_params, stream=False)
-        try:
-            body, resp_headers, _ = await _core.arequest(
-                "embed", call.provider, call.model, input, optional_params, **call.kw
+            body, headers, _ = await _core.arequest(
+                "embed", call.provider, call.model, input, kw["optional_params"], **call.kw
             )
         except _core.CoreError as e:
             raise to_litellm(e, provider=call.provider, model=call.model) from e
-        log_post_call(logging_obj, call, input, body, resp_headers)
-        return fill_embedding(model_response, body, resp_headers, call)
+        log_post_call(kw["logging_obj"], call, input, body, headers)
+        return fill_embedding(kw["model_response"], body, headers, call)
+
+
+def _open_stream(model: str, messages: list, kw: dict[str, Any]) -> tuple[_core.ChatStream, Call]:
+    call = _call(model, kw)
+    args_, kwargs = _chat_args(call, messages, kw, stream=True)
+    try:
+        stream = _core.request(*args_, **kwargs)
+    except _core.CoreError as e:
+        raise to_litellm(e, provider=call.provider, model=call.model) from e
+    kw["logging_obj"].model_call_details["response_headers"] = stream.headers
+    return stream, call
 
 
 def _sync_iter(stream: _core.ChatStream, call: Call) -> Iterator[ModelResponseStream]:
