@@ -52,13 +52,12 @@ STREAM_BLOCK = 5
 SETTLE = 0.05  # seconds
 
 
+# No gc.collect() here: with LiteLLM loaded a full collection takes ~0.2 s.
 def settle() -> None:
-    gc.collect()
     time.sleep(SETTLE)
 
 
 async def asettle() -> None:
-    gc.collect()
     await asyncio.sleep(SETTLE)
 
 
@@ -120,7 +119,8 @@ rounds (a block of each, in rotating order), so machine drift affects all of the
 ## Reproducing against a release build
 
 The numbers below should come from a release build of the core (a debug build roughly doubles
-the core's own time per call). Build a wheel and install it into a separate venv, then run from the repository root:
+the core's own time per call). Build a wheel, install it into a separate venv, and run from the
+repository root:
 
 ```bash
 CARGO_TARGET_DIR=$HOME/.cache/edgequake-litellm/target .venv/bin/python -m maturin build --release -o /tmp/eqwheel

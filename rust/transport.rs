@@ -40,7 +40,9 @@ impl Client {
     pub fn new() -> Self {
         // Several crates may race to set the process default; any provider is fine.
         let _ = rustls::crypto::ring::default_provider().install_default();
+        // HTTP/1.1 keep-alive, as httpx (LiteLLM's client) speaks to the same upstreams.
         let inner = reqwest::Client::builder()
+            .http1_only()
             .pool_idle_timeout(Duration::from_secs(90))
             .pool_max_idle_per_host(1024)
             .tcp_nodelay(true)
