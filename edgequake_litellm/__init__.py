@@ -4,7 +4,10 @@
 ``litellm.completion(model="edgequake/openai/gpt-4o", ...)`` is served by the Rust core
 with LiteLLM's Router, callbacks, cost tracking and caching unchanged.
 
-Importing this package does not import LiteLLM; ``install()`` and ``handler`` do.
+``completion``/``acompletion``/``embedding``/``aembedding`` are LiteLLM's API served straight
+from the core, without LiteLLM's wrapper (no callbacks, cache or Router) for the lowest overhead.
+
+Importing this package does not import LiteLLM; ``install()``, ``handler`` and the direct API do.
 """
 
 from __future__ import annotations
@@ -16,14 +19,32 @@ from ._core import __version__, _at_exit
 from ._install import PROVIDER, install, is_installed, uninstall
 
 if TYPE_CHECKING:
+    from litellm import stream_chunk_builder
+
+    from ._direct import acompletion, aembedding, completion, embedding
     from ._handler import EdgequakeLLM
 
     handler: EdgequakeLLM
 
+# The direct API (LiteLLM's signatures, served without LiteLLM's wrapper), loaded on first use.
+_DIRECT = ("completion", "acompletion", "embedding", "aembedding")
+
 # Results of calls still in flight at exit have nobody to go to; the core drops them.
 atexit.register(_at_exit)
 
-__all__ = ["PROVIDER", "__version__", "handler", "install", "is_installed", "uninstall"]
+__all__ = [
+    "PROVIDER",
+    "__version__",
+    "acompletion",
+    "aembedding",
+    "completion",
+    "embedding",
+    "handler",
+    "install",
+    "is_installed",
+    "stream_chunk_builder",
+    "uninstall",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -33,4 +54,12 @@ def __getattr__(name: str) -> Any:
         from ._handler import handler
 
         return handler
+    if name in _DIRECT:
+        from . import _direct
+
+        return getattr(_direct, name)
+    if name == "stream_chunk_builder":
+        from litellm import stream_chunk_builder
+
+        return stream_chunk_builder
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,7 +18,8 @@ from . import _core
 from ._call import Call
 from ._errors import to_litellm
 from ._provider_body import litellm_body
-from ._responses import StreamAssembler, fill_chat, fill_embedding, log_post_call, log_pre_call
+from ._responses import fill_chat, fill_embedding, log_post_call, log_pre_call
+from ._streams import async_chunks, sync_chunks
 
 
 def _call(model: str, kw: dict[str, Any]) -> Call:
@@ -63,14 +64,14 @@ class EdgequakeLLM(CustomLLM):
         # Not a generator itself: the request is made now, so upstream errors raise from
         # litellm.completion(stream=True) as they do natively.
         stream, call = _open_stream(model, messages, kw)
-        return _sync_iter(stream, call)
+        return sync_chunks(stream, call)
 
     def astreaming(self, model: str, messages: list, *args: Any, **kw: Any) -> AsyncIterator[ModelResponseStream]:  # type: ignore[override]
         # LiteLLM calls this from its executor thread (litellm.acompletion runs completion
         # there): open the stream now so errors surface from `await acompletion(...)`, then
         # iterate on the event loop.
         stream, call = _open_stream(model, messages, kw)
-        return _async_iter(stream, call)
+        return async_chunks(stream, call)
 
     def embedding(self, model: str, input: list, *args: Any, **kw: Any) -> EmbeddingResponse:  # type: ignore[override]
         call = _call(model, kw)
@@ -106,32 +107,6 @@ def _open_stream(model: str, messages: list, kw: dict[str, Any]) -> tuple[_core.
         raise to_litellm(e, provider=call.provider, model=call.model) from e
     kw["logging_obj"].model_call_details["response_headers"] = stream.headers
     return stream, call
-
-
-def _sync_iter(stream: _core.ChatStream, call: Call) -> Iterator[ModelResponseStream]:
-    assembler = StreamAssembler()
-    try:
-        for batch in stream:
-            yield from assembler.feed(batch)
-        yield from assembler.finish()
-    except _core.CoreError as e:
-        raise to_litellm(e, provider=call.provider, model=call.model, mid_stream=True) from e
-    finally:
-        stream.close()
-
-
-async def _async_iter(stream: _core.ChatStream, call: Call) -> AsyncIterator[ModelResponseStream]:
-    assembler = StreamAssembler()
-    try:
-        async for batch in stream:
-            for chunk in assembler.feed(batch):
-                yield chunk
-        for chunk in assembler.finish():
-            yield chunk
-    except _core.CoreError as e:
-        raise to_litellm(e, provider=call.provider, model=call.model, mid_stream=True) from e
-    finally:
-        stream.close()
 
 
 handler = EdgequakeLLM()

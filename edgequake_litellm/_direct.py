@@ -1,0 +1,95 @@
+"""The LiteLLM API served straight from the core, without LiteLLM's wrapper.
+
+``completion``/``acompletion``/``embedding``/``aembedding`` take LiteLLM's model strings
+(``openai/gpt-4o``, ``groq/...``) and return LiteLLM's own types with the contents LiteLLM's
+native path returns for the same upstream. There are no callbacks, caching, retries across
+deployments, fallbacks or Router here: for those, use LiteLLM with ``install()`` and the
+``edgequake/`` provider.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litellm.types.utils import EmbeddingResponse, ModelResponse
+
+from . import _core
+from ._call import Call
+from ._errors import to_litellm
+from ._provider_body import litellm_body
+from ._responses import fill_chat, fill_embedding
+from ._streams import async_chunks, sync_chunks
+
+# Call settings, not model parameters.
+_SETTINGS = ("api_key", "api_base", "base_url", "api_version", "timeout", "headers", "extra_headers")
+
+
+def _split(model: str, kwargs: dict[str, Any]) -> tuple[Call, dict[str, Any]]:
+    settings = {k: kwargs.pop(k, None) for k in _SETTINGS}
+    headers = {**(settings["headers"] or {}), **(settings["extra_headers"] or {})} or None
+    call = Call.build(
+        model,
+        settings["api_key"],
+        settings["api_base"] or settings["base_url"],
+        headers,
+        settings["timeout"],
+        {"api_version": settings["api_version"]},
+    )
+    # LiteLLM drops parameters left at None before they reach a provider.
+    params = {k: v for k, v in kwargs.items() if v is not None}
+    return call, params
+
+
+def _chat_request(call: Call, messages: list, params: dict[str, Any], *, stream: bool) -> tuple[tuple, dict]:
+    op = "chat_stream" if stream else "chat"
+    body = litellm_body(call, messages, params, stream=stream)
+    return (op, call.provider, call.model, messages, params), {"body": body, **call.kw}
+
+
+def completion(model: str, messages: list, *, stream: bool = False, **kwargs: Any) -> Any:
+    """``litellm.completion`` served by the core: a ``ModelResponse``, or with ``stream=True`` an
+    iterator of ``ModelResponseStream``. No LiteLLM callbacks, cache or Router (see module doc)."""
+    call, params = _split(model, kwargs)
+    args, kw = _chat_request(call, messages, params, stream=stream)
+    try:
+        result = _core.request(*args, **kw)
+    except _core.CoreError as e:
+        raise to_litellm(e, provider=call.provider, model=call.model) from e
+    if stream:
+        return sync_chunks(result, call)
+    body, headers, _ = result
+    return fill_chat(ModelResponse(), body, headers, call)
+
+
+async def acompletion(model: str, messages: list, *, stream: bool = False, **kwargs: Any) -> Any:
+    """``litellm.acompletion`` served by the core (``stream=True``: an async iterator)."""
+    call, params = _split(model, kwargs)
+    args, kw = _chat_request(call, messages, params, stream=stream)
+    try:
+        result = await _core.arequest(*args, **kw)
+    except _core.CoreError as e:
+        raise to_litellm(e, provider=call.provider, model=call.model) from e
+    if stream:
+        return async_chunks(result, call)
+    body, headers, _ = result
+    return fill_chat(ModelResponse(), body, headers, call)
+
+
+def embedding(model: str, input: Any, **kwargs: Any) -> EmbeddingResponse:
+    """``litellm.embedding`` served by the core."""
+    call, params = _split(model, kwargs)
+    try:
+        body, headers, _ = _core.request("embed", call.provider, call.model, input, params, **call.kw)
+    except _core.CoreError as e:
+        raise to_litellm(e, provider=call.provider, model=call.model) from e
+    return fill_embedding(EmbeddingResponse(), body, headers, call)
+
+
+async def aembedding(model: str, input: Any, **kwargs: Any) -> EmbeddingResponse:
+    """``litellm.aembedding`` served by the core."""
+    call, params = _split(model, kwargs)
+    try:
+        body, headers, _ = await _core.arequest("embed", call.provider, call.model, input, params, **call.kw)
+    except _core.CoreError as e:
+        raise to_litellm(e, provider=call.provider, model=call.model) from e
+    return fill_embedding(EmbeddingResponse(), body, headers, call)

@@ -1,0 +1,38 @@
+"""A core ``ChatStream`` as LiteLLM stream chunks, for ``for`` and ``async for``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+from litellm.types.utils import ModelResponseStream
+
+from . import _core
+from ._call import Call
+from ._errors import to_litellm
+from ._responses import StreamAssembler
+
+
+def sync_chunks(stream: _core.ChatStream, call: Call) -> Iterator[ModelResponseStream]:
+    assembler = StreamAssembler()
+    try:
+        for batch in stream:
+            yield from assembler.feed(batch)
+        yield from assembler.finish()
+    except _core.CoreError as e:
+        raise to_litellm(e, provider=call.provider, model=call.model, mid_stream=True) from e
+    finally:
+        stream.close()
+
+
+async def async_chunks(stream: _core.ChatStream, call: Call) -> AsyncIterator[ModelResponseStream]:
+    assembler = StreamAssembler()
+    try:
+        async for batch in stream:
+            for chunk in assembler.feed(batch):
+                yield chunk
+        for chunk in assembler.finish():
+            yield chunk
+    except _core.CoreError as e:
+        raise to_litellm(e, provider=call.provider, model=call.model, mid_stream=True) from e
+    finally:
+        stream.close()
