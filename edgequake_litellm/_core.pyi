@@ -8,7 +8,17 @@ __version__: str
 Op = Literal["chat", "chat_stream", "embed"]
 
 class CoreError(Exception):
-    """An error from the Rust core."""
+    """An error from the Rust core; ``args`` are ``(message, kind, status, headers, body)``."""
+
+    def __init__(
+        self,
+        message: str,
+        kind: str = ...,
+        status: int | None = ...,
+        headers: list[tuple[str, str]] | None = ...,
+        body: str | None = ...,
+        /,
+    ) -> None: ...
 
     kind: Literal["status", "timeout", "connection", "decode", "invalid_request", "too_large", "internal"]
     status: int | None

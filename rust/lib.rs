@@ -13,10 +13,7 @@ use pyo3::prelude::*;
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
-    m.add(
-        "CoreError",
-        m.py().get_type::<python::errors::CoreErrorExc>(),
-    )?;
+    m.add("CoreError", python::errors::core_error_type(m.py())?)?;
     m.add_class::<python::stream::ChatStream>()?;
     m.add_function(wrap_pyfunction!(python::calls::request, m)?)?;
     m.add_function(wrap_pyfunction!(python::calls::arequest, m)?)?;

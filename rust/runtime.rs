@@ -4,7 +4,7 @@
 use std::cell::OnceCell;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use pyo3::prelude::*;
@@ -68,7 +68,7 @@ pub fn core() -> &'static Core {
         // SAFETY: we just stored it; never freed.
         Ok(_) => unsafe { &*fresh },
         Err(winner) => {
-            // Another thread built one first: shut ours down off-thread-safe and use theirs.
+            // Another thread built one first: discard ours without blocking and use theirs.
             // SAFETY: `fresh` was never published, so we own it.
             let ours = unsafe { Box::from_raw(fresh) };
             ours.runtime.shutdown_background();
@@ -95,15 +95,25 @@ pub fn block_on<T: Send>(py: Python<'_>, fut: impl Future<Output = T> + Send) ->
 }
 
 static SHUTTING_DOWN: AtomicBool = AtomicBool::new(false);
+/// Runtime threads currently handing a result to Python.
+static ATTACHED: AtomicUsize = AtomicUsize::new(0);
 
-/// Called from an `atexit` hook: results that arrive later are dropped, not delivered.
-pub fn mark_shutdown() {
-    SHUTTING_DOWN.store(true, Ordering::Release);
+/// Called from an `atexit` hook (before the interpreter finalizes): results that arrive
+/// later are dropped, not delivered, and deliveries under way are let finish, so no runtime
+/// thread holds or takes the GIL while the interpreter tears down.
+pub fn mark_shutdown(py: Python<'_>) {
+    SHUTTING_DOWN.store(true, Ordering::SeqCst);
+    py.detach(|| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        while ATTACHED.load(Ordering::SeqCst) > 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    });
 }
 
 fn python_alive() -> bool {
     // SAFETY: Py_IsInitialized may be called at any time, with or without the GIL.
-    !SHUTTING_DOWN.load(Ordering::Acquire) && unsafe { pyo3::ffi::Py_IsInitialized() } != 0
+    !SHUTTING_DOWN.load(Ordering::SeqCst) && unsafe { pyo3::ffi::Py_IsInitialized() } != 0
 }
 
 /// pyo3-async-runtimes driver bound to our fork-aware runtime (its own tokio driver keeps a
@@ -132,9 +142,13 @@ impl generic::Runtime for EdgeRuntime {
         // These closures hand results back to Python; once the interpreter is shutting
         // down nobody can receive them, and attaching would panic.
         core().runtime.spawn_blocking(move || {
+            // Counted before the liveness check, so `mark_shutdown` either waits for this
+            // closure or this closure sees the shutdown flag (both sides are SeqCst).
+            ATTACHED.fetch_add(1, Ordering::SeqCst);
             if python_alive() {
                 f()
             }
+            ATTACHED.fetch_sub(1, Ordering::SeqCst);
         })
     }
 }

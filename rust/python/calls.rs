@@ -416,8 +416,8 @@ pub fn arequest<'py>(
 
 /// Registered with `atexit` by the package: stop delivering results to an exiting interpreter.
 #[pyfunction]
-pub fn _at_exit() {
-    crate::runtime::mark_shutdown();
+pub fn _at_exit(py: Python<'_>) {
+    crate::runtime::mark_shutdown(py);
 }
 
 /// Test hook: make the core panic inside a sync call ("sync"), an awaitable ("async") or a

@@ -1,38 +1,58 @@
 //! The one conversion of core errors into a Python exception. Python maps `CoreError.kind`
 //! and `.status` onto LiteLLM's exception classes in one table.
+//!
+//! The exception is built lazily (no GIL needed to create it), so errors can be produced on
+//! runtime threads without attaching to the interpreter, which may be shutting down.
 
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::errors::{CoreError, ErrorKind};
+use crate::errors::{self as errs, ErrorKind};
 
 create_exception!(
     _core,
-    CoreErrorExc,
+    CoreError,
     PyException,
     "An error from the Rust core: `kind`, `status`, `headers`, `body` and `message`."
 );
 
-pub fn to_pyerr(py: Python<'_>, err: CoreError) -> PyErr {
-    let exc = PyErr::new::<CoreErrorExc, _>(err.message.clone());
-    let value = exc.value(py);
-    let headers = PyDict::new(py);
-    for (k, v) in &err.headers {
-        let _ = headers.set_item(k, v);
-    }
-    let _ = value.setattr("kind", err.kind.as_str());
-    let _ = value.setattr("status", err.status);
-    let _ = value.setattr("headers", headers);
-    let _ = value.setattr("body", err.body.as_deref());
-    let _ = value.setattr("message", &err.message);
-    exc
+/// Read-only attributes over the exception's args `(message, kind, status, headers, body)`.
+/// (abi3 before 3.12 cannot subclass exceptions from Rust, so the class gets properties.)
+const ATTRIBUTES: &std::ffi::CStr = c"
+def _arg(i, default=None):
+    return property(lambda self: self.args[i] if len(self.args) > i else default)
+cls.message = _arg(0, '')
+cls.kind = _arg(1, 'internal')
+cls.status = _arg(2)
+cls.headers = property(lambda self: dict(self.args[3]) if len(self.args) > 3 and self.args[3] else {})
+cls.body = _arg(4)
+cls.__str__ = lambda self: str(self.args[0]) if self.args else ''
+";
+
+/// The exception class, with its attributes, for the module to export.
+pub fn core_error_type(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyType>> {
+    let ty = py.get_type::<CoreError>();
+    let scope = PyDict::new(py);
+    scope.set_item("cls", &ty)?;
+    py.run(ATTRIBUTES, Some(&scope), None)?;
+    Ok(ty)
 }
 
-impl From<CoreError> for PyErr {
-    fn from(err: CoreError) -> PyErr {
-        Python::attach(|py| to_pyerr(py, err))
+pub fn to_pyerr(_py: Python<'_>, err: errs::CoreError) -> PyErr {
+    PyErr::from(err)
+}
+
+impl From<errs::CoreError> for PyErr {
+    fn from(err: errs::CoreError) -> PyErr {
+        PyErr::new::<CoreError, _>((
+            err.message,
+            err.kind.as_str(),
+            err.status,
+            err.headers,
+            err.body,
+        ))
     }
 }
 
@@ -49,7 +69,7 @@ pub fn guard<T>(py: Python<'_>, f: impl FnOnce() -> PyResult<T>) -> PyResult<T> 
                 .unwrap_or_else(|| "unknown panic".to_owned());
             Err(to_pyerr(
                 py,
-                CoreError::new(
+                errs::CoreError::new(
                     ErrorKind::Internal,
                     format!("internal error in the Rust core: {msg}"),
                 ),
