@@ -8,7 +8,7 @@ export LITELLM_LOCAL_MODEL_COST_MAP := True
 export PYTHON_SYS_EXECUTABLE := $(abspath $(PY))
 export PYO3_PYTHON := $(abspath $(PY))
 
-.PHONY: help setup build demo test test-rust test-python lint format bench
+.PHONY: help setup build demo test test-rust test-python lint stubtest format
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -39,9 +39,12 @@ lint: setup  ## cargo fmt, clippy, ruff
 	$(VENV)/bin/ruff check edgequake_litellm tests benchmarks
 	$(VENV)/bin/ruff format --check edgequake_litellm tests benchmarks
 
+stubtest: build  ## check edgequake_litellm/_core.pyi against the compiled module
+	$(PY) -m mypy.stubtest edgequake_litellm._core
+
 format:  ## apply cargo fmt and ruff format
 	cargo fmt
 	$(VENV)/bin/ruff format edgequake_litellm tests benchmarks
 	$(VENV)/bin/ruff check --fix edgequake_litellm tests benchmarks
 
-test: lint test-rust test-python  ## everything CI runs: lint, Rust tests, Python tests
+test: lint test-rust stubtest test-python  ## everything CI runs: lint, Rust tests, stub check, Python tests

@@ -62,4 +62,11 @@ def __getattr__(name: str) -> Any:
         from litellm import stream_chunk_builder
 
         return stream_chunk_builder
+    if name[:1].isupper():
+        # LiteLLM's exception classes, so `except edgequake_litellm.RateLimitError` works.
+        import litellm.exceptions
+
+        exc = getattr(litellm.exceptions, name, None)
+        if isinstance(exc, type) and issubclass(exc, BaseException):
+            return exc
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

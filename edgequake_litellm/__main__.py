@@ -1,8 +1,14 @@
-"""``python -m edgequake_litellm demo``: the plugin end to end against the local mock upstream."""
+"""``python -m edgequake_litellm [demo|doctor]``.
+
+``demo`` runs the plugin end to end against the local mock upstream; ``doctor`` prints versions,
+the provider table and a self-test (exit code 0 when every check passes).
+"""
 
 from __future__ import annotations
 
 import sys
+
+_USAGE = "usage: python -m edgequake_litellm [demo|doctor]"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -12,7 +18,11 @@ def main(argv: list[str] | None = None) -> int:
         from ._demo import run
 
         return run()
-    print(f"usage: python -m edgequake_litellm demo   (unknown command {command!r})", file=sys.stderr)
+    if command == "doctor":
+        from ._doctor import run as doctor
+
+        return doctor()
+    print(f"{_USAGE}   (unknown command {command!r})", file=sys.stderr)
     return 2
 
 

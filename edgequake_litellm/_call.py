@@ -17,11 +17,22 @@ def served_providers() -> frozenset[str]:
 
 
 def split_model(model: str) -> tuple[str, str]:
-    """``"openai/gpt-4o"`` -> ``("openai", "gpt-4o")``; a bare or unknown prefix is an
-    OpenAI-compatible model name, sent as is."""
+    """``"openai/gpt-4o"`` -> ``("openai", "gpt-4o")``; a bare prefix, or one LiteLLM does not
+    know either, is an OpenAI-compatible model name, sent as is. A LiteLLM provider the core
+    does not serve is refused rather than sent to OpenAI."""
     prefix, sep, rest = model.partition("/")
     if sep and prefix in served_providers():
         return prefix, rest
+    if sep:
+        import litellm
+
+        if prefix in litellm.provider_list and prefix not in litellm._custom_providers:
+            raise litellm.exceptions.BadRequestError(
+                message=f"edgequake: provider {prefix!r} is not served by the Rust core; "
+                f"call LiteLLM with {model!r} directly (see docs/providers.md)",
+                model=model,
+                llm_provider=prefix,
+            )
     return _DEFAULT_FAMILY, model
 
 

@@ -5,7 +5,10 @@ from typing import Any, Literal, final
 
 __version__: str
 
-Op = Literal["chat", "chat_stream", "embed"]
+__all__ = ["__version__", "CoreError", "ChatStream", "request", "arequest", "providers", "_at_exit", "_debug_panic"]
+
+_Op = Literal["chat", "chat_stream", "embed"]
+_Kind = Literal["status", "timeout", "connection", "decode", "invalid_request", "too_large", "internal"]
 
 class CoreError(Exception):
     """An error from the Rust core; ``args`` are ``(message, kind, status, headers, body)``."""
@@ -19,12 +22,16 @@ class CoreError(Exception):
         body: str | None = ...,
         /,
     ) -> None: ...
-
-    kind: Literal["status", "timeout", "connection", "decode", "invalid_request", "too_large", "internal"]
-    status: int | None
-    headers: dict[str, str]
-    body: str | None
-    message: str
+    @property
+    def kind(self) -> _Kind: ...
+    @property
+    def status(self) -> int | None: ...
+    @property
+    def headers(self) -> dict[str, str]: ...
+    @property
+    def body(self) -> str | None: ...
+    @property
+    def message(self) -> str: ...
 
 @final
 class ChatStream:
@@ -40,7 +47,7 @@ class ChatStream:
     def close(self) -> None: ...
 
 def request(
-    op: Op,
+    op: _Op,
     provider: str,
     model: str,
     payload: Sequence[Any] | str,
@@ -61,7 +68,7 @@ def request(
     """
 
 def arequest(
-    op: Op,
+    op: _Op,
     provider: str,
     model: str,
     payload: Sequence[Any] | str,

@@ -97,3 +97,21 @@ def test_direct_api_is_lazy():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "True", out.stderr
+
+
+def test_litellm_exception_classes_are_reexported(litellm):
+    assert eq.RateLimitError is litellm.RateLimitError
+    assert eq.AuthenticationError is litellm.exceptions.AuthenticationError
+    with pytest.raises(AttributeError):
+        eq.NotAnException  # noqa: B018
+
+
+def test_unserved_litellm_provider_is_refused_not_sent_to_openai(litellm, mock):
+    with pytest.raises(litellm.exceptions.BadRequestError, match="not served by the Rust core"):
+        eq.completion(model="anthropic/claude-3-5-haiku", **_kw(mock))
+    with pytest.raises(litellm.exceptions.BadRequestError, match="not served by the Rust core"):
+        litellm.completion(model="edgequake/bedrock/some-model", **_kw(mock))
+    assert mock.requests() == []
+    # An unknown prefix is an OpenAI-compatible model name (e.g. a Hugging Face id).
+    eq.completion(model="meta-llama/Llama-3-8B", **_kw(mock))
+    assert mock.requests()[-1]["body"]["model"] == "meta-llama/Llama-3-8B"

@@ -1,0 +1,56 @@
+"""``python -m edgequake_litellm doctor`` end to end, in a fresh interpreter."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from edgequake_litellm._doctor import _in_range, _litellm_requirement
+
+
+def test_doctor_runs_and_passes():
+    env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "edgequake_litellm", "doctor"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    out = proc.stdout
+    assert proc.returncode == 0, out + proc.stderr
+    import edgequake_litellm
+
+    assert f"edgequake-litellm  {edgequake_litellm.__version__}" in out
+    for needle in (
+        "compiled core",
+        "python ",
+        "litellm            ",
+        "supported litellm",
+        "installed version is inside",
+        "transparent mode: not available in this version",
+        "providers",
+        "openai ",
+        "groq ",
+        "all checks OK",
+    ):
+        assert needle in out, (needle, out)
+    assert "FAIL" not in out
+    assert out.count("  OK   ") == 4, out
+
+
+def test_litellm_requirement_matches_pyproject():
+    spec = _litellm_requirement()
+    assert spec is not None
+    assert ">=1.110.2" in spec and "<1.111" in spec
+
+
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [("1.110.2", True), ("1.110.9", True), ("1.111.0", False), ("1.109.0", False), ("1.107.3", False)],
+)
+def test_in_range(version, expected):
+    assert _in_range(version, ">=1.110.2,<1.111,!=1.107.*") is expected
