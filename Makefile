@@ -2,13 +2,14 @@
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
+WHEEL_VENV := $(abspath .wheel-venv)
 # Keep Rust builds across fresh clones on the same machine (CI clones anew every run).
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/edgequake-litellm/target
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 export PYTHON_SYS_EXECUTABLE := $(abspath $(PY))
 export PYO3_PYTHON := $(abspath $(PY))
 
-.PHONY: help setup build demo test test-rust test-python lint stubtest format
+.PHONY: help setup build demo test test-rust test-python test-wheel lint stubtest format
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -39,6 +40,12 @@ lint: setup  ## cargo fmt, clippy, ruff
 	$(VENV)/bin/ruff check edgequake_litellm tests benchmarks
 	$(VENV)/bin/ruff format --check edgequake_litellm tests benchmarks
 
+test-wheel: setup  ## build the abi3 wheel and use it from a clean virtual environment
+	rm -rf dist && $(PY) -m maturin build --release --quiet --out dist
+	rm -rf $(WHEEL_VENV) && python3 -m venv $(WHEEL_VENV)
+	$(WHEEL_VENV)/bin/python -m pip install --quiet dist/*.whl
+	cd $(WHEEL_VENV) && $(WHEEL_VENV)/bin/python $(CURDIR)/tests/wheel_smoke.py
+
 stubtest: build  ## check edgequake_litellm/_core.pyi against the compiled module
 	$(PY) -m mypy.stubtest edgequake_litellm._core
 
@@ -47,4 +54,4 @@ format:  ## apply cargo fmt and ruff format
 	$(VENV)/bin/ruff format edgequake_litellm tests benchmarks
 	$(VENV)/bin/ruff check --fix edgequake_litellm tests benchmarks
 
-test: lint test-rust stubtest test-python  ## everything CI runs: lint, Rust tests, stub check, Python tests
+test: lint test-rust stubtest test-python test-wheel  ## everything CI runs: lint, Rust tests, stub check, Python tests, wheel install
