@@ -11,17 +11,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from litellm.types.utils import EmbeddingResponse, ModelResponse
+from litellm.types.utils import EmbeddingResponse, ModelResponse, all_litellm_params
 
 from . import _core
 from ._call import Call
 from ._errors import to_litellm
-from ._provider_body import litellm_body
+from ._provider_body import chat_request
 from ._responses import fill_chat, fill_embedding
 from ._streams import async_chunks, sync_chunks
 
 # Call settings, not model parameters.
 _SETTINGS = ("api_key", "api_base", "base_url", "api_version", "timeout", "headers", "extra_headers")
+# LiteLLM's own arguments (metadata, num_retries, fallbacks, caching, ...) never reach the
+# upstream natively; max_retries does, as the OpenAI SDK's retry count, and the core reads it.
+_LITELLM_ONLY = (frozenset(all_litellm_params) | {"drop_params"}) - {"max_retries"}
 
 
 def _split(model: str, kwargs: dict[str, Any]) -> tuple[Call, dict[str, Any]]:
@@ -36,21 +39,15 @@ def _split(model: str, kwargs: dict[str, Any]) -> tuple[Call, dict[str, Any]]:
         {"api_version": settings["api_version"]},
     )
     # LiteLLM drops parameters left at None before they reach a provider.
-    params = {k: v for k, v in kwargs.items() if v is not None}
+    params = {k: v for k, v in kwargs.items() if v is not None and k not in _LITELLM_ONLY}
     return call, params
-
-
-def _chat_request(call: Call, messages: list, params: dict[str, Any], *, stream: bool) -> tuple[tuple, dict]:
-    op = "chat_stream" if stream else "chat"
-    body = litellm_body(call, messages, params, stream=stream)
-    return (op, call.provider, call.model, messages, params), {"body": body, **call.kw}
 
 
 def completion(model: str, messages: list, *, stream: bool = False, **kwargs: Any) -> Any:
     """``litellm.completion`` served by the core: a ``ModelResponse``, or with ``stream=True`` an
     iterator of ``ModelResponseStream``. No LiteLLM callbacks, cache or Router (see module doc)."""
     call, params = _split(model, kwargs)
-    args, kw = _chat_request(call, messages, params, stream=stream)
+    args, kw = chat_request(call, messages, params, stream=stream)
     try:
         result = _core.request(*args, **kw)
     except _core.CoreError as e:
@@ -64,7 +61,7 @@ def completion(model: str, messages: list, *, stream: bool = False, **kwargs: An
 async def acompletion(model: str, messages: list, *, stream: bool = False, **kwargs: Any) -> Any:
     """``litellm.acompletion`` served by the core (``stream=True``: an async iterator)."""
     call, params = _split(model, kwargs)
-    args, kw = _chat_request(call, messages, params, stream=stream)
+    args, kw = chat_request(call, messages, params, stream=stream)
     try:
         result = await _core.arequest(*args, **kw)
     except _core.CoreError as e:

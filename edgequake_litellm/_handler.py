@@ -17,7 +17,7 @@ from litellm.types.utils import EmbeddingResponse, ModelResponse, ModelResponseS
 from . import _core
 from ._call import Call
 from ._errors import to_litellm
-from ._provider_body import litellm_body
+from ._provider_body import chat_request
 from ._responses import fill_chat, fill_embedding, log_post_call, log_pre_call
 from ._streams import async_chunks, sync_chunks
 
@@ -29,12 +29,14 @@ def _call(model: str, kw: dict[str, Any]) -> Call:
 
 
 def _chat_args(call: Call, messages: list, kw: dict[str, Any], *, stream: bool) -> tuple[tuple, dict[str, Any]]:
-    """Positional and keyword arguments of the core call for a chat request."""
-    params = kw["optional_params"]
-    log_pre_call(kw["logging_obj"], call, messages, params, stream=stream)
-    op = "chat_stream" if stream else "chat"
-    body = litellm_body(call, messages, params, stream=stream)
-    return (op, call.provider, call.model, messages, params), {"body": body, **call.kw}
+    args, kwargs = chat_request(call, messages, kw["optional_params"], stream=stream)
+    log_pre_call(
+        kw["logging_obj"],
+        call,
+        messages,
+        kwargs["body"] or {"model": call.model, "messages": messages, **kw["optional_params"]},
+    )
+    return args, kwargs
 
 
 class EdgequakeLLM(CustomLLM):
@@ -75,7 +77,7 @@ class EdgequakeLLM(CustomLLM):
 
     def embedding(self, model: str, input: list, *args: Any, **kw: Any) -> EmbeddingResponse:  # type: ignore[override]
         call = _call(model, kw)
-        log_pre_call(kw["logging_obj"], call, input, kw["optional_params"], stream=False)
+        log_pre_call(kw["logging_obj"], call, input, {"model": call.model, "input": input, **kw["optional_params"]})
         try:
             body, headers, _ = _core.request(
                 "embed", call.provider, call.model, input, kw["optional_params"], **call.kw
@@ -87,7 +89,7 @@ class EdgequakeLLM(CustomLLM):
 
     async def aembedding(self, model: str, input: list, *args: Any, **kw: Any) -> EmbeddingResponse:  # type: ignore[override]
         call = _call(model, kw)
-        log_pre_call(kw["logging_obj"], call, input, kw["optional_params"], stream=False)
+        log_pre_call(kw["logging_obj"], call, input, {"model": call.model, "input": input, **kw["optional_params"]})
         try:
             body, headers, _ = await _core.arequest(
                 "embed", call.provider, call.model, input, kw["optional_params"], **call.kw

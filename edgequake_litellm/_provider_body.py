@@ -96,3 +96,10 @@ def litellm_body(call: Call, messages: list, optional_params: dict, *, stream: b
     if stream:
         body.setdefault("stream", True)
     return body
+
+
+def chat_request(call: Call, messages: list, params: dict, *, stream: bool) -> tuple[tuple, dict[str, Any]]:
+    """Positional and keyword arguments of the core call for a chat request."""
+    op = "chat_stream" if stream else "chat"
+    body = litellm_body(call, messages, params, stream=stream)
+    return (op, call.provider, call.model, messages, params), {"body": body, **call.kw}

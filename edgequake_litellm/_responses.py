@@ -15,14 +15,14 @@ from ._call import Call
 _CALLER_PRICING = ("input_cost_per_token", "output_cost_per_token", "input_cost_per_second", "output_cost_per_second")
 
 
-def log_pre_call(logging_obj: Any, call: Call, payload: Any, optional_params: dict, *, stream: bool) -> None:
+def log_pre_call(logging_obj: Any, call: Call, payload: Any, request_body: dict) -> None:
     logging_obj.pre_call(
         input=payload,
         api_key=None,  # never hand the key to loggers
         additional_args={
             "api_base": call.api_base,
             "headers": call.kw.get("headers"),
-            "complete_input_dict": {"model": call.model, **optional_params},
+            "complete_input_dict": request_body,
             "edgequake_provider": call.provider,
         },
     )

@@ -115,3 +115,12 @@ def test_unserved_litellm_provider_is_refused_not_sent_to_openai(litellm, mock):
     # An unknown prefix is an OpenAI-compatible model name (e.g. a Hugging Face id).
     eq.completion(model="meta-llama/Llama-3-8B", **_kw(mock))
     assert mock.requests()[-1]["body"]["model"] == "meta-llama/Llama-3-8B"
+
+
+def test_litellm_only_arguments_do_not_reach_the_upstream(litellm, mock):
+    kw = _kw(mock, None, metadata={"team": "a"}, num_retries=0, drop_params=True, temperature=0.3)
+    litellm.completion(model=NATIVE, **kw)
+    native_body = mock.requests()[-1]["body"]
+    eq.completion(model=MODEL, **kw)
+    assert mock.requests()[-1]["body"] == native_body
+    assert "metadata" not in native_body and native_body["temperature"] == 0.3

@@ -1,8 +1,6 @@
 //! The OpenAI wire family: OpenAI itself, Azure OpenAI deployments, and every
 //! OpenAI-compatible server. Bodies are forwarded as LiteLLM hands them over.
 
-use std::borrow::Cow;
-
 use super::registry::{Auth, Join, ProviderSpec};
 use crate::errors::CoreError;
 use crate::transport::HttpRequest;
@@ -105,38 +103,6 @@ fn url_for(
     Ok(format!("{base}{path}"))
 }
 
-/// The model name as LiteLLM's provider config rewrites it before sending.
-pub fn wire_model<'a>(provider: &str, model: &'a str) -> Cow<'a, str> {
-    match provider {
-        // `resolve_fireworks_resource_name` (litellm/llms/fireworks_ai/common_utils.py).
-        "fireworks_ai" => {
-            let m = model.strip_prefix("fireworks_ai/").unwrap_or(model);
-            if m.starts_with("accounts/") || m.starts_with("FW-") || m.contains('#') {
-                Cow::Owned(m.to_owned())
-            } else if m.starts_with("routers/") || m.starts_with("models/") {
-                Cow::Owned(format!("accounts/fireworks/{m}"))
-            } else if m.ends_with("-fast")
-                || matches!(m, "firerouter" | "auto" | "auto-instant")
-                || m.starts_with("firerouter/")
-            {
-                Cow::Owned(format!("accounts/fireworks/routers/{m}"))
-            } else {
-                Cow::Owned(format!("accounts/fireworks/models/{m}"))
-            }
-        }
-        _ => Cow::Borrowed(model),
-    }
-}
-
-/// Body fields LiteLLM's provider config adds when the caller did not set them, as raw JSON.
-pub fn default_fields(provider: &str) -> &'static [(&'static str, &'static str)] {
-    match provider {
-        // OpenRouterConfig.transform_request always asks for usage (it carries the cost).
-        "openrouter" => &[("usage", r#"{"include":true}"#)],
-        _ => &[],
-    }
-}
-
 /// Providers whose LiteLLM config rewrites the request (parameter renames, message
 /// flattening, schema cleaning; see docs/providers.md): for these the body is built by
 /// LiteLLM's own `map_openai_params` + `transform_request` and the core sends it as is, so
@@ -233,31 +199,6 @@ mod tests {
             "https://r.openai.azure.com/openai/deployments/my-deploy/chat/completions?api-version=2024-10-21"
         );
         assert!(req.headers.contains(&("api-key".into(), "az".into())));
-    }
-
-    #[test]
-    fn fireworks_resource_names() {
-        assert_eq!(
-            wire_model("fireworks_ai", "llama-v3"),
-            "accounts/fireworks/models/llama-v3"
-        );
-        assert_eq!(
-            wire_model("fireworks_ai", "accounts/x/models/y"),
-            "accounts/x/models/y"
-        );
-        assert_eq!(
-            wire_model("fireworks_ai", "models/y"),
-            "accounts/fireworks/models/y"
-        );
-        assert_eq!(
-            wire_model("fireworks_ai", "auto"),
-            "accounts/fireworks/routers/auto"
-        );
-        assert_eq!(
-            wire_model("fireworks_ai", "m-fast"),
-            "accounts/fireworks/routers/m-fast"
-        );
-        assert_eq!(wire_model("openai", "gpt-4o"), "gpt-4o");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use super::errors::{guard, to_pyerr};
 use super::json::{parse, write_str, write_value};
 use super::stream::ChatStream;
 use crate::errors::CoreError;
-use crate::providers::openai::{build_request, default_fields, wire_model, Endpoint, Target};
+use crate::providers::openai::{build_request, Endpoint, Target};
 use crate::providers::{resolve, spec};
 use crate::runtime::{block_on, core, into_awaitable};
 use crate::transport::HttpRequest;
@@ -158,7 +158,6 @@ fn write_body(
     first: (&str, &Bound<'_, PyAny>),
     params: Option<&Bound<'_, PyDict>>,
     stream: Option<bool>,
-    defaults: &[(&str, &str)],
     max_retries: &mut Option<u32>,
 ) -> PyResult<Vec<u8>> {
     let mut entries: Vec<(String, Bound<'_, PyAny>)> = Vec::new();
@@ -211,14 +210,6 @@ fn write_body(
         write_str(&mut out, k);
         out.push(b':');
         write_value(&mut out, v, 0)?;
-    }
-    for (k, raw) in defaults {
-        if !entries.iter().any(|(ek, _)| ek == k) {
-            out.push(b',');
-            write_str(&mut out, k);
-            out.push(b':');
-            out.extend_from_slice(raw.as_bytes());
-        }
     }
     out.push(b'}');
     Ok(out)
@@ -285,37 +276,27 @@ fn build(
         Op::Embed => (Endpoint::Embeddings, "input", None),
     };
     let mut opts = opts;
-    if let Some(prebuilt) = opts.body.take() {
-        if let (None, Some(p)) = (opts.max_retries, params) {
-            if let Some(v) = p.get_item("max_retries")?.filter(|v| !v.is_none()) {
-                opts.max_retries = Some(v.extract()?);
+    let written = match opts.body.take() {
+        // Built by LiteLLM's provider transform: sent as is (only max_retries is read).
+        Some(prebuilt) => {
+            if let (None, Some(p)) = (opts.max_retries, params) {
+                if let Some(v) = p.get_item("max_retries")?.filter(|v| !v.is_none()) {
+                    opts.max_retries = Some(v.extract()?);
+                }
             }
+            let mut body = Vec::with_capacity(512);
+            write_value(&mut body, prebuilt.as_any(), 0).map(|_| body)
         }
-        let mut body = Vec::with_capacity(512);
-        write_value(&mut body, prebuilt.as_any(), 0).map_err(|e| {
-            to_pyerr(
-                py,
-                CoreError::invalid(format!("request body: {}", e.value(py))),
-            )
-        })?;
-        return prepare(py, provider, endpoint, model, body, opts);
-    }
-    let wire_model = wire_model(provider, model);
-    let defaults = if endpoint == Endpoint::Chat {
-        default_fields(provider)
-    } else {
-        &[]
+        None => write_body(
+            model,
+            (first, payload),
+            params,
+            stream,
+            &mut opts.max_retries,
+        ),
     };
-    let body = write_body(
-        &wire_model,
-        (first, payload),
-        params,
-        stream,
-        defaults,
-        &mut opts.max_retries,
-    )
-    .map_err(|e| {
-        // A body that cannot be serialised is the caller's error, reported as such.
+    // A body that cannot be serialised is the caller's error, reported as such.
+    let body = written.map_err(|e| {
         to_pyerr(
             py,
             CoreError::invalid(format!("request body: {}", e.value(py))),
