@@ -36,7 +36,7 @@ def _split(model: str, kwargs: dict[str, Any]) -> tuple[Call, dict[str, Any]]:
         settings["api_base"] or settings["base_url"],
         headers,
         settings["timeout"],
-        {"api_version": settings["api_version"]},
+        {"api_version": settings["api_version"], "drop_params": kwargs.get("drop_params")},
     )
     # LiteLLM drops parameters left at None before they reach a provider.
     params = {k: v for k, v in kwargs.items() if v is not None and k not in _LITELLM_ONLY}

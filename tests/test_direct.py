@@ -124,3 +124,11 @@ def test_litellm_only_arguments_do_not_reach_the_upstream(litellm, mock):
     eq.completion(model=MODEL, **kw)
     assert mock.requests()[-1]["body"] == native_body
     assert "metadata" not in native_body and native_body["temperature"] == 0.3
+
+
+def test_drop_params_applies_to_litellm_built_bodies(litellm, mock):
+    kw = _kw(mock, None, logit_bias={"1": 1})
+    with pytest.raises(litellm.UnsupportedParamsError):
+        eq.completion(model="mistral/some-model", **kw)
+    eq.completion(model="mistral/some-model", drop_params=True, **kw)
+    assert "logit_bias" not in mock.requests()[-1]["body"]
