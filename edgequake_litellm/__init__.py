@@ -4,6 +4,9 @@
 ``litellm.completion(model="edgequake/openai/gpt-4o", ...)`` is served by the Rust core
 with LiteLLM's Router, callbacks, cost tracking and caching unchanged.
 
+``install(patch=True)`` also serves LiteLLM's own calls (``openai/gpt-4o``, ...) from the
+core where it can do so exactly (transparent mode); ``status()`` shows the route calls took.
+
 ``completion``/``acompletion``/``embedding``/``aembedding`` are LiteLLM's API served straight
 from the core, without LiteLLM's wrapper (no callbacks, cache or Router) for the lowest overhead.
 
@@ -17,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._core import __version__, _at_exit
 from ._install import PROVIDER, install, is_installed, uninstall
+from ._status import status
 
 if TYPE_CHECKING:
     from litellm import stream_chunk_builder
@@ -42,6 +46,7 @@ __all__ = [
     "handler",
     "install",
     "is_installed",
+    "status",
     "stream_chunk_builder",
     "uninstall",
 ]
