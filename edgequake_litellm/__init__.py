@@ -16,6 +16,7 @@ Importing this package does not import LiteLLM; ``install()``, ``handler`` and t
 from __future__ import annotations
 
 import atexit
+import os
 from typing import TYPE_CHECKING, Any
 
 from ._core import __version__, _at_exit
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from ._handler import EdgequakeLLM
 
     handler: EdgequakeLLM
+    transparent: EdgequakeLLM
 
 # The direct API (LiteLLM's signatures, served without LiteLLM's wrapper), loaded on first use.
 _DIRECT = ("completion", "acompletion", "embedding", "aembedding")
@@ -55,9 +57,15 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     # Lazy, so `import edgequake_litellm` stays cheap; the LiteLLM proxy resolves
     # `custom_handler: edgequake_litellm.handler` through this.
-    if name == "handler":
+    if name in ("handler", "transparent"):
+        # `custom_handler: edgequake_litellm.transparent` in a proxy config (or
+        # EDGEQUAKE_LITELLM_PATCH=1 with `.handler`) also switches transparent mode on.
         from ._handler import handler
 
+        if name == "transparent" or os.environ.get("EDGEQUAKE_LITELLM_PATCH", "").lower() in ("1", "true", "yes"):
+            from . import _patch
+
+            _patch.install()
         return handler
     if name in _DIRECT:
         from . import _direct

@@ -68,8 +68,8 @@ def _timeout_fallback(timeout: Any) -> str | None:
 def _call_fallback(kw: dict[str, Any]) -> str | None:
     if kw.get("client") is not None:
         return "caller-client"
-    if kw.get("shared_session") is not None:
-        return "shared-session"
+    # A `shared_session` is LiteLLM's own aiohttp pool (the proxy makes one at start-up): only
+    # a connection pool, which the core's replaces; it shapes no request or answer.
     return (
         _timeout_fallback(kw.get("timeout"))
         or ("extra_query" if (kw.get("optional_params") or {}).get("extra_query") else None)
@@ -89,6 +89,8 @@ def _router(route: str, original: Any, serve: Callable[[dict[str, Any]], Any]) -
             logger.debug("edgequake: %s for %s runs LiteLLM's own code (%s)", route, provider, reason)
             return original(*args, **kw)
         _status.record(route, provider, _status.RUST)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("edgequake: %s for %s served by the Rust core", route, provider)
         return serve(kw)
 
     routed.__name__ = getattr(original, "__name__", route)
