@@ -9,7 +9,9 @@ export LITELLM_LOCAL_MODEL_COST_MAP := True
 export PYTHON_SYS_EXECUTABLE := $(abspath $(PY))
 export PYO3_PYTHON := $(abspath $(PY))
 
-.PHONY: help setup build demo test test-rust test-python test-wheel lint stubtest format
+OLDEST_VENV := .venv-oldest
+
+.PHONY: help setup build demo test test-rust test-python test-wheel test-oldest lint stubtest format
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -46,6 +48,16 @@ test-wheel: setup  ## build the abi3 wheel and use it from a clean virtual envir
 	$(WHEEL_VENV)/bin/python -m pip install --quiet dist/*.whl
 	cd $(WHEEL_VENV) && $(WHEEL_VENV)/bin/python $(CURDIR)/tests/wheel_smoke.py
 
+$(OLDEST_VENV)/.deps: requirements-oldest.txt
+	python3 -m venv $(OLDEST_VENV)
+	$(OLDEST_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(OLDEST_VENV)/bin/python -m pip install --quiet -r requirements-oldest.txt
+	touch $@
+
+test-oldest: build $(OLDEST_VENV)/.deps  ## the contract and differential tests on the oldest supported LiteLLM
+	PYTHONPATH=$(CURDIR) $(OLDEST_VENV)/bin/python -m pytest -q -p no:cacheprovider \
+		tests/test_contract.py tests/test_patch.py tests/test_differential.py tests/test_install.py
+
 stubtest: build  ## check edgequake_litellm/_core.pyi against the compiled module
 	$(PY) -m mypy.stubtest edgequake_litellm._core
 
@@ -54,4 +66,4 @@ format:  ## apply cargo fmt and ruff format
 	$(VENV)/bin/ruff format edgequake_litellm tests benchmarks
 	$(VENV)/bin/ruff check --fix edgequake_litellm tests benchmarks
 
-test: lint test-rust stubtest test-python test-wheel  ## everything CI runs: lint, Rust tests, stub check, Python tests, wheel install
+test: lint test-rust stubtest test-python test-oldest test-wheel  ## everything CI runs: lint, Rust tests, stub check, Python tests (newest and oldest LiteLLM), wheel install

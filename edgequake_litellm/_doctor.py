@@ -21,7 +21,7 @@ _MESSAGES = [{"role": "user", "content": "doctor self-test"}]
 
 
 def _litellm_requirement() -> str | None:
-    """The ``Requires-Dist`` specifier for litellm of the installed distribution, e.g. ``>=1.110.2,<1.111``."""
+    """The ``Requires-Dist`` specifier for litellm of the installed distribution, e.g. ``>=1.109.0,<1.111``."""
     from importlib import metadata
 
     try:
@@ -91,7 +91,23 @@ def _versions() -> None:
         inside = None if installed is None else _in_range(installed, spec)
         verdict = {True: "installed version is inside", False: "installed version is OUTSIDE", None: "unknown"}
         print(f"  supported litellm  {spec}  ({verdict[inside]})")
-    print("  transparent mode: not available in this version")
+    _transparent()
+
+
+def _transparent() -> None:
+    try:
+        from ._contract import problems
+
+        found = problems()
+    except Exception as exc:  # no LiteLLM, or one that cannot be inspected
+        print(f"  transparent mode   cannot be installed ({type(exc).__name__}: {exc})")
+        return
+    if found:
+        print("  transparent mode   cannot be installed on this LiteLLM:")
+        for p in found:
+            print(f"                       - {p}")
+    else:
+        print("  transparent mode   can be installed on this LiteLLM (install(patch=True))")
 
 
 def _providers() -> None:
@@ -169,7 +185,22 @@ def _self_test() -> bool:
         results.append(_check("edgequake_litellm.install()", install))
         results.append(_check("litellm.completion edgequake/openai/gpt-4o-mini", plugin_completion))
         results.append(_check("litellm.completion edgequake/... stream=True", plugin_stream))
+
+        def transparent_completion() -> str:
+            from . import _patch
+
+            before = edgequake_litellm.status()["served_by_rust"]
+            edgequake_litellm.install(patch=True)
+            try:
+                r = litellm.completion(model="openai/gpt-4o-mini", messages=_MESSAGES, **common)
+            finally:
+                _patch.uninstall()
+            if edgequake_litellm.status()["served_by_rust"] != before + 1:
+                raise RuntimeError(f"not served by the core: {edgequake_litellm.status()['calls']}")
+            return f"{len(r.choices[0].message.content or '')} chars, served by the Rust core"
+
         results.append(_check("edgequake_litellm.completion openai/gpt-4o-mini", direct_completion))
+        results.append(_check("install(patch=True); litellm.completion openai/...", transparent_completion))
     return all(results)
 
 

@@ -11,6 +11,7 @@ timeouts) moves to Rust.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -37,14 +38,32 @@ def _outgoing(request: httpx.Request) -> tuple[str, list[tuple[str, str]], bytes
     return str(request.url), headers, request.read(), (max(phases) if phases else None)
 
 
+# getaddrinfo's failures, as Python's socket module words them (httpx passes them through).
+_GAI_ERRORS = {"Name or service not known": -2, "Temporary failure in name resolution": -3}
+_OS_ERROR = re.compile(r"([^:()]+?)\s*\(os error (-?\d+)\)")
+
+
+def _socket_message(text: str) -> str:
+    """An OS-level failure worded as Python's ``OSError`` (what httpx's messages carry):
+    ``... Connection refused (os error 111)`` -> ``[Errno 111] Connection refused``."""
+    m = _OS_ERROR.search(text)
+    if m:
+        return f"[Errno {m.group(2)}] {m.group(1).strip()}"
+    for reason, errno in _GAI_ERRORS.items():
+        if reason in text:
+            return f"[Errno {errno}] {reason}"
+    return text
+
+
 def _transport_error(e: _core.CoreError, request: httpx.Request) -> Exception:
     """The httpx exception httpx's own transport raises for the same failure."""
-    text = e.message
+    text = _socket_message(e.message)
     if e.kind == "timeout":
-        cls: type[httpx.TransportError] = httpx.ConnectTimeout if "connect" in text else httpx.ReadTimeout
+        cls: type[httpx.TransportError] = httpx.ConnectTimeout if "connect" in e.message else httpx.ReadTimeout
         return cls(text, request=request)
     if e.kind == "connection":
-        return (httpx.ConnectError if "connect" in text.lower() else httpx.ReadError)(text, request=request)
+        connecting = "connect" in e.message.lower() or "dns" in e.message.lower()
+        return (httpx.ConnectError if connecting else httpx.ReadError)(text, request=request)
     if e.kind == "invalid_request":
         return httpx.UnsupportedProtocol(text, request=request)
     return httpx.ReadError(text, request=request)

@@ -343,3 +343,16 @@ def test_http_tier_timeout_equal(litellm, mock):
     kw = kwargs(mock, "delay=2", timeout=0.3)
     native, ours = both(lambda: _raise(lambda: litellm.completion(model="mistral/mistral-small-latest", **kw)))
     assert type(ours) is type(native) is litellm.Timeout
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:{port}", "edgequake-no-such-host.invalid"], ids=["refused", "dns"])
+def test_http_tier_connection_errors_equal(litellm, host):
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    kw = {"messages": MSGS, "api_key": KEY, "api_base": "http://" + host.format(port=port) + "/v1"}
+    native, ours = both(lambda: _raise(lambda: litellm.completion(model="mistral/mistral-small-latest", **kw)))
+    same_error(native, ours)
