@@ -84,3 +84,18 @@ async def test_direct_api_block(mock):
 
     full = litellm.stream_chunk_builder(chunks, messages=MSGS)
     assert full.choices[0].message.content == "".join(c.choices[0].delta.content or "" for c in chunks)
+
+
+def test_readme_transparent_mode(litellm, mock):
+    """README's transparent-mode block, against the mock upstream."""
+    common = {"api_key": KEY, "api_base": mock.base_url()}
+    edgequake_litellm.install(patch=True)
+    try:
+        r = litellm.completion(model="openai/gpt-4o-mini", messages=MSGS, **common)
+        assert r.choices[0].message.content
+        status = edgequake_litellm.status()
+        assert status["patched"] and status["served_by_rust"] >= 1
+    finally:
+        edgequake_litellm.uninstall()
+        edgequake_litellm.install()  # the session's edgequake provider
+    assert not edgequake_litellm.status()["patched"]
