@@ -292,3 +292,58 @@ def test_uninstalled_calls_are_not_served(litellm, mock):
     litellm.completion(**kwargs(mock), model=MODEL)
     assert edgequake_litellm.status()["served_by_rust"] == before
     assert mock.requests()[-1]["headers"]["user-agent"].startswith("OpenAI/")
+
+
+# ---- LiteLLM features above the provider call -------------------------------------------
+
+
+def test_num_retries_equal(litellm, mock):
+    scenario = "status=500,fail_times=2"
+    counts = []
+
+    def call():
+        mock.reset()
+        r = litellm.completion(**kwargs(mock, scenario), model=MODEL, max_retries=0, num_retries=3)
+        counts.append(len(mock.requests()))
+        return r.choices[0].message.content
+
+    native, ours = both(call, expect_rust=None)
+    assert counts == [3, 3] and ours == native
+
+
+def test_context_window_fallback_equal(litellm, mock):
+    """A context-window error moves to the fallback deployment, patched as unpatched."""
+    fallback = {"model": MODEL, "api_base": mock.base_url(), "api_key": KEY}
+
+    def call():
+        mock.reset()
+        r = litellm.completion(**kwargs(mock, "error=context_length"), model=MODEL, max_retries=0, fallbacks=[fallback])
+        return r.choices[0].message.content, [q["path"] for q in mock.requests()]
+
+    native, ours = both(call, expect_rust=2)
+    assert native[1] == ["/s/error=context_length/v1/chat/completions", "/v1/chat/completions"]
+    assert ours == native
+
+
+def test_cache_hits_equal(litellm, mock):
+    from litellm.caching.caching import Cache
+
+    def call():
+        mock.reset()
+        litellm.cache = Cache(type="local")
+        try:
+            kw = kwargs(mock, None, caching=True, temperature=0.4)
+            first = litellm.completion(**kw, model=MODEL)
+            second = litellm.completion(**kw, model=MODEL)
+        finally:
+            litellm.cache = None
+        return (
+            first.choices[0].message.content,
+            second.choices[0].message.content,
+            second._hidden_params.get("cache_hit"),
+            len(mock.requests()),
+        )
+
+    native, ours = both(call)
+    assert native[2] is True and native[3] == 1
+    assert ours == native
