@@ -10,8 +10,9 @@ export PYTHON_SYS_EXECUTABLE := $(abspath $(PY))
 export PYO3_PYTHON := $(abspath $(PY))
 
 OLDEST_VENV := .venv-oldest
+SDIST_VENV := $(abspath .sdist-venv)
 
-.PHONY: help setup build demo test test-rust test-python test-wheel test-oldest lint stubtest format
+.PHONY: help setup build demo test test-rust test-python test-wheel test-sdist test-oldest lint stubtest format
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -48,6 +49,12 @@ test-wheel: setup  ## build the abi3 wheel and use it from a clean virtual envir
 	$(WHEEL_VENV)/bin/python -m pip install --quiet dist/*.whl
 	cd $(WHEEL_VENV) && $(WHEEL_VENV)/bin/python $(CURDIR)/tests/wheel_smoke.py
 
+test-sdist: setup  ## build the sdist and pip-install it (compiling the Rust core) into a clean venv
+	rm -rf dist-sdist && $(PY) -m maturin sdist --out dist-sdist
+	rm -rf $(SDIST_VENV) && python3 -m venv $(SDIST_VENV)
+	$(SDIST_VENV)/bin/python -m pip install --quiet dist-sdist/*.tar.gz
+	cd $(SDIST_VENV) && $(SDIST_VENV)/bin/python $(CURDIR)/tests/wheel_smoke.py
+
 $(OLDEST_VENV)/.deps: requirements-oldest.txt
 	python3 -m venv $(OLDEST_VENV)
 	$(OLDEST_VENV)/bin/python -m pip install --quiet --upgrade pip
@@ -66,4 +73,4 @@ format:  ## apply cargo fmt and ruff format
 	$(VENV)/bin/ruff format edgequake_litellm tests benchmarks
 	$(VENV)/bin/ruff check --fix edgequake_litellm tests benchmarks
 
-test: lint test-rust stubtest test-python test-oldest test-wheel  ## everything CI runs: lint, Rust tests, stub check, Python tests (newest and oldest LiteLLM), wheel install
+test: lint test-rust stubtest test-python test-oldest test-wheel test-sdist  ## everything CI runs: lint, Rust tests, stub check, Python tests (newest and oldest LiteLLM), wheel install

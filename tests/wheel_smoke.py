@@ -1,5 +1,6 @@
 """Run inside a clean virtual environment where only the built wheel (and its dependencies)
-is installed: the package imports from site-packages and serves calls. Used by `make test-wheel`."""
+is installed: the package imports from site-packages and serves calls, in every mode. Used by
+`make test-wheel` and `make test-sdist`."""
 
 from __future__ import annotations
 
@@ -27,7 +28,11 @@ def main() -> int:
             c.choices[0].delta.content or ""
             for c in litellm.completion(model="edgequake/openai/gpt-4o-mini", stream=True, **kw)
         )
+        edgequake_litellm.install(patch=True)
+        transparent = litellm.completion(model="openai/gpt-4o-mini", **kw)
+        assert edgequake_litellm.status()["served_by_rust"] == 1, edgequake_litellm.status()
     assert plugin.choices[0].message.content == direct.choices[0].message.content == streamed == "Echo: wheel"
+    assert transparent.choices[0].message.content == "Echo: wheel"
     print(f"wheel smoke OK: edgequake-litellm {edgequake_litellm.__version__} from {edgequake_litellm.__file__}")
     return 0
 
