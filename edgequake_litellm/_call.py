@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import ssl
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -48,6 +50,30 @@ def timeout_seconds(timeout: Any) -> float | None:
     return max(known) if known else None
 
 
+def ssl_verify() -> bool | str:
+    """The certificate check LiteLLM's own client would make, for the core: ``False`` (off)
+    or the CA bundle to trust exclusively. LiteLLM's ``get_ssl_verify`` resolves
+    ``litellm.ssl_verify`` and ``SSL_VERIFY`` (a bundle path, or a bool as text) and
+    ``SSL_CERT_FILE``; the fallback for anything else is certifi's bundle, as in LiteLLM's
+    ``get_ssl_configuration`` (which builds an ``SSLContext`` the core cannot use, so its
+    last step is repeated here). Read on every call, as the setting may change."""
+    import certifi
+    from litellm.llms.custom_httpx.http_handler import get_ssl_verify
+
+    verify = get_ssl_verify()
+    if isinstance(verify, ssl.SSLContext):
+        # A context cannot be handed to rustls; keep its one portable decision.
+        verify = verify.verify_mode != ssl.CERT_NONE
+    if verify is False:
+        return False
+    if isinstance(verify, str) and os.path.exists(verify):
+        return verify
+    cert_file = os.getenv("SSL_CERT_FILE")
+    if cert_file and os.path.exists(cert_file):
+        return cert_file
+    return certifi.where()
+
+
 @dataclass(frozen=True)
 class Call:
     provider: str
@@ -74,5 +100,6 @@ class Call:
             "api_version": params.get("api_version"),
             "headers": headers or None,
             "timeout": timeout_seconds(timeout),
+            "ssl_verify": ssl_verify(),
         }
         return cls(provider, upstream_model, api_base, kw, params)

@@ -8,13 +8,29 @@ use bytes::{Bytes, BytesMut};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::errors::{describe, CoreError, ErrorKind};
+use crate::proxies::EnvProxies;
 
 /// Upper bound of a non-streamed response body; beyond it the call fails instead of growing
 /// memory without limit.
 pub const MAX_BODY_BYTES: usize = 256 * 1024 * 1024;
 
+#[derive(Clone)]
 pub struct Client {
     inner: reqwest::Client,
+}
+
+/// How a server certificate is checked: LiteLLM's `ssl_verify`, resolved in Python by
+/// LiteLLM's own rules (`litellm.ssl_verify`, `SSL_VERIFY`, `SSL_CERT_FILE`, certifi).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Tls {
+    /// The platform trust store (`SSL_CERT_FILE`/`SSL_CERT_DIR` honoured): the default of
+    /// the core when no setting is passed.
+    System,
+    /// Only the certificates of this PEM bundle, as `ssl.create_default_context(cafile=..)`
+    /// trusts only its cafile (LiteLLM's CA bundle path, `SSL_CERT_FILE` or certifi's).
+    CaFile(String),
+    /// No verification at all (`litellm.ssl_verify=False`).
+    Off,
 }
 
 /// A fully built request: what the provider module hands to the transport.
@@ -37,11 +53,37 @@ pub struct Response {
 }
 
 impl Client {
-    pub fn new() -> Self {
+    /// A pooled client for one TLS setting. Proxies come from `HTTP(S)_PROXY`, `ALL_PROXY`
+    /// and `NO_PROXY` (either case), read once here as httpx reads them when LiteLLM builds
+    /// its client.
+    pub fn new(tls: &Tls) -> Result<Self, CoreError> {
         // Several crates may race to set the process default; any provider is fine.
         let _ = rustls::crypto::ring::default_provider().install_default();
+        let builder = match tls {
+            Tls::System => reqwest::Client::builder(),
+            Tls::Off => reqwest::Client::builder().tls_danger_accept_invalid_certs(true),
+            Tls::CaFile(path) => {
+                let pem = std::fs::read(path).map_err(|e| {
+                    CoreError::connection(format!("cannot read the CA bundle {path:?}: {e}"))
+                })?;
+                let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                    .ok()
+                    .filter(|c| !c.is_empty())
+                    .ok_or_else(|| {
+                        CoreError::connection(format!(
+                            "the CA bundle {path:?} holds no PEM certificate"
+                        ))
+                    })?;
+                reqwest::Client::builder().tls_certs_only(certs)
+            }
+        };
+        // reqwest's own environment reader differs from httpx's; ours follows httpx.
+        let mut builder = builder.no_proxy();
+        for proxy in EnvProxies::from_env().to_reqwest() {
+            builder = builder.proxy(proxy);
+        }
         // HTTP/1.1 keep-alive, as httpx (LiteLLM's client) speaks to the same upstreams.
-        let inner = reqwest::Client::builder()
+        let inner = builder
             .http1_only()
             .pool_idle_timeout(Duration::from_secs(90))
             .pool_max_idle_per_host(1024)
@@ -49,8 +91,10 @@ impl Client {
             .redirect(same_host_redirects())
             .user_agent(concat!("edgequake-litellm/", env!("CARGO_PKG_VERSION")))
             .build()
-            .expect("failed to build the HTTP client");
-        Client { inner }
+            .map_err(|e| {
+                CoreError::connection(format!("cannot build the HTTP client: {}", describe(&e)))
+            })?;
+        Ok(Client { inner })
     }
 
     /// Send the request and wait for the response head, retrying as the OpenAI SDK does
@@ -119,12 +163,6 @@ impl Client {
             inner: resp,
             timeout: req.timeout,
         })
-    }
-}
-
-impl Default for Client {
-    fn default() -> Self {
-        Self::new()
     }
 }
 
