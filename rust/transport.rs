@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, COOKIE};
 
 use crate::errors::{describe, CoreError, ErrorKind};
 use crate::proxies::EnvProxies;
@@ -88,7 +88,7 @@ impl Client {
             .pool_idle_timeout(Duration::from_secs(90))
             .pool_max_idle_per_host(1024)
             .tcp_nodelay(true)
-            .redirect(same_host_redirects())
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("edgequake-litellm/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| {
@@ -130,7 +130,7 @@ impl Client {
         headers
             .entry(reqwest::header::CONTENT_TYPE)
             .or_insert(HeaderValue::from_static("application/json"));
-        let url = reqwest::Url::parse(&req.url)
+        let mut url = reqwest::Url::parse(&req.url)
             .map_err(|e| CoreError::invalid(format!("invalid api_base URL: {e}")))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(CoreError::invalid(format!(
@@ -138,31 +138,67 @@ impl Client {
                 url.scheme()
             )));
         }
-        let pending = self
-            .inner
-            .post(url)
-            .headers(headers)
-            .body(req.body.clone())
-            .send();
-        let resp = with_timeout(req.timeout, pending, "waiting for the response headers")
+        let mut method = reqwest::Method::POST;
+        let mut body = Some(req.body.clone());
+        // Redirects are followed here rather than by reqwest, so that every credential
+        // header (not only `Authorization`) is dropped before another origin sees it.
+        for hop in 0..=MAX_REDIRECTS {
+            let mut builder = self
+                .inner
+                .request(method.clone(), url.clone())
+                .headers(headers.clone());
+            if let Some(b) = &body {
+                builder = builder.body(b.clone());
+            }
+            let resp = with_timeout(
+                req.timeout,
+                builder.send(),
+                "waiting for the response headers",
+            )
             .await?
             .map_err(classify)?;
-        let status = resp.status().as_u16();
-        let headers = header_pairs(resp.headers());
-        if status >= 400 {
-            let body = read_all(resp, req.timeout, MAX_BODY_BYTES).await?;
-            return Err(CoreError::status(
+            let status = resp.status().as_u16();
+            if let Some(next) = redirect_location(&resp, &url)? {
+                if hop == MAX_REDIRECTS {
+                    return Err(CoreError::connection("Exceeded maximum allowed redirects."));
+                }
+                // Read the (small) redirect body so its connection goes back to the pool.
+                let _ = read_all(resp, req.timeout, 64 * 1024).await;
+                if !same_origin(&url, &next) {
+                    let secret: Vec<HeaderName> = headers
+                        .keys()
+                        .filter(|k| is_secret_header(k.as_str()) || *k == COOKIE)
+                        .cloned()
+                        .collect();
+                    for name in secret {
+                        headers.remove(name);
+                    }
+                }
+                let rewritten = redirect_method(status, &method);
+                if rewritten != method && rewritten == reqwest::Method::GET {
+                    body = None;
+                }
+                method = rewritten;
+                url = next;
+                continue;
+            }
+            let headers = header_pairs(resp.headers());
+            if status >= 400 {
+                let body = read_all(resp, req.timeout, MAX_BODY_BYTES).await?;
+                return Err(CoreError::status(
+                    status,
+                    headers,
+                    String::from_utf8_lossy(&body).into_owned(),
+                ));
+            }
+            return Ok(Response {
                 status,
                 headers,
-                String::from_utf8_lossy(&body).into_owned(),
-            ));
+                inner: resp,
+                timeout: req.timeout,
+            });
         }
-        Ok(Response {
-            status,
-            headers,
-            inner: resp,
-            timeout: req.timeout,
-        })
+        unreachable!("the last hop returns")
     }
 }
 
@@ -321,24 +357,48 @@ pub fn is_secret_header(name: &str) -> bool {
     )
 }
 
-/// Follow redirects only within the same origin, so credentials never travel to another host.
-fn same_host_redirects() -> reqwest::redirect::Policy {
-    reqwest::redirect::Policy::custom(|attempt| {
-        let same = attempt
-            .previous()
-            .first()
-            .map(|first| {
-                first.host_str() == attempt.url().host_str()
-                    && first.port_or_known_default() == attempt.url().port_or_known_default()
-                    && first.scheme() == attempt.url().scheme()
-            })
-            .unwrap_or(false);
-        if !same || attempt.previous().len() > 10 {
-            attempt.stop()
-        } else {
-            attempt.follow()
-        }
-    })
+/// httpx's `DEFAULT_MAX_REDIRECTS`.
+const MAX_REDIRECTS: usize = 20;
+
+/// Where a redirect points, as httpx decides it: a 301/302/303/307/308 with a `Location`.
+fn redirect_location(
+    resp: &reqwest::Response,
+    from: &reqwest::Url,
+) -> Result<Option<reqwest::Url>, CoreError> {
+    if !matches!(resp.status().as_u16(), 301 | 302 | 303 | 307 | 308) {
+        return Ok(None);
+    }
+    let Some(location) = resp.headers().get(reqwest::header::LOCATION) else {
+        return Ok(None);
+    };
+    let next = std::str::from_utf8(location.as_bytes())
+        .ok()
+        .and_then(|l| from.join(l).ok())
+        .ok_or_else(|| CoreError::connection("redirect to an invalid URL"))?;
+    if !matches!(next.scheme(), "http" | "https") {
+        return Err(CoreError::connection(format!(
+            "redirect to unsupported URL scheme {:?}",
+            next.scheme()
+        )));
+    }
+    Ok(Some(next))
+}
+
+fn same_origin(a: &reqwest::Url, b: &reqwest::Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
+/// httpx's `_redirect_method`: 303 (and 302) become GET, 301 turns POST into GET,
+/// 307/308 keep the method (and body).
+fn redirect_method(status: u16, method: &reqwest::Method) -> reqwest::Method {
+    let head = method == reqwest::Method::HEAD;
+    match status {
+        302 | 303 if !head => reqwest::Method::GET,
+        301 if method == reqwest::Method::POST => reqwest::Method::GET,
+        _ => method.clone(),
+    }
 }
 
 #[cfg(test)]
@@ -396,6 +456,34 @@ mod tests {
         assert!(second <= Duration::from_secs(1) && second >= Duration::from_millis(750));
         let late = retry_delay(&e, 9, 10);
         assert!(late <= Duration::from_secs(8) && late >= Duration::from_secs(6));
+    }
+
+    #[test]
+    fn redirect_methods_follow_httpx() {
+        use reqwest::Method;
+        for (status, from, to) in [
+            (301, Method::POST, Method::GET),
+            (301, Method::GET, Method::GET),
+            (302, Method::POST, Method::GET),
+            (303, Method::POST, Method::GET),
+            (303, Method::HEAD, Method::HEAD),
+            (307, Method::POST, Method::POST),
+            (308, Method::POST, Method::POST),
+        ] {
+            assert_eq!(redirect_method(status, &from), to, "{status} {from}");
+        }
+    }
+
+    #[test]
+    fn origins_differ_by_scheme_host_or_port() {
+        let u = |s: &str| reqwest::Url::parse(s).unwrap();
+        assert!(same_origin(&u("http://a:80/x"), &u("http://a/y")));
+        assert!(!same_origin(
+            &u("http://127.0.0.1:1/"),
+            &u("http://localhost:1/")
+        ));
+        assert!(!same_origin(&u("http://a:1/"), &u("http://a:2/")));
+        assert!(!same_origin(&u("http://a/"), &u("https://a/")));
     }
 
     #[test]

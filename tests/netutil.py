@@ -267,3 +267,35 @@ def fetch_records(proxy_url: str) -> list[list[str]]:
     conn = http.client.HTTPConnection(u.hostname or "127.0.0.1", u.port, timeout=10)
     conn.request("GET", "/_records")
     return json.loads(conn.getresponse().read())
+
+
+class Redirector:
+    """Answers every request with ``status`` and ``Location: <target><path>``, recording the
+    request head it got (so a test can see which credentials reached it)."""
+
+    def __init__(self, loop: LoopThread, target: str, status: int = 307) -> None:
+        self.target = target
+        self.status = status
+        self.heads: list[dict[str, str]] = []
+        self.server, self.port = loop.run(_serve(self._handle, None))
+
+    def base_url(self, host: str = "127.0.0.1") -> str:
+        return f"http://{host}:{self.port}/v1"
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            try:
+                raw = await reader.readuntil(b"\r\n\r\n")
+            except (asyncio.IncompleteReadError, ConnectionError):
+                break
+            lines = raw.decode("latin-1").split("\r\n")
+            headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in lines[1:] if h)}
+            await reader.readexactly(int(headers.get("content-length", "0")))
+            path = lines[0].split(" ")[1]
+            self.heads.append(headers)
+            location = f"{self.target}{path.removeprefix('/v1')}"
+            writer.write(
+                f"HTTP/1.1 {self.status} Redirect\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n".encode()
+            )
+            await writer.drain()
+        writer.close()
