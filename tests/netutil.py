@@ -299,3 +299,31 @@ class Redirector:
             )
             await writer.drain()
         writer.close()
+
+
+class ScriptedUpstream:
+    """Answers every request with the response a test sets (``status``, ``content_type``,
+    ``body`` bytes), sent in ``pieces`` writes; closes after each response so no state
+    carries over between examples."""
+
+    def __init__(self, loop: LoopThread) -> None:
+        self.status, self.content_type, self.body, self.pieces = 200, "application/json", b"{}", 1
+        self.server, self.port = loop.run(_serve(self._handle, None))
+
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        raw = await reader.readuntil(b"\r\n\r\n")
+        length = next(
+            (int(h.split(b":", 1)[1]) for h in raw.split(b"\r\n") if h.lower().startswith(b"content-length:")), 0
+        )
+        await reader.readexactly(length)
+        ct = f"Content-Type: {self.content_type}\r\n" if self.content_type else ""
+        head = f"HTTP/1.1 {self.status} X\r\n{ct}Content-Length: {len(self.body)}\r\nConnection: close\r\n\r\n"
+        writer.write(head.encode("latin-1"))
+        step = max(1, len(self.body) // max(1, self.pieces))
+        for i in range(0, len(self.body), step):
+            writer.write(self.body[i : i + step])
+            await writer.drain()
+        writer.close()
