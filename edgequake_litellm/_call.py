@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import ssl
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from . import _core
+from ._tls import ssl_verify
 
 _DEFAULT_FAMILY = "openai"
 
@@ -48,30 +47,6 @@ def timeout_seconds(timeout: Any) -> float | None:
     phases = [getattr(timeout, p, None) for p in ("read", "connect", "write", "pool")]
     known = [float(p) for p in phases if p is not None]
     return max(known) if known else None
-
-
-def ssl_verify() -> bool | str:
-    """The certificate check LiteLLM's own client would make, for the core: ``False`` (off)
-    or the CA bundle to trust exclusively. LiteLLM's ``get_ssl_verify`` resolves
-    ``litellm.ssl_verify`` and ``SSL_VERIFY`` (a bundle path, or a bool as text) and
-    ``SSL_CERT_FILE``; the fallback for anything else is certifi's bundle, as in LiteLLM's
-    ``get_ssl_configuration`` (which builds an ``SSLContext`` the core cannot use, so its
-    last step is repeated here). Read on every call, as the setting may change."""
-    import certifi
-    from litellm.llms.custom_httpx.http_handler import get_ssl_verify
-
-    verify = get_ssl_verify()
-    if isinstance(verify, ssl.SSLContext):
-        # A context cannot be handed to rustls; keep its one portable decision.
-        verify = verify.verify_mode != ssl.CERT_NONE
-    if verify is False:
-        return False
-    if isinstance(verify, str) and os.path.exists(verify):
-        return verify
-    cert_file = os.getenv("SSL_CERT_FILE")
-    if cert_file and os.path.exists(cert_file):
-        return cert_file
-    return certifi.where()
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,15 @@ environment, and requires the same outcome (success, or the same exception class
 LiteLLM 1.110.2 (``get_ssl_verify``/``get_ssl_configuration``) trusts certifi's bundle by
 default, or exclusively ``litellm.ssl_verify``/``SSL_VERIFY`` when it is a bundle path, or
 ``SSL_CERT_FILE``; ``False`` (also ``SSL_VERIFY=False``) turns checks off;
-``REQUESTS_CA_BUNDLE`` is not read.
+``REQUESTS_CA_BUNDLE`` is not read; an ``SSLContext`` as ``litellm.ssl_verify`` is not used
+(``get_ssl_configuration`` only honours a context passed to it), so the default applies.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import ssl
 import subprocess
 import sys
 import textwrap
@@ -22,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from edgequake_litellm import _core
-from edgequake_litellm._call import ssl_verify
+from edgequake_litellm._tls import ssl_verify
 
 from .conftest import KEY
 from .netutil import LoopThread, Pki, TlsFront, make_pki
@@ -86,13 +88,26 @@ CASES = [
     ("ssl_verify_env_bundle_path", True, {"SSL_VERIFY": "CA"}, "both", "localhost", True),
     ("ssl_verify_string_false", "false", {}, "both", "localhost", True),
     ("requests_ca_bundle_not_read", True, {"REQUESTS_CA_BUNDLE": "CA"}, "both", "localhost", False),
+    # LiteLLM 1.110.2 does not use a global SSLContext: it verifies against the default.
+    ("ssl_context_ignored", "CTX:CA", {}, "both", "localhost", False),
+    ("ssl_context_cert_none_ignored", "CTX:NONE", {}, "both", "localhost", False),
+    ("ssl_context_with_ssl_cert_file", "CTX:NONE", {"SSL_CERT_FILE": "CA"}, "both", "localhost", True),
     ("hostname_mismatch", "CA", {}, "localhost_only", "127.0.0.1", False),
     ("hostname_mismatch_unchecked_when_off", False, {}, "localhost_only", "127.0.0.1", True),
 ]
 
 
 def _resolve(value: object, pki: Pki) -> object:
-    return {"CA": str(pki.ca), "OTHER": str(pki.other_ca)}.get(value, value) if isinstance(value, str) else value
+    if not isinstance(value, str):
+        return value
+    if value == "CTX:NONE":
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        return ctx
+    if value.startswith("CTX:"):
+        return ssl.create_default_context(cafile=str(_resolve(value[4:], pki)))
+    return {"CA": str(pki.ca), "OTHER": str(pki.other_ca)}.get(value, value)
 
 
 def _apply(monkeypatch: pytest.MonkeyPatch, litellm, pki: Pki, verify: object, env: dict[str, str]) -> None:  # noqa: ANN001
