@@ -486,6 +486,61 @@ mod tests {
         assert!(!same_origin(&u("http://a/"), &u("https://a/")));
     }
 
+    /// A one-shot HTTP/1.1 server on 127.0.0.1 answering every connection with `response`.
+    async fn serve(response: Vec<u8>) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let response = response.clone();
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 65536];
+                    let _ = sock.read(&mut buf).await;
+                    let _ = sock.write_all(&response).await;
+                });
+            }
+        });
+        format!("http://{addr}/v1/chat/completions")
+    }
+
+    async fn body_with_limit(response: Vec<u8>, limit: usize) -> Result<Bytes, CoreError> {
+        let url = serve(response).await;
+        let client = Client::new(&Tls::System).unwrap();
+        let req = HttpRequest {
+            url,
+            headers: Vec::new(),
+            body: Bytes::from_static(b"{}"),
+            timeout: Some(Duration::from_secs(5)),
+            max_retries: 0,
+        };
+        let resp = client.send(req).await?;
+        read_all(resp.inner, resp.timeout, limit).await
+    }
+
+    #[tokio::test]
+    async fn body_over_the_limit_is_refused_declared_or_chunked() {
+        let declared = b"HTTP/1.1 200 OK\r\ncontent-length: 2048\r\n\r\n".to_vec();
+        let mut full = declared.clone();
+        full.extend(std::iter::repeat_n(b'x', 2048));
+        let err = body_with_limit(full.clone(), 1024).await.unwrap_err();
+        assert_eq!(err.kind, ErrorKind::TooLarge);
+        assert!(err.message.contains("1024 bytes"), "{}", err.message);
+
+        let mut chunked = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+        for _ in 0..4 {
+            chunked.extend_from_slice(b"200\r\n");
+            chunked.extend(std::iter::repeat_n(b'y', 512));
+            chunked.extend_from_slice(b"\r\n");
+        }
+        chunked.extend_from_slice(b"0\r\n\r\n");
+        let err = body_with_limit(chunked.clone(), 1024).await.unwrap_err();
+        assert_eq!(err.kind, ErrorKind::TooLarge);
+        // Within the limit both arrive whole.
+        assert_eq!(body_with_limit(full, 4096).await.unwrap().len(), 2048);
+        assert_eq!(body_with_limit(chunked, 4096).await.unwrap().len(), 2048);
+    }
+
     #[test]
     fn secret_headers_are_recognised() {
         assert!(is_secret_header("Authorization"));
