@@ -5,7 +5,9 @@ the proxy variables set, makes the same call through LiteLLM's native ``openai/`
 through ``edgequake/openai/``, and asks the local recording proxy what each one sent it:
 a ``CONNECT host:port`` tunnel for an https:// upstream, an absolute-form request for an
 http:// one, or nothing when ``NO_PROXY`` (or the scheme) says to go direct. Both paths must
-reach the upstream and leave the same records.
+reach the upstream and leave the same records. ``NO_PROXY`` follows httpx's patterns, not
+curl's: ``.example.com`` is subdomains only, ``scheme://host:port`` entries count, a CIDR
+block is not a range.
 """
 
 from __future__ import annotations
@@ -85,15 +87,29 @@ CASES = [
     ("no_proxy_lower", {"https_proxy": "{dead}", "no_proxy": "localhost"}, "https", None),
     ("no_proxy_star", {"HTTPS_PROXY": "{dead}", "NO_PROXY": "*"}, "https", None),
     ("no_proxy_other_host", {"HTTPS_PROXY": "{proxy}", "NO_PROXY": "example.com,notlocalhost"}, "https", "CONNECT"),
+    (
+        "no_proxy_leading_dot_is_subdomains_only",
+        {"HTTPS_PROXY": "{proxy}", "NO_PROXY": ".localhost"},
+        "https",
+        "CONNECT",
+    ),
+    ("no_proxy_scheme_host_port", {"HTTPS_PROXY": "{dead}", "NO_PROXY": "https://localhost:{tls_port}"}, "https", None),
+    ("no_proxy_other_port", {"HTTPS_PROXY": "{proxy}", "NO_PROXY": "localhost:1"}, "https", "CONNECT"),
     ("http_proxy_not_for_https", {"HTTP_PROXY": "{dead}"}, "https", None),
     ("http_proxy_forwards_http", {"HTTP_PROXY": "{proxy}"}, "http", "FORWARD"),
     ("no_proxy_ip", {"HTTP_PROXY": "{dead}", "NO_PROXY": "127.0.0.1"}, "http", None),
+    ("no_proxy_cidr_is_not_a_range", {"HTTP_PROXY": "{proxy}", "NO_PROXY": "127.0.0.0/8"}, "http", "FORWARD"),
     ("https_proxy_not_for_http", {"HTTPS_PROXY": "{dead}"}, "http", None),
 ]
 
 
 def _case(net: dict, env: dict[str, str], scheme: str) -> tuple[dict[str, str], str, str]:
-    fill = {"proxy": net["proxy"].url, "proxy_noscheme": net["proxy"].url.removeprefix("http://"), "dead": net["dead"]}
+    fill = {
+        "proxy": net["proxy"].url,
+        "proxy_noscheme": net["proxy"].url.removeprefix("http://"),
+        "dead": net["dead"],
+        "tls_port": net["front"].port,
+    }
     env = {k: v.format(**fill) for k, v in env.items()}
     if scheme == "https":
         return env, net["front"].base_url("localhost"), f"localhost:{net['front'].port}"
