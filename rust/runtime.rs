@@ -26,7 +26,17 @@ pub struct Core {
 }
 
 impl Core {
-    /// The pooled client for this TLS setting (a cheap handle onto the shared pool).
+    /// The pooled client for this TLS setting if it was built already (a cheap handle).
+    pub fn cached_client(&self, tls: &Tls) -> Option<transport::Client> {
+        let clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        clients
+            .iter()
+            .find(|(t, _)| t == tls)
+            .map(|(_, c)| c.clone())
+    }
+
+    /// The pooled client for this TLS setting (a cheap handle onto the shared pool),
+    /// built on first use.
     pub fn client(&self, tls: &Tls) -> Result<transport::Client, CoreError> {
         let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((_, c)) = clients.iter().find(|(t, _)| t == tls) {
@@ -37,10 +47,17 @@ impl Core {
             let _guard = self.runtime.enter();
             transport::Client::new(tls)?
         };
+        // A process uses one or two settings; one that keeps inventing CA bundle paths
+        // must not grow this list forever (clients in use live on in their calls).
+        if clients.len() >= MAX_CLIENTS {
+            clients.remove(0);
+        }
         clients.push((tls.clone(), client.clone()));
         Ok(client)
     }
 }
+
+const MAX_CLIENTS: usize = 16;
 
 static CORE: AtomicPtr<Core> = AtomicPtr::new(std::ptr::null_mut());
 

@@ -322,7 +322,12 @@ fn client_for(py: Python<'_>, ssl_verify: Option<&Bound<'_, PyAny>>) -> PyResult
             })?),
         },
     };
-    core().client(&tls).map_err(|e| to_pyerr(py, e))
+    if let Some(client) = core().cached_client(&tls) {
+        return Ok(client);
+    }
+    // The first use of a setting reads and parses its CA bundle: not while holding the GIL.
+    py.detach(|| core().client(&tls))
+        .map_err(|e| to_pyerr(py, e))
 }
 
 async fn run(op: Op, client: Client, req: HttpRequest) -> Result<Outcome, CoreError> {
