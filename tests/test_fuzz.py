@@ -182,3 +182,31 @@ def test_fuzz_valid_sse_streams_are_exact(litellm, scripted, parts, crlf, pieces
         pieces,
     )
     assert _stream(litellm, scripted) == "".join(parts)
+
+
+@pytest.mark.parametrize("shape", ["one_line", "one_event"])
+def test_oversized_sse_is_a_clear_litellm_error(litellm, scripted, shape):
+    """Past the documented limits (a 16 MiB line, a 64 MiB event) the stream fails with a
+    LiteLLM exception naming the limit, after the chunks before it, instead of buffering on."""
+    good = "data: " + json.dumps(chunk("before")) + "\n\n"
+    if shape == "one_line":
+        bad = "data: " + "x" * (16 * 1024 * 1024 + 1) + "\n\n"
+    else:
+        bad = ("data: " + "y" * (4 * 1024 * 1024) + "\n") * 17 + "\n"
+    scripted.status, scripted.content_type, scripted.pieces = 200, "text/event-stream", 64
+    scripted.body = (good + bad).encode()
+    seen: list[str] = []
+    with pytest.raises(tuple(litellm.LITELLM_EXCEPTION_TYPES)) as ei:
+        r = litellm.completion(
+            model=MODEL,
+            messages=MSGS,
+            api_key=KEY,
+            api_base=scripted.base_url(),
+            max_retries=0,
+            timeout=30,
+            stream=True,
+        )
+        for c in r:
+            seen.append(c.choices[0].delta.content or "")
+    assert "".join(seen) == "before"
+    assert "byte limit" in str(ei.value), str(ei.value)[:500]
