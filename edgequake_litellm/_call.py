@@ -7,6 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from . import _core
+from ._tls import ssl_verify
 
 _DEFAULT_FAMILY = "openai"
 
@@ -74,5 +75,6 @@ class Call:
             "api_version": params.get("api_version"),
             "headers": headers or None,
             "timeout": timeout_seconds(timeout),
+            "ssl_verify": ssl_verify(),
         }
         return cls(provider, upstream_model, api_base, kw, params)

@@ -72,11 +72,14 @@ def request(
     timeout: float | None = None,
     max_retries: int | None = None,
     body: Mapping[str, Any] | None = None,
+    ssl_verify: bool | str | None = None,
 ) -> Any:
     """One upstream call with the GIL released: ``(body, headers, status)`` or a ``ChatStream``.
 
     ``body``, when given, is a request body already built (by LiteLLM's provider transform)
     and is sent as is; otherwise the core writes ``{model, messages|input, **params}``.
+    ``ssl_verify``: ``False`` disables certificate checks, a path is the only CA bundle
+    trusted, ``True``/``None`` use the platform trust store.
     """
 
 def arequest(
@@ -93,6 +96,7 @@ def arequest(
     timeout: float | None = None,
     max_retries: int | None = None,
     body: Mapping[str, Any] | None = None,
+    ssl_verify: bool | str | None = None,
 ) -> Awaitable[Any]:
     """``request`` as an asyncio awaitable."""
 

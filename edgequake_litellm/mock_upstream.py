@@ -15,7 +15,8 @@ values are URL-decoded; unknown keys are ignored):
   that exact scenario string (a bare ``fail_times`` fails with 500).
 * shaping: ``model``, ``auth``, ``parallel``, ``reasoning``, ``cached``,
   ``chunks``, ``chunk_delay``, ``crlf``, ``comments``, ``garbage_lines``,
-  ``close``, ``ct``.
+  ``close``, ``ct``, ``redirect=<3xx>`` (with ``to=<base URL>`` for another origin; the
+  redirect target drops the scenario, unless ``loop`` makes it the same URL).
 
 Control endpoints (never counted, no auth): ``GET /_control/stats``,
 ``GET /_control/requests``, ``GET /_control/connections``, ``POST /_control/reset``.
@@ -682,6 +683,15 @@ class MockUpstream:
             kind = None
         if kind is None:
             await reply.error(404, f"Unknown request URL: {req.method} {path}", code="not_found")
+            return reply.keep
+
+        redirect = _int(scn, "redirect")
+        if redirect is not None:
+            # Same origin unless ``to`` names another base; the scenario is not carried over,
+            # except with ``loop``, which redirects to the very same URL.
+            target = path if _flag(scn, "loop") else scn.get("to", "") + route
+            reply.extra.append(("location", target))
+            await reply.body(redirect, b"")
             return reply.keep
 
         bearer = req.headers.get("authorization", "")

@@ -3,6 +3,7 @@
 
 pub mod errors;
 pub mod providers;
+pub mod proxies;
 pub mod python;
 pub mod runtime;
 pub mod sse;

@@ -5,21 +5,59 @@ use std::cell::OnceCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use pyo3::prelude::*;
 use pyo3_async_runtimes::generic::{self, ContextExt};
 use pyo3_async_runtimes::TaskLocals;
 
-use crate::transport;
+use crate::errors::CoreError;
+use crate::transport::{self, Tls};
 
 /// Everything tied to one process: after `fork()` the child gets a fresh one because the
 /// parent's worker threads and pooled sockets do not exist (or are shared) there.
 pub struct Core {
     pid: u32,
     pub runtime: tokio::runtime::Runtime,
-    pub client: transport::Client,
+    /// One pooled client per TLS setting in use (a process uses one or two), built on
+    /// first use as LiteLLM caches one SSL context per CA file.
+    clients: Mutex<Vec<(Tls, transport::Client)>>,
 }
+
+impl Core {
+    /// The pooled client for this TLS setting if it was built already (a cheap handle).
+    pub fn cached_client(&self, tls: &Tls) -> Option<transport::Client> {
+        let clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        clients
+            .iter()
+            .find(|(t, _)| t == tls)
+            .map(|(_, c)| c.clone())
+    }
+
+    /// The pooled client for this TLS setting (a cheap handle onto the shared pool),
+    /// built on first use.
+    pub fn client(&self, tls: &Tls) -> Result<transport::Client, CoreError> {
+        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, c)) = clients.iter().find(|(t, _)| t == tls) {
+            return Ok(c.clone());
+        }
+        let client = {
+            // The client's connector needs a runtime context for its DNS resolver.
+            let _guard = self.runtime.enter();
+            transport::Client::new(tls)?
+        };
+        // A process uses one or two settings; one that keeps inventing CA bundle paths
+        // must not grow this list forever (clients in use live on in their calls).
+        if clients.len() >= MAX_CLIENTS {
+            clients.remove(0);
+        }
+        clients.push((tls.clone(), client.clone()));
+        Ok(client)
+    }
+}
+
+const MAX_CLIENTS: usize = 16;
 
 static CORE: AtomicPtr<Core> = AtomicPtr::new(std::ptr::null_mut());
 
@@ -39,15 +77,10 @@ fn build_core() -> Core {
         .enable_all()
         .build()
         .expect("failed to start the tokio runtime");
-    let client = {
-        // The client's connector needs a runtime context for its DNS resolver.
-        let _guard = runtime.enter();
-        transport::Client::new()
-    };
     Core {
         pid: std::process::id(),
         runtime,
-        client,
+        clients: Mutex::new(Vec::new()),
     }
 }
 

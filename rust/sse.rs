@@ -1011,4 +1011,120 @@ mod tests {
             }
         }
     }
+
+    // ---- proptest: generated streams, generated chunkings ----------------------------
+
+    use proptest::prelude::*;
+
+    /// Pieces that SSE streams (and broken ones) are made of.
+    fn token() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            4 => prop_oneof![
+                Just("data: "), Just("data:"), Just("data"), Just("event: "), Just("id: "),
+                Just("retry: "), Just(": "), Just(":"), Just("x: "), Just("\n"), Just("\r"),
+                Just("\r\n"), Just("[DONE]"), Just("{\"a\":1}"), Just("\u{FEFF}"), Just("é"),
+                Just("😀"), Just("123"), Just("\0"),
+            ].prop_map(|t| t.as_bytes().to_vec()),
+            1 => prop::collection::vec(any::<u8>(), 0..8),
+        ]
+    }
+
+    fn stream(max_tokens: usize) -> impl Strategy<Value = Vec<u8>> {
+        prop::collection::vec(token(), 0..max_tokens).prop_map(|t| t.concat())
+    }
+
+    fn valid_stream() -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            prop_oneof![
+                Just("data: "),
+                Just("data:"),
+                Just("data"),
+                Just("event: "),
+                Just("id: "),
+                Just("retry: "),
+                Just(": "),
+                Just("x: "),
+                Just("\n"),
+                Just("\r"),
+                Just("\r\n"),
+                Just("[DONE]"),
+                Just("é"),
+                Just("😀"),
+                Just("123"),
+                Just("\u{FEFF}"),
+            ],
+            0..80,
+        )
+        .prop_map(|t| t.concat())
+    }
+
+    /// Events, the first error, and the truncation flag of one parse.
+    type Outcome = (Vec<SseEvent>, Option<SseError>, bool);
+
+    fn run(p: &mut SseParser, chunks: &[&[u8]]) -> Outcome {
+        let mut out = Vec::new();
+        let mut err = None;
+        for c in chunks {
+            if let Err(e) = p.feed(c, &mut out) {
+                err = Some(e);
+                break;
+            }
+            // Memory stays within the documented limits whatever arrives.
+            assert!(
+                p.line.len() <= p.max_line.max(3),
+                "line buffer over the limit"
+            );
+            assert!(
+                p.builder.data.len() <= p.builder.max_event + 1,
+                "event over the limit"
+            );
+        }
+        let partial = p.finish();
+        (out, err, partial)
+    }
+
+    fn chunked<'a>(bytes: &'a [u8], cuts: &[prop::sample::Index]) -> Vec<&'a [u8]> {
+        let mut at: Vec<usize> = cuts.iter().map(|c| c.index(bytes.len() + 1)).collect();
+        at.sort_unstable();
+        let mut chunks = Vec::new();
+        let mut start = 0;
+        for c in at {
+            chunks.push(&bytes[start..c]);
+            start = c;
+        }
+        chunks.push(&bytes[start..]);
+        chunks
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Any bytes, any chunking: the same events and the same error as one whole feed,
+        /// with buffers bounded by the limits (small here, so they are hit).
+        #[test]
+        fn proptest_any_bytes_split_invariant_and_bounded(
+            bytes in stream(60),
+            cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..10),
+        ) {
+            let whole = run(&mut SseParser::with_limits(24, 48), &[&bytes]);
+            let split = run(&mut SseParser::with_limits(24, 48), &chunked(&bytes, &cuts));
+            prop_assert_eq!(&split.0, &whole.0);
+            prop_assert_eq!(&split.1, &whole.1);
+            if whole.1.is_none() {
+                prop_assert_eq!(split.2, whole.2);
+            }
+        }
+
+        /// Valid UTF-8 streams: exactly what the whole-input reference parser yields.
+        #[test]
+        fn proptest_valid_streams_match_reference(
+            text in valid_stream(),
+            cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..10),
+        ) {
+            let expected = reference(&text);
+            let got = run(&mut SseParser::new(), &chunked(text.as_bytes(), &cuts));
+            prop_assert_eq!(got.1, None);
+            prop_assert_eq!((got.0, got.2), expected);
+        }
+    }
 }

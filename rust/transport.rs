@@ -5,16 +5,32 @@
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, COOKIE};
 
 use crate::errors::{describe, CoreError, ErrorKind};
+use crate::proxies::EnvProxies;
 
 /// Upper bound of a non-streamed response body; beyond it the call fails instead of growing
 /// memory without limit.
 pub const MAX_BODY_BYTES: usize = 256 * 1024 * 1024;
 
+#[derive(Clone)]
 pub struct Client {
     inner: reqwest::Client,
+}
+
+/// How a server certificate is checked: LiteLLM's `ssl_verify`, resolved in Python by
+/// LiteLLM's own rules (`litellm.ssl_verify`, `SSL_VERIFY`, `SSL_CERT_FILE`, certifi).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Tls {
+    /// The platform trust store (`SSL_CERT_FILE`/`SSL_CERT_DIR` honoured): the default of
+    /// the core when no setting is passed.
+    System,
+    /// Only the certificates of this PEM bundle, as `ssl.create_default_context(cafile=..)`
+    /// trusts only its cafile (LiteLLM's CA bundle path, `SSL_CERT_FILE` or certifi's).
+    CaFile(String),
+    /// No verification at all (`litellm.ssl_verify=False`).
+    Off,
 }
 
 /// A fully built request: what the provider module hands to the transport.
@@ -37,20 +53,48 @@ pub struct Response {
 }
 
 impl Client {
-    pub fn new() -> Self {
+    /// A pooled client for one TLS setting. Proxies come from `HTTP(S)_PROXY`, `ALL_PROXY`
+    /// and `NO_PROXY` (either case), read once here as httpx reads them when LiteLLM builds
+    /// its client.
+    pub fn new(tls: &Tls) -> Result<Self, CoreError> {
         // Several crates may race to set the process default; any provider is fine.
         let _ = rustls::crypto::ring::default_provider().install_default();
+        let builder = match tls {
+            Tls::System => reqwest::Client::builder(),
+            Tls::Off => reqwest::Client::builder().tls_danger_accept_invalid_certs(true),
+            Tls::CaFile(path) => {
+                let pem = std::fs::read(path).map_err(|e| {
+                    CoreError::connection(format!("cannot read the CA bundle {path:?}: {e}"))
+                })?;
+                let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                    .ok()
+                    .filter(|c| !c.is_empty())
+                    .ok_or_else(|| {
+                        CoreError::connection(format!(
+                            "the CA bundle {path:?} holds no PEM certificate"
+                        ))
+                    })?;
+                reqwest::Client::builder().tls_certs_only(certs)
+            }
+        };
+        // reqwest's own environment reader differs from httpx's; ours follows httpx.
+        let mut builder = builder.no_proxy();
+        for proxy in EnvProxies::from_env().to_reqwest() {
+            builder = builder.proxy(proxy);
+        }
         // HTTP/1.1 keep-alive, as httpx (LiteLLM's client) speaks to the same upstreams.
-        let inner = reqwest::Client::builder()
+        let inner = builder
             .http1_only()
             .pool_idle_timeout(Duration::from_secs(90))
             .pool_max_idle_per_host(1024)
             .tcp_nodelay(true)
-            .redirect(same_host_redirects())
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("edgequake-litellm/", env!("CARGO_PKG_VERSION")))
             .build()
-            .expect("failed to build the HTTP client");
-        Client { inner }
+            .map_err(|e| {
+                CoreError::connection(format!("cannot build the HTTP client: {}", describe(&e)))
+            })?;
+        Ok(Client { inner })
     }
 
     /// Send the request and wait for the response head, retrying as the OpenAI SDK does
@@ -86,7 +130,7 @@ impl Client {
         headers
             .entry(reqwest::header::CONTENT_TYPE)
             .or_insert(HeaderValue::from_static("application/json"));
-        let url = reqwest::Url::parse(&req.url)
+        let mut url = reqwest::Url::parse(&req.url)
             .map_err(|e| CoreError::invalid(format!("invalid api_base URL: {e}")))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(CoreError::invalid(format!(
@@ -94,37 +138,67 @@ impl Client {
                 url.scheme()
             )));
         }
-        let pending = self
-            .inner
-            .post(url)
-            .headers(headers)
-            .body(req.body.clone())
-            .send();
-        let resp = with_timeout(req.timeout, pending, "waiting for the response headers")
+        let mut method = reqwest::Method::POST;
+        let mut body = Some(req.body.clone());
+        // Redirects are followed here rather than by reqwest, so that every credential
+        // header (not only `Authorization`) is dropped before another origin sees it.
+        for hop in 0..=MAX_REDIRECTS {
+            let mut builder = self
+                .inner
+                .request(method.clone(), url.clone())
+                .headers(headers.clone());
+            if let Some(b) = &body {
+                builder = builder.body(b.clone());
+            }
+            let resp = with_timeout(
+                req.timeout,
+                builder.send(),
+                "waiting for the response headers",
+            )
             .await?
             .map_err(classify)?;
-        let status = resp.status().as_u16();
-        let headers = header_pairs(resp.headers());
-        if status >= 400 {
-            let body = read_all(resp, req.timeout, MAX_BODY_BYTES).await?;
-            return Err(CoreError::status(
+            let status = resp.status().as_u16();
+            if let Some(next) = redirect_location(&resp, &url)? {
+                if hop == MAX_REDIRECTS {
+                    return Err(CoreError::connection("Exceeded maximum allowed redirects."));
+                }
+                // Read the (small) redirect body so its connection goes back to the pool.
+                let _ = read_all(resp, req.timeout, 64 * 1024).await;
+                if !same_origin(&url, &next) {
+                    let secret: Vec<HeaderName> = headers
+                        .keys()
+                        .filter(|k| is_secret_header(k.as_str()) || *k == COOKIE)
+                        .cloned()
+                        .collect();
+                    for name in secret {
+                        headers.remove(name);
+                    }
+                }
+                let rewritten = redirect_method(status, &method);
+                if rewritten != method && rewritten == reqwest::Method::GET {
+                    body = None;
+                }
+                method = rewritten;
+                url = next;
+                continue;
+            }
+            let headers = header_pairs(resp.headers());
+            if status >= 400 {
+                let body = read_all(resp, req.timeout, MAX_BODY_BYTES).await?;
+                return Err(CoreError::status(
+                    status,
+                    headers,
+                    String::from_utf8_lossy(&body).into_owned(),
+                ));
+            }
+            return Ok(Response {
                 status,
                 headers,
-                String::from_utf8_lossy(&body).into_owned(),
-            ));
+                inner: resp,
+                timeout: req.timeout,
+            });
         }
-        Ok(Response {
-            status,
-            headers,
-            inner: resp,
-            timeout: req.timeout,
-        })
-    }
-}
-
-impl Default for Client {
-    fn default() -> Self {
-        Self::new()
+        unreachable!("the last hop returns")
     }
 }
 
@@ -283,24 +357,48 @@ pub fn is_secret_header(name: &str) -> bool {
     )
 }
 
-/// Follow redirects only within the same origin, so credentials never travel to another host.
-fn same_host_redirects() -> reqwest::redirect::Policy {
-    reqwest::redirect::Policy::custom(|attempt| {
-        let same = attempt
-            .previous()
-            .first()
-            .map(|first| {
-                first.host_str() == attempt.url().host_str()
-                    && first.port_or_known_default() == attempt.url().port_or_known_default()
-                    && first.scheme() == attempt.url().scheme()
-            })
-            .unwrap_or(false);
-        if !same || attempt.previous().len() > 10 {
-            attempt.stop()
-        } else {
-            attempt.follow()
-        }
-    })
+/// httpx's `DEFAULT_MAX_REDIRECTS`.
+const MAX_REDIRECTS: usize = 20;
+
+/// Where a redirect points, as httpx decides it: a 301/302/303/307/308 with a `Location`.
+fn redirect_location(
+    resp: &reqwest::Response,
+    from: &reqwest::Url,
+) -> Result<Option<reqwest::Url>, CoreError> {
+    if !matches!(resp.status().as_u16(), 301 | 302 | 303 | 307 | 308) {
+        return Ok(None);
+    }
+    let Some(location) = resp.headers().get(reqwest::header::LOCATION) else {
+        return Ok(None);
+    };
+    let next = std::str::from_utf8(location.as_bytes())
+        .ok()
+        .and_then(|l| from.join(l).ok())
+        .ok_or_else(|| CoreError::connection("redirect to an invalid URL"))?;
+    if !matches!(next.scheme(), "http" | "https") {
+        return Err(CoreError::connection(format!(
+            "redirect to unsupported URL scheme {:?}",
+            next.scheme()
+        )));
+    }
+    Ok(Some(next))
+}
+
+fn same_origin(a: &reqwest::Url, b: &reqwest::Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
+/// httpx's `_redirect_method`: 303 (and 302) become GET, 301 turns POST into GET,
+/// 307/308 keep the method (and body).
+fn redirect_method(status: u16, method: &reqwest::Method) -> reqwest::Method {
+    let head = method == reqwest::Method::HEAD;
+    match status {
+        302 | 303 if !head => reqwest::Method::GET,
+        301 if method == reqwest::Method::POST => reqwest::Method::GET,
+        _ => method.clone(),
+    }
 }
 
 #[cfg(test)]
@@ -358,6 +456,89 @@ mod tests {
         assert!(second <= Duration::from_secs(1) && second >= Duration::from_millis(750));
         let late = retry_delay(&e, 9, 10);
         assert!(late <= Duration::from_secs(8) && late >= Duration::from_secs(6));
+    }
+
+    #[test]
+    fn redirect_methods_follow_httpx() {
+        use reqwest::Method;
+        for (status, from, to) in [
+            (301, Method::POST, Method::GET),
+            (301, Method::GET, Method::GET),
+            (302, Method::POST, Method::GET),
+            (303, Method::POST, Method::GET),
+            (303, Method::HEAD, Method::HEAD),
+            (307, Method::POST, Method::POST),
+            (308, Method::POST, Method::POST),
+        ] {
+            assert_eq!(redirect_method(status, &from), to, "{status} {from}");
+        }
+    }
+
+    #[test]
+    fn origins_differ_by_scheme_host_or_port() {
+        let u = |s: &str| reqwest::Url::parse(s).unwrap();
+        assert!(same_origin(&u("http://a:80/x"), &u("http://a/y")));
+        assert!(!same_origin(
+            &u("http://127.0.0.1:1/"),
+            &u("http://localhost:1/")
+        ));
+        assert!(!same_origin(&u("http://a:1/"), &u("http://a:2/")));
+        assert!(!same_origin(&u("http://a/"), &u("https://a/")));
+    }
+
+    /// A one-shot HTTP/1.1 server on 127.0.0.1 answering every connection with `response`.
+    async fn serve(response: Vec<u8>) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let response = response.clone();
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 65536];
+                    let _ = sock.read(&mut buf).await;
+                    let _ = sock.write_all(&response).await;
+                });
+            }
+        });
+        format!("http://{addr}/v1/chat/completions")
+    }
+
+    async fn body_with_limit(response: Vec<u8>, limit: usize) -> Result<Bytes, CoreError> {
+        let url = serve(response).await;
+        let client = Client::new(&Tls::System).unwrap();
+        let req = HttpRequest {
+            url,
+            headers: Vec::new(),
+            body: Bytes::from_static(b"{}"),
+            timeout: Some(Duration::from_secs(5)),
+            max_retries: 0,
+        };
+        let resp = client.send(req).await?;
+        read_all(resp.inner, resp.timeout, limit).await
+    }
+
+    #[tokio::test]
+    async fn body_over_the_limit_is_refused_declared_or_chunked() {
+        let declared = b"HTTP/1.1 200 OK\r\ncontent-length: 2048\r\n\r\n".to_vec();
+        let mut full = declared.clone();
+        full.extend(std::iter::repeat_n(b'x', 2048));
+        let err = body_with_limit(full.clone(), 1024).await.unwrap_err();
+        assert_eq!(err.kind, ErrorKind::TooLarge);
+        assert!(err.message.contains("1024 bytes"), "{}", err.message);
+
+        let mut chunked = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+        for _ in 0..4 {
+            chunked.extend_from_slice(b"200\r\n");
+            chunked.extend(std::iter::repeat_n(b'y', 512));
+            chunked.extend_from_slice(b"\r\n");
+        }
+        chunked.extend_from_slice(b"0\r\n\r\n");
+        let err = body_with_limit(chunked.clone(), 1024).await.unwrap_err();
+        assert_eq!(err.kind, ErrorKind::TooLarge);
+        // Within the limit both arrive whole.
+        assert_eq!(body_with_limit(full, 4096).await.unwrap().len(), 2048);
+        assert_eq!(body_with_limit(chunked, 4096).await.unwrap().len(), 2048);
     }
 
     #[test]

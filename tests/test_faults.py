@@ -188,6 +188,65 @@ def test_connection_refused_stream(litellm, mock, closed_port):
     _assert_healthy(litellm, mock)
 
 
+# ---- DNS failure and connect timeout ----------------------------------------------------
+
+
+@pytest.mark.parametrize("aio", [False, True], ids=["sync", "async"])
+def test_dns_failure(litellm, mock, aio):
+    """A name that cannot resolve (RFC 6761 reserves ``.invalid``): no network needed."""
+    native, ours = _both(litellm, "http://api.edgequake-test.invalid/v1", aio=aio, timeout=5)
+    assert ours.elapsed < 15
+    _assert_no_key(ours.exc)
+    _assert_same_exception(native.exc, ours.exc)
+    _assert_healthy(litellm, mock)
+
+
+@pytest.fixture()
+def unanswered_port() -> Any:
+    """A port whose accept queue is full: SYNs to it are dropped, so connecting hangs until
+    the client's timeout (loopback-only; a non-routable address would need a network)."""
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(0)
+    port = srv.getsockname()[1]
+    held = []
+    for _ in range(2):  # backlog 0 still queues one connection; the next ones wait
+        c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        c.setblocking(False)
+        c.connect_ex(("127.0.0.1", port))
+        held.append(c)
+    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    probe.settimeout(0.3)
+    try:
+        probe.connect(("127.0.0.1", port))
+    except (TimeoutError, socket.timeout):
+        pass
+    else:
+        pytest.skip("this kernel completes connections beyond a full accept queue; no local connect timeout")
+    finally:
+        probe.close()
+    yield port
+    for c in held:
+        c.close()
+    srv.close()
+
+
+@pytest.mark.parametrize("aio", [False, True], ids=["sync", "async"])
+def test_connect_timeout(litellm, mock, unanswered_port, aio):
+    native, ours = _both(litellm, f"http://127.0.0.1:{unanswered_port}/v1", aio=aio, timeout=0.5)
+    assert isinstance(ours.exc, litellm.Timeout), _cls(ours.exc)
+    _assert_same_exception(native.exc, ours.exc)
+    assert ours.elapsed < 3 * 0.5 + 2  # ended by the timeout, not by the kernel giving up
+    _assert_no_key(ours.exc)
+    _assert_healthy(litellm, mock)
+
+
+def test_connect_timeout_stream(litellm, mock, unanswered_port):
+    native, ours = _both(litellm, f"http://127.0.0.1:{unanswered_port}/v1", stream=True, timeout=0.5)
+    assert ours.chunks == []
+    _assert_same_exception(native.exc, ours.exc)
+
+
 # ---- timeouts ----------------------------------------------------------------------------
 
 

@@ -15,7 +15,7 @@ use crate::errors::CoreError;
 use crate::providers::openai::{build_request, Endpoint, Target};
 use crate::providers::{resolve, spec};
 use crate::runtime::{block_on, core, into_awaitable};
-use crate::transport::HttpRequest;
+use crate::transport::{Client, HttpRequest, Tls};
 
 /// How much of an unparsable reply body an error carries.
 const MAX_ERROR_BODY: usize = 1 << 20;
@@ -316,8 +316,33 @@ fn build(
     prepare(py, provider, endpoint, model, body, opts)
 }
 
-async fn run(op: Op, req: HttpRequest) -> Result<Outcome, CoreError> {
-    let resp = core().client.send(req).await?;
+/// The `ssl_verify` argument: `False` turns verification off, a string is a PEM CA bundle
+/// to trust exclusively, `True`/`None` use the platform store.
+fn client_for(py: Python<'_>, ssl_verify: Option<&Bound<'_, PyAny>>) -> PyResult<Client> {
+    let tls = match ssl_verify {
+        None => Tls::System,
+        Some(v) if v.is_none() => Tls::System,
+        Some(v) => match v.extract::<bool>() {
+            Ok(true) => Tls::System,
+            Ok(false) => Tls::Off,
+            Err(_) => Tls::CaFile(v.extract::<String>().map_err(|_| {
+                to_pyerr(
+                    py,
+                    CoreError::invalid("ssl_verify must be a bool or a CA bundle path"),
+                )
+            })?),
+        },
+    };
+    if let Some(client) = core().cached_client(&tls) {
+        return Ok(client);
+    }
+    // The first use of a setting reads and parses its CA bundle: not while holding the GIL.
+    py.detach(|| core().client(&tls))
+        .map_err(|e| to_pyerr(py, e))
+}
+
+async fn run(op: Op, client: Client, req: HttpRequest) -> Result<Outcome, CoreError> {
+    let resp = client.send(req).await?;
     if op == Op::ChatStream {
         return Ok(Outcome::Stream(ChatStream::start(resp)));
     }
@@ -336,7 +361,7 @@ async fn run(op: Op, req: HttpRequest) -> Result<Outcome, CoreError> {
 /// `(body, headers, status)`; streams as a `ChatStream` once the response head arrived, so
 /// upstream errors raise here as they do in LiteLLM.
 #[pyfunction]
-#[pyo3(signature = (op, provider, model, payload, params=None, *, api_key=None, api_base=None, api_version=None, headers=None, timeout=None, max_retries=None, body=None))]
+#[pyo3(signature = (op, provider, model, payload, params=None, *, api_key=None, api_base=None, api_version=None, headers=None, timeout=None, max_retries=None, body=None, ssl_verify=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn request<'py>(
     py: Python<'py>,
@@ -352,6 +377,7 @@ pub fn request<'py>(
     timeout: Option<f64>,
     max_retries: Option<u32>,
     body: Option<Bound<'py, PyDict>>,
+    ssl_verify: Option<Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     guard(py, || {
         let op = Op::parse(py, op)?;
@@ -365,7 +391,8 @@ pub fn request<'py>(
             body,
         };
         let req = build(py, op, provider, model, &payload, params.as_ref(), opts)?;
-        let outcome = block_on(py, run(op, req))?.map_err(|e| to_pyerr(py, e))?;
+        let client = client_for(py, ssl_verify.as_ref())?;
+        let outcome = block_on(py, run(op, client, req))?.map_err(|e| to_pyerr(py, e))?;
         outcome.into_pyobject(py)
     })
 }
@@ -373,7 +400,7 @@ pub fn request<'py>(
 /// `request` as an asyncio awaitable; cancelling the task drops the request and its
 /// connection.
 #[pyfunction]
-#[pyo3(signature = (op, provider, model, payload, params=None, *, api_key=None, api_base=None, api_version=None, headers=None, timeout=None, max_retries=None, body=None))]
+#[pyo3(signature = (op, provider, model, payload, params=None, *, api_key=None, api_base=None, api_version=None, headers=None, timeout=None, max_retries=None, body=None, ssl_verify=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn arequest<'py>(
     py: Python<'py>,
@@ -389,6 +416,7 @@ pub fn arequest<'py>(
     timeout: Option<f64>,
     max_retries: Option<u32>,
     body: Option<Bound<'py, PyDict>>,
+    ssl_verify: Option<Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     guard(py, || {
         let op = Op::parse(py, op)?;
@@ -402,7 +430,10 @@ pub fn arequest<'py>(
             body,
         };
         let req = build(py, op, provider, model, &payload, params.as_ref(), opts)?;
-        into_awaitable(py, async move { run(op, req).await.map_err(PyErr::from) })
+        let client = client_for(py, ssl_verify.as_ref())?;
+        into_awaitable(py, async move {
+            run(op, client, req).await.map_err(PyErr::from)
+        })
     })
 }
 

@@ -226,3 +226,129 @@ impl<'de, 'py> Visitor<'de> for KeySeed<'py> {
         Ok(PyString::intern(self.py, v))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The decoder against Python's own `json.loads` as the oracle: whatever it accepts must
+    //! equal what `json.loads` returns for the same bytes; whatever it refuses is a decode
+    //! error, never a panic. One difference is documented in the oracle: an integer beyond
+    //! 64 bits becomes the nearest float (Python keeps an int; no provider sends those).
+
+    use super::*;
+    use crate::errors::ErrorKind;
+    use proptest::prelude::*;
+    use pyo3::types::PyBytes;
+
+    fn json_value() -> impl Strategy<Value = serde_json::Value> {
+        use serde_json::Value;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            any::<String>().prop_map(Value::String),
+            "[a-z\\\"\u{0}-\u{1f}\u{e9}\u{4e16}\u{1f600}]{0,12}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(6, 64, 8, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
+                prop::collection::vec((any::<String>(), inner), 0..8)
+                    .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Decode with ours and with `json.loads`; an accepted document must equal the oracle.
+    fn check(bytes: &[u8]) -> Result<bool, TestCaseError> {
+        Python::initialize();
+        Python::attach(|py| {
+            let ours = parse(py, bytes);
+            // The one known difference is spelled out in the oracle: an integer beyond 64
+            // bits is read as the nearest float (serde_json without arbitrary precision).
+            let oracle = py
+                .eval(
+                    c"lambda b: __import__('json').loads(b, parse_int=lambda s: int(s) \
+                        if -2**63 <= int(s) < 2**64 else float(s))",
+                    None,
+                    None,
+                )
+                .and_then(|f| f.call1((PyBytes::new(py, bytes),)));
+            match ours {
+                Ok(v) => {
+                    let expected = oracle.map_err(|e| {
+                        TestCaseError::fail(format!("accepted what json.loads refuses: {e}"))
+                    })?;
+                    prop_assert!(v.eq(&expected).unwrap_or(false), "{v} != {expected}");
+                    Ok(true)
+                }
+                Err(e) => {
+                    prop_assert_eq!(e.kind, ErrorKind::Decode);
+                    Ok(false)
+                }
+            }
+        })
+    }
+
+    fn config() -> ProptestConfig {
+        ProptestConfig {
+            cases: 512,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn any_document_decodes_like_json_loads(v in json_value(), pretty in any::<bool>()) {
+            let text = if pretty {
+                serde_json::to_vec_pretty(&v).unwrap()
+            } else {
+                serde_json::to_vec(&v).unwrap()
+            };
+            prop_assert!(check(&text)?, "a valid document was refused");
+        }
+
+        #[test]
+        fn mutated_documents_never_panic(
+            v in json_value(),
+            edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0u8..3), 1..6),
+        ) {
+            let mut bytes = serde_json::to_vec(&v).unwrap();
+            for (at, byte, op) in edits {
+                let i = at.index(bytes.len() + 1);
+                match op {
+                    0 => bytes.insert(i, byte),
+                    1 if i < bytes.len() => bytes[i] = byte,
+                    _ if i < bytes.len() => { bytes.remove(i); }
+                    _ => bytes.push(byte),
+                }
+            }
+            check(&bytes)?;
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+            check(&bytes)?;
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_a_decode_error_not_a_crash() {
+        for open in [b'[', b'{'] {
+            let mut doc = vec![open; 100_000];
+            if open == b'{' {
+                doc = b"{\"a\":".repeat(100_000);
+            }
+            Python::initialize();
+            Python::attach(|py| {
+                let err = parse(py, &doc).expect_err("refused");
+                assert_eq!(err.kind, ErrorKind::Decode);
+            });
+        }
+    }
+}
