@@ -118,6 +118,7 @@ def send(
     *,
     timeout: float | None = None,
     stream: bool = False,
+    ssl_verify: bool | str | None = None,
 ) -> tuple[int, list[tuple[str, str]], bytes | ByteStream]:
     """One raw exchange (POST only, no retries) with the GIL released: an HTTP error status is
     an answer, returned as such. ``stream=True`` hands the body over as a ``ByteStream``."""
@@ -130,6 +131,7 @@ def asend(
     *,
     timeout: float | None = None,
     stream: bool = False,
+    ssl_verify: bool | str | None = None,
 ) -> Awaitable[tuple[int, list[tuple[str, str]], bytes | ByteStream]]:
     """``send`` as an asyncio awaitable."""
 

@@ -37,19 +37,18 @@ _saved: dict[tuple[int, str], tuple[Any, str, bool, Any]] = {}
 
 
 def _environment_fallback(litellm_params: Any = None) -> str | None:
-    """Settings that shape LiteLLM's own HTTP clients in ways the core does not reproduce."""
+    """Settings that shape LiteLLM's own HTTP clients in ways the core does not reproduce.
+    The global certificate settings (``litellm.ssl_verify``, ``SSL_VERIFY``, ``SSL_CERT_FILE``)
+    are reproduced (``_tls.py``); a per-call ``ssl_verify``, client certificates and cipher
+    settings are not."""
     import litellm
-    from litellm.llms.custom_httpx.http_handler import get_ssl_verify
 
     if litellm.client_session is not None or litellm.aclient_session is not None:
         return "litellm.client_session"
     if getattr(litellm, "network_mock", False):
         return "litellm.network_mock"
-    per_call = (litellm_params or {}).get("ssl_verify") if isinstance(litellm_params, dict) else None
-    verify = get_ssl_verify(None)
-    # The core trusts the system store and SSL_CERT_FILE, as LiteLLM's default resolves.
-    if per_call is not None or (verify is not True and verify != os.getenv("SSL_CERT_FILE")):
-        return "tls-settings"
+    if isinstance(litellm_params, dict) and litellm_params.get("ssl_verify") is not None:
+        return "per-call ssl_verify"
     if os.getenv("SSL_CERTIFICATE") or litellm.ssl_certificate:
         return "tls-client-certificate"
     if os.getenv("SSL_SECURITY_LEVEL") or litellm.ssl_security_level or os.getenv("SSL_ECDH_CURVE"):

@@ -24,6 +24,7 @@ from litellm.llms.custom_httpx.http_handler import (
 )
 
 from . import _core
+from ._tls import ssl_verify
 
 # Connection-level headers belong to the connection the core opens, not to the request.
 _HOP_BY_HOP = frozenset(
@@ -110,7 +111,9 @@ class CoreTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         url, headers, body, timeout = _outgoing(request)
         try:
-            status, head, content = _core.send(request.method, url, headers, body, timeout=timeout, stream=self._stream)
+            status, head, content = _core.send(
+                request.method, url, headers, body, timeout=timeout, stream=self._stream, ssl_verify=ssl_verify()
+            )
         except _core.CoreError as e:
             raise _transport_error(e, request) from e
         if isinstance(content, bytes):
@@ -126,7 +129,7 @@ class AsyncCoreTransport(httpx.AsyncBaseTransport):
         url, headers, body, timeout = _outgoing(request)
         try:
             status, head, content = await _core.asend(
-                request.method, url, headers, body, timeout=timeout, stream=self._stream
+                request.method, url, headers, body, timeout=timeout, stream=self._stream, ssl_verify=ssl_verify()
             )
         except _core.CoreError as e:
             raise _transport_error(e, request) from e

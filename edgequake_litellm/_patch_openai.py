@@ -26,6 +26,7 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from . import _core
 from ._call import timeout_seconds
 from ._errors import as_sdk_error
+from ._tls import ssl_verify
 
 OpenAIChatCompletion = litellm_openai.OpenAIChatCompletion
 _SDK_OPTION_KEYS = ("extra_headers", "extra_query", "extra_body")
@@ -76,6 +77,8 @@ def _request(client: Any, data: dict, timeout: Any, path: str) -> tuple[dict, di
         "timeout": seconds,
         "max_retries": client.max_retries,
         "body": body,
+        # LiteLLM builds the SDK's httpx client from its global TLS settings.
+        "ssl_verify": ssl_verify(),
     }
     return {"url": base.rstrip("/") + path}, kw
 

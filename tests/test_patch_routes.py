@@ -212,16 +212,19 @@ def test_phased_timeout_falls_back(litellm, mock):
         assert _delta(before, _route_counts()) == {("openai.chat", "phased-timeout"): 1}
 
 
-def test_tls_settings_fall_back(litellm, mock):
+def test_per_call_ssl_verify_falls_back(litellm, mock):
     with patched():
         before = _route_counts()
-        litellm.ssl_verify = False
-        try:
-            litellm.completion(**kwargs(mock), model=MODEL)
-            litellm.completion(**kwargs(mock), model="mistral/mistral-small-latest")
-        finally:
-            litellm.ssl_verify = True
-        assert _delta(before, _route_counts()) == {("openai.chat", "tls-settings"): 1, ("http.chat", "tls-settings"): 1}
+        litellm.completion(**kwargs(mock), model="mistral/mistral-small-latest", ssl_verify=False)
+        assert _delta(before, _route_counts()) == {("http.chat", "per-call ssl_verify"): 1}
+
+
+def test_client_certificate_falls_back(litellm, mock, monkeypatch):
+    monkeypatch.setattr(litellm, "ssl_certificate", "/nonexistent/client.pem")
+    with patched():
+        before = _route_counts()
+        litellm.completion(**kwargs(mock), model=MODEL)
+        assert _delta(before, _route_counts()) == {("openai.chat", "tls-client-certificate"): 1}
 
 
 def test_extra_query_travels_as_litellm_sends_it(litellm, mock):

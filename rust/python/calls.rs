@@ -318,7 +318,10 @@ fn build(
 
 /// The `ssl_verify` argument: `False` turns verification off, a string is a PEM CA bundle
 /// to trust exclusively, `True`/`None` use the platform store.
-fn client_for(py: Python<'_>, ssl_verify: Option<&Bound<'_, PyAny>>) -> PyResult<Client> {
+pub(crate) fn client_for(
+    py: Python<'_>,
+    ssl_verify: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Client> {
     let tls = match ssl_verify {
         None => Tls::System,
         Some(v) if v.is_none() => Tls::System,

@@ -12,10 +12,11 @@ use pyo3::exceptions::PyStopAsyncIteration;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
 
+use super::calls::client_for;
 use super::errors::{guard, to_pyerr};
 use crate::errors::{CoreError, ErrorKind};
-use crate::runtime::{block_on, core, into_awaitable};
-use crate::transport::{HttpRequest, Response};
+use crate::runtime::{block_on, into_awaitable};
+use crate::transport::{Client, HttpRequest, Response};
 
 /// `(status, [(name, value)], body)`: `body` is `bytes`, or a `ByteStream` when streaming.
 enum RawReply {
@@ -77,8 +78,8 @@ fn raw_request(
     })
 }
 
-async fn exchange(req: HttpRequest, stream: bool) -> Result<RawReply, CoreError> {
-    match core().client.send(req).await {
+async fn exchange(client: Client, req: HttpRequest, stream: bool) -> Result<RawReply, CoreError> {
+    match client.send(req).await {
         Ok(resp) if stream => Ok(RawReply::Streaming(
             resp.status,
             resp.headers.clone(),
@@ -100,7 +101,8 @@ async fn exchange(req: HttpRequest, stream: bool) -> Result<RawReply, CoreError>
 
 /// One exchange with the GIL released.
 #[pyfunction]
-#[pyo3(signature = (method, url, headers, body, *, timeout=None, stream=false))]
+#[pyo3(signature = (method, url, headers, body, *, timeout=None, stream=false, ssl_verify=None))]
+#[allow(clippy::too_many_arguments)]
 pub fn send<'py>(
     py: Python<'py>,
     method: &str,
@@ -109,17 +111,20 @@ pub fn send<'py>(
     body: Vec<u8>,
     timeout: Option<f64>,
     stream: bool,
+    ssl_verify: Option<Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     guard(py, || {
         let req = raw_request(py, method, url, headers, body, timeout)?;
-        let reply = block_on(py, exchange(req, stream))?.map_err(|e| to_pyerr(py, e))?;
+        let client = client_for(py, ssl_verify.as_ref())?;
+        let reply = block_on(py, exchange(client, req, stream))?.map_err(|e| to_pyerr(py, e))?;
         Ok(reply.into_pyobject(py)?.into_any())
     })
 }
 
 /// `send` as an asyncio awaitable; cancelling it drops the request and its connection.
 #[pyfunction]
-#[pyo3(signature = (method, url, headers, body, *, timeout=None, stream=false))]
+#[pyo3(signature = (method, url, headers, body, *, timeout=None, stream=false, ssl_verify=None))]
+#[allow(clippy::too_many_arguments)]
 pub fn asend<'py>(
     py: Python<'py>,
     method: &str,
@@ -128,11 +133,13 @@ pub fn asend<'py>(
     body: Vec<u8>,
     timeout: Option<f64>,
     stream: bool,
+    ssl_verify: Option<Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     guard(py, || {
         let req = raw_request(py, method, url, headers, body, timeout)?;
+        let client = client_for(py, ssl_verify.as_ref())?;
         into_awaitable(py, async move {
-            exchange(req, stream).await.map_err(PyErr::from)
+            exchange(client, req, stream).await.map_err(PyErr::from)
         })
     })
 }
