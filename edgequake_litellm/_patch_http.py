@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import httpx
 from litellm.llms.custom_httpx.http_handler import (
@@ -101,6 +102,12 @@ class _AsyncBody(httpx.AsyncByteStream):
         self._stream.close()
 
 
+def _response(status: int, head: list, content: Any, request: httpx.Request, body: type) -> httpx.Response:
+    if isinstance(content, bytes):
+        return httpx.Response(status, headers=head, content=content, request=request)
+    return httpx.Response(status, headers=head, stream=body(content, request), request=request)
+
+
 class CoreTransport(httpx.BaseTransport):
     """An httpx transport whose exchanges are made by the core; ``stream`` picks whether the
     body is read in full (one crossing into Rust) or handed over piece by piece."""
@@ -116,9 +123,7 @@ class CoreTransport(httpx.BaseTransport):
             )
         except _core.CoreError as e:
             raise _transport_error(e, request) from e
-        if isinstance(content, bytes):
-            return httpx.Response(status, headers=head, content=content, request=request)
-        return httpx.Response(status, headers=head, stream=_Body(content, request), request=request)
+        return _response(status, head, content, request, _Body)
 
 
 class AsyncCoreTransport(httpx.AsyncBaseTransport):
@@ -133,9 +138,7 @@ class AsyncCoreTransport(httpx.AsyncBaseTransport):
             )
         except _core.CoreError as e:
             raise _transport_error(e, request) from e
-        if isinstance(content, bytes):
-            return httpx.Response(status, headers=head, content=content, request=request)
-        return httpx.Response(status, headers=head, stream=_AsyncBody(content, request), request=request)
+        return _response(status, head, content, request, _AsyncBody)
 
 
 class CoreHandlers:

@@ -23,7 +23,7 @@ from openai._legacy_response import LegacyAPIResponse
 from openai._models import construct_type
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
-from . import _core
+from . import _core, _status
 from ._call import timeout_seconds
 from ._errors import as_sdk_error
 from ._tls import ssl_verify
@@ -219,55 +219,49 @@ async def _embed_async(client: Any, data: dict, timeout: Any, logging_obj: Any, 
     return _Reply(body, headers)
 
 
+def _sync_twin(name: str, path: str, serve: Any) -> Any:
+    """A sync ``make_*_request`` method: served by the core, or LiteLLM's own when the SDK
+    client carries something the core does not reproduce."""
+    parent = getattr(OpenAIChatCompletion, name)
+
+    def method(self: Any, openai_client: Any, data: dict, timeout: Any, logging_obj: Any) -> Any:
+        req = _request(openai_client, data, timeout, path)
+        if req is None:
+            _status.record(_ROUTES[path], None, "sdk-client-option")
+            return parent(self, openai_client=openai_client, data=data, timeout=timeout, logging_obj=logging_obj)
+        return serve(openai_client, data, timeout, logging_obj=logging_obj, req=req)
+
+    method.__name__ = name
+    return method
+
+
+def _async_twin(name: str, path: str, serve: Any) -> Any:
+    parent = getattr(OpenAIChatCompletion, name)
+
+    async def method(self: Any, openai_aclient: Any, data: dict, timeout: Any, logging_obj: Any) -> Any:
+        req = _request(openai_aclient, data, timeout, path)
+        if req is None:
+            _status.record(_ROUTES[path], None, "sdk-client-option")
+            return await parent(
+                self, openai_aclient=openai_aclient, data=data, timeout=timeout, logging_obj=logging_obj
+            )
+        return await serve(openai_aclient, data, timeout, logging_obj=logging_obj, req=req)
+
+    method.__name__ = name
+    return method
+
+
+_ROUTES = {"/chat/completions": "openai.chat", "/embeddings": "openai.embedding"}
+
+
 class RustOpenAIChatCompletion(OpenAIChatCompletion):  # type: ignore[misc, valid-type]
     """LiteLLM's ``OpenAIChatCompletion`` whose SDK requests are sent by the core."""
 
-    def make_sync_openai_chat_completion_request(  # type: ignore[override]
-        self, openai_client: Any, data: dict, timeout: Any, logging_obj: Any
-    ) -> tuple[dict, Any]:
-        req = _request(openai_client, data, timeout, "/chat/completions")
-        if req is None:
-            _note_fallback("openai.chat", "sdk-option")
-            return OpenAIChatCompletion.make_sync_openai_chat_completion_request(
-                self, openai_client=openai_client, data=data, timeout=timeout, logging_obj=logging_obj
-            )
-        return _chat_sync(openai_client, data, timeout, logging_obj=logging_obj, req=req)
-
-    async def make_openai_chat_completion_request(  # type: ignore[override]
-        self, openai_aclient: Any, data: dict, timeout: Any, logging_obj: Any
-    ) -> tuple[dict, Any]:
-        req = _request(openai_aclient, data, timeout, "/chat/completions")
-        if req is None:
-            _note_fallback("openai.chat", "sdk-option")
-            return await OpenAIChatCompletion.make_openai_chat_completion_request(
-                self, openai_aclient=openai_aclient, data=data, timeout=timeout, logging_obj=logging_obj
-            )
-        return await _chat_async(openai_aclient, data, timeout, logging_obj=logging_obj, req=req)
-
-    def make_sync_openai_embedding_request(  # type: ignore[override]
-        self, openai_client: Any, data: dict, timeout: Any, logging_obj: Any
-    ) -> Any:
-        req = _request(openai_client, data, timeout, "/embeddings")
-        if req is None:
-            _note_fallback("openai.embedding", "sdk-option")
-            return OpenAIChatCompletion.make_sync_openai_embedding_request(
-                self, openai_client=openai_client, data=data, timeout=timeout, logging_obj=logging_obj
-            )
-        return _embed_sync(openai_client, data, timeout, logging_obj=logging_obj, req=req)
-
-    async def make_openai_embedding_request(  # type: ignore[override]
-        self, openai_aclient: Any, data: dict, timeout: Any, logging_obj: Any
-    ) -> Any:
-        req = _request(openai_aclient, data, timeout, "/embeddings")
-        if req is None:
-            _note_fallback("openai.embedding", "sdk-option")
-            return await OpenAIChatCompletion.make_openai_embedding_request(
-                self, openai_aclient=openai_aclient, data=data, timeout=timeout, logging_obj=logging_obj
-            )
-        return await _embed_async(openai_aclient, data, timeout, logging_obj=logging_obj, req=req)
-
-
-def _note_fallback(route: str, reason: str) -> None:
-    from ._status import record
-
-    record(route, None, reason)
+    make_sync_openai_chat_completion_request = _sync_twin(
+        "make_sync_openai_chat_completion_request", "/chat/completions", _chat_sync
+    )
+    make_openai_chat_completion_request = _async_twin(
+        "make_openai_chat_completion_request", "/chat/completions", _chat_async
+    )
+    make_sync_openai_embedding_request = _sync_twin("make_sync_openai_embedding_request", "/embeddings", _embed_sync)
+    make_openai_embedding_request = _async_twin("make_openai_embedding_request", "/embeddings", _embed_async)

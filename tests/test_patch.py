@@ -56,6 +56,23 @@ def last_body(mock) -> dict:
     return mock.requests()[-1]["body"]
 
 
+def assert_same_call(mock, fn: Callable[[], Any]) -> tuple[Any, Any]:
+    """``fn`` unpatched and patched: the same request body upstream, the same response and
+    hidden params."""
+    bodies = []
+
+    def call():
+        r = fn()
+        bodies.append(last_body(mock))
+        return r
+
+    native, ours = both(call)
+    assert bodies[0] == bodies[1]
+    assert ours.model_dump() == native.model_dump()
+    assert hidden(ours) == hidden(native)
+    return native, ours
+
+
 def hidden(resp) -> dict:
     # Timings, call ids and the mock's per-request id differ between any two calls.
     h = {k: v for k, v in resp._hidden_params.items() if not (k.endswith("_ms") or k == "litellm_call_id")}
@@ -71,17 +88,7 @@ def hidden(resp) -> dict:
 @pytest.mark.parametrize(("name", "scenario", "extra"), CHAT_CASES, ids=[c[0] for c in CHAT_CASES])
 def test_chat_equal(litellm, mock, name, scenario, extra):
     kw = kwargs(mock, scenario, **extra)
-    bodies = []
-
-    def call():
-        r = litellm.completion(model=MODEL, **kw)
-        bodies.append(last_body(mock))
-        return r
-
-    native, ours = both(call)
-    assert bodies[0] == bodies[1]
-    assert ours.model_dump() == native.model_dump()
-    assert hidden(ours) == hidden(native)
+    native, ours = assert_same_call(mock, lambda: litellm.completion(model=MODEL, **kw))
     assert ours._hidden_params["response_cost"] is not None
     assert type(ours) is type(native)
 
@@ -160,17 +167,7 @@ def test_async_stream_equal(litellm, mock, name, scenario, extra):
 )
 def test_embedding_equal(litellm, mock, extra):
     kw = {"input": ["alpha", "beta"], "api_key": KEY, "api_base": mock.base_url(), **extra}
-    bodies = []
-
-    def call():
-        r = litellm.embedding(model=EMB, **kw)
-        bodies.append(last_body(mock))
-        return r
-
-    native, ours = both(call)
-    assert bodies[0] == bodies[1]
-    assert ours.model_dump() == native.model_dump()
-    assert hidden(ours) == hidden(native)
+    assert_same_call(mock, lambda: litellm.embedding(model=EMB, **kw))
 
 
 def test_async_embedding_equal(litellm, mock):
@@ -279,17 +276,7 @@ HTTP_PROVIDERS = [
 @pytest.mark.parametrize("model", HTTP_PROVIDERS)
 def test_http_tier_chat_equal(litellm, mock, model):
     kw = kwargs(mock, None, temperature=0.3, max_tokens=20)
-    bodies = []
-
-    def call():
-        r = litellm.completion(model=model, **kw)
-        bodies.append(last_body(mock))
-        return r
-
-    native, ours = both(call)
-    assert bodies[0] == bodies[1]
-    assert ours.model_dump() == native.model_dump()
-    assert hidden(ours) == hidden(native)
+    assert_same_call(mock, lambda: litellm.completion(model=model, **kw))
 
 
 def test_http_tier_same_failure_where_litellm_fails(litellm, mock):

@@ -91,7 +91,13 @@ def _logged(cap: Capture, fn, n: int) -> list[tuple[str, Any]]:
     deadline = time.time() + 10
     while len(cap.seen) < n and time.time() < deadline:
         time.sleep(0.02)
-    time.sleep(0.2)
+    # Then until no more arrive for a while: the next run must not see this run's events.
+    settled = len(cap.seen)
+    while time.time() < deadline:
+        time.sleep(0.3)
+        if len(cap.seen) == settled:
+            break
+        settled = len(cap.seen)
     import json
 
     return sorted(((kind, _scrub(payload)) for kind, payload in cap.seen), key=lambda e: json.dumps(e, default=str))

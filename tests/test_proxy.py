@@ -143,12 +143,13 @@ def _tail(path: Path, limit: int = 6000) -> str:
     return text[-limit:]
 
 
-def _launch(workdir: Path, config: Path, attempt: int) -> tuple[subprocess.Popen[bytes], int, Path, str | None]:
-    """Start one proxy process and wait until it is live; returns (proc, port, log, error)."""
+def _spawn(
+    workdir: Path, config: Path, log: Path, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], int]:
+    """Start one proxy process on a free port (not waiting for it)."""
     script = Path(sys.executable).with_name("litellm")
     port = _free_port()
-    log = workdir / f"proxy-{attempt}.log"
-    env = dict(os.environ, LITELLM_LOCAL_MODEL_COST_MAP="True")
+    env = dict(env or os.environ, LITELLM_LOCAL_MODEL_COST_MAP="True")
     argv = [sys.executable, str(script), "--config", str(config), "--host", "127.0.0.1", "--port", str(port)]
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -160,6 +161,13 @@ def _launch(workdir: Path, config: Path, attempt: int) -> tuple[subprocess.Popen
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: the teardown kills all of it
         )
+    return proc, port
+
+
+def _launch(workdir: Path, config: Path, attempt: int) -> tuple[subprocess.Popen[bytes], int, Path, str | None]:
+    """Start one proxy process and wait until it is live; returns (proc, port, log, error)."""
+    log = workdir / f"proxy-{attempt}.log"
+    proc, port = _spawn(workdir, config, log)
     deadline = time.monotonic() + READY_TIMEOUT
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,7 +31,7 @@ from .test_proxy import (
     READY_TIMEOUT,
     UPSTREAM_KEY,
     VOLATILE_HEADERS,
-    _free_port,
+    _spawn,
     _sse_events,
     _stop,
     _tail,
@@ -70,7 +69,6 @@ def _config(mock: MockUpstream, mode: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def proxies(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[MockUpstream, dict[str, str]]]:
-    script = Path(sys.executable).with_name("litellm")
     with MockUpstream() as mock:
         procs: dict[str, tuple[subprocess.Popen[bytes], int, Path]] = {}
         try:
@@ -78,22 +76,12 @@ def proxies(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[MockUpst
                 workdir = tmp_path_factory.mktemp(f"proxy-{mode}")
                 cfg = workdir / "config.yaml"
                 cfg.write_text(yaml.safe_dump(_config(mock, mode), sort_keys=False))
-                env = dict(os.environ, LITELLM_LOCAL_MODEL_COST_MAP="True")
+                env = dict(os.environ)
                 env.pop("EDGEQUAKE_LITELLM_PATCH", None)
                 if mode == "env":
                     env["EDGEQUAKE_LITELLM_PATCH"] = "1"
-                port, log = _free_port(), workdir / "proxy.log"
-                argv = [sys.executable, str(script), "--config", str(cfg), "--host", "127.0.0.1", "--port", str(port)]
-                with log.open("wb") as out:
-                    proc = subprocess.Popen(
-                        argv,
-                        cwd=workdir,
-                        env=env,
-                        stdin=subprocess.DEVNULL,
-                        stdout=out,
-                        stderr=subprocess.STDOUT,
-                        start_new_session=True,
-                    )
+                log = workdir / "proxy.log"
+                proc, port = _spawn(workdir, cfg, log, env)
                 procs[mode] = (proc, port, log)
             deadline = time.monotonic() + READY_TIMEOUT * 2
             pending = set(MODES)
