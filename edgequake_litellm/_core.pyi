@@ -8,7 +8,7 @@ __version__: str
 __all__ = ["__version__", "CoreError", "ChatStream", "request", "arequest", "providers", "_at_exit", "_debug_panic"]
 
 _Op = Literal["chat", "chat_stream", "embed"]
-_Kind = Literal["status", "timeout", "connection", "decode", "invalid_request", "too_large", "internal"]
+_Kind = Literal["status", "timeout", "connection", "decode", "invalid_request", "too_large", "internal", "unsupported"]
 
 class CoreError(Exception):
     """An error from the Rust core; ``args`` are ``(message, kind, status, headers, body)``."""
@@ -60,11 +60,16 @@ def request(
     timeout: float | None = None,
     max_retries: int | None = None,
     body: Mapping[str, Any] | None = None,
+    native: Mapping[str, Any] | None = None,
 ) -> Any:
     """One upstream call with the GIL released: ``(body, headers, status)`` or a ``ChatStream``.
 
     ``body``, when given, is a request body already built (by LiteLLM's provider transform)
     and is sent as is; otherwise the core writes ``{model, messages|input, **params}``.
+    For ``anthropic`` the core translates the OpenAI-format call to the Messages API and the
+    reply (or stream) back to OpenAI-shaped dicts; ``native`` carries what LiteLLM reads from
+    its model map (``default_max_tokens``, ``metadata_user_id``). A call it does not translate
+    raises ``CoreError(kind="unsupported")`` before anything is sent.
     """
 
 def arequest(
@@ -81,6 +86,7 @@ def arequest(
     timeout: float | None = None,
     max_retries: int | None = None,
     body: Mapping[str, Any] | None = None,
+    native: Mapping[str, Any] | None = None,
 ) -> Awaitable[Any]:
     """``request`` as an asyncio awaitable."""
 

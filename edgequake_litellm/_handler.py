@@ -17,7 +17,7 @@ from litellm.types.utils import EmbeddingResponse, ModelResponse, ModelResponseS
 from . import _core
 from ._call import Call
 from ._errors import to_litellm
-from ._provider_body import chat_request
+from ._provider_body import chat_request, fallback_body
 from ._responses import fill_chat, fill_embedding, log_post_call, log_pre_call
 from ._streams import async_chunks, sync_chunks
 
@@ -39,6 +39,31 @@ def _chat_args(call: Call, messages: list, kw: dict[str, Any], *, stream: bool) 
     return args, kwargs
 
 
+def _with_fallback_body(call: Call, messages: list, kw: dict[str, Any], kwargs: dict[str, Any], *, stream: bool) -> dict:
+    """The core refused to translate the request (a feature it leaves to LiteLLM): the same
+    call with the body LiteLLM's own transform builds; the reply is still translated by the core."""
+    body, beta = fallback_body(call, messages, kw["optional_params"], stream=stream)
+    return {**kwargs, "body": body, "headers": {**beta, **(kwargs.get("headers") or {})} or None}
+
+
+def _send(call: Call, messages: list, kw: dict[str, Any], args: tuple, kwargs: dict[str, Any], *, stream: bool) -> Any:
+    try:
+        return _core.request(*args, **kwargs)
+    except _core.CoreError as e:
+        if e.kind != "unsupported":
+            raise
+    return _core.request(*args, **_with_fallback_body(call, messages, kw, kwargs, stream=stream))
+
+
+async def _asend(call: Call, messages: list, kw: dict[str, Any], args: tuple, kwargs: dict[str, Any]) -> Any:
+    try:
+        return await _core.arequest(*args, **kwargs)
+    except _core.CoreError as e:
+        if e.kind != "unsupported":
+            raise
+    return await _core.arequest(*args, **_with_fallback_body(call, messages, kw, kwargs, stream=False))
+
+
 class EdgequakeLLM(CustomLLM):
     """Serves ``edgequake/<provider>/<model>`` chat and embedding calls from the Rust core."""
 
@@ -46,7 +71,7 @@ class EdgequakeLLM(CustomLLM):
         call = _call(model, kw)
         args_, kwargs = _chat_args(call, messages, kw, stream=False)
         try:
-            body, headers, _ = _core.request(*args_, **kwargs)
+            body, headers, _ = _send(call, messages, kw, args_, kwargs, stream=False)
         except _core.CoreError as e:
             raise to_litellm(e, provider=call.provider, model=call.model) from e
         log_post_call(kw["logging_obj"], call, messages, body, headers)
@@ -56,7 +81,7 @@ class EdgequakeLLM(CustomLLM):
         call = _call(model, kw)
         args_, kwargs = _chat_args(call, messages, kw, stream=False)
         try:
-            body, headers, _ = await _core.arequest(*args_, **kwargs)
+            body, headers, _ = await _asend(call, messages, kw, args_, kwargs)
         except _core.CoreError as e:
             raise to_litellm(e, provider=call.provider, model=call.model) from e
         log_post_call(kw["logging_obj"], call, messages, body, headers)
@@ -104,7 +129,7 @@ def _open_stream(model: str, messages: list, kw: dict[str, Any]) -> tuple[_core.
     call = _call(model, kw)
     args_, kwargs = _chat_args(call, messages, kw, stream=True)
     try:
-        stream = _core.request(*args_, **kwargs)
+        stream = _send(call, messages, kw, args_, kwargs, stream=True)
     except _core.CoreError as e:
         raise to_litellm(e, provider=call.provider, model=call.model) from e
     kw["logging_obj"].model_call_details["response_headers"] = stream.headers

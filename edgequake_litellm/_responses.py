@@ -11,6 +11,9 @@ from litellm.types.utils import EmbeddingResponse, ModelResponse, ModelResponseS
 
 from ._call import Call
 
+# Providers whose replies the core translates into OpenAI shape.
+_TRANSLATED = frozenset({"anthropic"})
+
 # Prices the caller set for the deployment take precedence over the upstream model's.
 _CALLER_PRICING = ("input_cost_per_token", "output_cost_per_token", "input_cost_per_second", "output_cost_per_second")
 
@@ -57,10 +60,31 @@ def _stamp_cost(response: Any, call: Call, call_type: str) -> None:
     hidden["response_cost"] = cost
 
 
+def estimate_reasoning_tokens(usage: Any) -> None:
+    """The core marks usage whose reasoning-token count the upstream did not report (Anthropic
+    reports none) with the reasoning text; LiteLLM estimates the count with its tokenizer,
+    which only exists here."""
+    if not isinstance(usage, dict) or "_reasoning_text" not in usage:
+        return
+    from litellm.utils import token_counter
+
+    text = usage.pop("_reasoning_text")
+    completion = int(usage.get("completion_tokens") or 0)
+    estimate = max(0, min(token_counter(text=text, count_response_tokens=True), completion))
+    usage["completion_tokens_details"] = {"reasoning_tokens": estimate, "text_tokens": completion - estimate}
+
+
 def fill_chat(model_response: ModelResponse, body: dict, headers: dict[str, str], call: Call) -> ModelResponse:
+    estimate_reasoning_tokens(body.get("usage"))
     response = convert_to_model_response_object(
         response_object=body, model_response_object=model_response, _response_headers=headers
     )
+    if call.provider in _TRANSLATED:
+        # LiteLLM's own Anthropic path builds its choices without choice-level
+        # provider_specific_fields; the OpenAI converter always sets them.
+        for choice in response.choices:
+            if getattr(choice, "provider_specific_fields", None) == {}:
+                del choice.provider_specific_fields
     _stamp_cost(response, call, "completion")
     return response  # type: ignore[return-value]
 
@@ -91,6 +115,7 @@ class StreamAssembler:
 
     def feed(self, batch: Iterable[dict]) -> Iterator[ModelResponseStream]:
         for chunk in batch:
+            estimate_reasoning_tokens(chunk.get("usage"))
             held = self._held
             if held is not None:
                 self._held = None

@@ -676,6 +676,8 @@ class MockUpstream:
             kind = "chat/completions"
         elif route in ("/v1/embeddings", "/embeddings"):
             kind = "embeddings"
+        elif route == "/v1/messages":
+            kind = "messages"
         if req.method == "GET" and route in ("/v1/models", "/models"):
             kind = "models"
         elif req.method != "POST":
@@ -686,11 +688,16 @@ class MockUpstream:
 
         bearer = req.headers.get("authorization", "")
         bearer = bearer[7:].strip() if bearer[:7].lower() == "bearer " else ""
-        keys = [k for k in (bearer, req.headers.get("api-key", "").strip()) if k]
+        keys = [k for k in (bearer, req.headers.get("api-key", "").strip(), req.headers.get("x-api-key", "").strip()) if k]
         expected = scn.get("auth")
         if not keys or (expected is not None and expected not in keys):
             shown = keys[0][:3] + "***" if keys else ""
             msg = f"Incorrect API key provided: {shown}." if keys else "You didn't provide an API key."
+            if kind == "messages":
+                from .mock_anthropic import error_body
+
+                await reply.json(401, error_body(401, "invalid x-api-key"))
+                return reply.keep
             await reply.error(401, msg, code="invalid_api_key")
             return reply.keep
 
@@ -702,6 +709,10 @@ class MockUpstream:
                 scn = {k: v for k, v in scn.items() if k not in _FAULT_KEYS}
             elif "status" not in scn and "error" not in scn:
                 scn["status"] = "500"
+        if kind == "messages":
+            from . import mock_anthropic
+
+            return await mock_anthropic.serve(reply, scn, body)
         return await self._serve(req, reply, reader, scn, kind, deployment, body)
 
     async def _control(self, req: _Request, path: str, reply: _Reply) -> bool:

@@ -2,6 +2,7 @@
 //! headers, body) and knows its response shapes; `registry` holds LiteLLM's per-provider
 //! defaults (base URLs, key sources, auth style).
 
+pub mod anthropic;
 pub mod openai;
 pub mod registry;
 
@@ -27,6 +28,23 @@ pub fn resolve(
         }
     }
     None
+}
+
+/// The wire format a provider speaks: the OpenAI family is forwarded, the others are
+/// translated by their module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wire {
+    OpenAi,
+    Anthropic,
+}
+
+impl Wire {
+    pub fn of(provider: &str) -> Wire {
+        match provider {
+            "anthropic" => Wire::Anthropic,
+            _ => Wire::OpenAi,
+        }
+    }
 }
 
 pub fn spec(name: &str) -> Option<&'static ProviderSpec> {

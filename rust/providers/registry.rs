@@ -28,6 +28,8 @@ pub enum Auth {
     Bearer,
     /// Azure's `api-key: <key>` header.
     AzureApiKey,
+    /// Anthropic's `x-api-key: <key>` header.
+    XApiKey,
     /// No auth header is ever sent.
     None,
 }
@@ -44,6 +46,10 @@ pub enum Join {
     /// deepseek's `ensure_api_route` requires it at the end), else `{base}{path}`. This is
     /// every provider whose chat goes through `base_llm_http_handler.completion`.
     UnlessPresent,
+    /// `{base}{path}` unless the base's path already ends with the path (LiteLLM's
+    /// `ensure_api_route`, litellm/litellm_core_utils/url_utils.py): Anthropic's
+    /// "/v1/messages".
+    EnsureSuffix,
 }
 
 #[derive(Debug)]
@@ -647,6 +653,42 @@ pub const OPENAI_LIKE: ProviderSpec = ProviderSpec {
     base_suffix: None,
     chat_join: Join::Always,
 };
+/// Anthropic (Messages API, translated by `providers::anthropic`). `_complete_anthropic`
+/// (litellm/main.py): key `arg or litellm.anthropic_key or litellm.api_key or
+/// ANTHROPIC_API_KEY`; base `arg or litellm.api_base or ANTHROPIC_API_BASE or
+/// ANTHROPIC_BASE_URL or https://api.anthropic.com/v1/messages`, then
+/// `ensure_api_route(base, "v1/messages")`. `AnthropicModelInfo.validate_environment`
+/// sends `x-api-key` and `anthropic-version: 2023-06-01`, and raises
+/// `AuthenticationError` ("Missing Anthropic API Key") without a key.
+/// `ANTHROPIC_AUTH_TOKEN` (Bearer) and workload identity are not served by the core.
+pub const ANTHROPIC: ProviderSpec = ProviderSpec {
+    name: "anthropic",
+    base_sources: &[
+        Arg,
+        LitellmAttr("api_base"),
+        Env("ANTHROPIC_API_BASE"),
+        Env("ANTHROPIC_BASE_URL"),
+        Default("https://api.anthropic.com/v1/messages"),
+    ],
+    key_sources: &[
+        Arg,
+        LitellmAttr("anthropic_key"),
+        LitellmAttr("api_key"),
+        Env("ANTHROPIC_API_KEY"),
+    ],
+    auth: Auth::XApiKey,
+    key_required: true,
+    chat_path: "/v1/messages",
+    embeddings_path: None,
+    extra_headers: &[
+        ("anthropic-version", Default("2023-06-01")),
+        ("accept", Default("application/json")),
+    ],
+    version_sources: &[],
+    base_suffix: None,
+    chat_join: Join::EnsureSuffix,
+};
+
 /// Every provider the core serves, in lookup order.
 pub static PROVIDERS: &[ProviderSpec] = &[
     OPENAI,
@@ -668,6 +710,7 @@ pub static PROVIDERS: &[ProviderSpec] = &[
     SAMBANOVA,
     CUSTOM_OPENAI,
     OPENAI_LIKE,
+    ANTHROPIC,
 ];
 
 pub fn lookup(name: &str) -> Option<&'static ProviderSpec> {

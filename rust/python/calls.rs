@@ -12,8 +12,9 @@ use super::errors::{guard, to_pyerr};
 use super::json::{parse, write_str, write_value};
 use super::stream::ChatStream;
 use crate::errors::CoreError;
+use crate::providers::anthropic;
 use crate::providers::openai::{build_request, Endpoint, Target};
-use crate::providers::{resolve, spec};
+use crate::providers::{resolve, spec, Wire};
 use crate::runtime::{block_on, core, into_awaitable};
 use crate::transport::HttpRequest;
 
@@ -65,6 +66,9 @@ struct CallOpts<'py> {
     max_retries: Option<u32>,
     /// A request body already built by LiteLLM's provider transform: sent as is.
     body: Option<Bound<'py, PyDict>>,
+    /// Settings of natively translated providers that LiteLLM reads from its model map
+    /// and `litellm_params` (see `anthropic::Options`).
+    native: Option<Bound<'py, PyDict>>,
 }
 
 fn prepare(
@@ -265,7 +269,7 @@ fn build(
     payload: &Bound<'_, PyAny>,
     params: Option<&Bound<'_, PyDict>>,
     opts: CallOpts<'_>,
-) -> PyResult<HttpRequest> {
+) -> PyResult<(HttpRequest, Wire, bool)> {
     let (endpoint, first, stream) = match op {
         Op::Chat | Op::ChatStream => {
             if payload.cast::<PyList>().is_err() && payload.cast::<PyTuple>().is_err() {
@@ -276,6 +280,11 @@ fn build(
         Op::Embed => (Endpoint::Embeddings, "input", None),
     };
     let mut opts = opts;
+    if Wire::of(provider) == Wire::Anthropic && endpoint == Endpoint::Chat {
+        let (body, json_mode) = anthropic_body(py, model, payload, params, stream, &mut opts)?;
+        let req = prepare(py, provider, endpoint, model, body, opts)?;
+        return Ok((req, Wire::Anthropic, json_mode));
+    }
     let written = match opts.body.take() {
         // Built by LiteLLM's provider transform: sent as is (only max_retries is read).
         Some(prebuilt) => {
@@ -302,17 +311,94 @@ fn build(
             CoreError::invalid(format!("request body: {}", e.value(py))),
         )
     })?;
-    prepare(py, provider, endpoint, model, body, opts)
+    Ok((prepare(py, provider, endpoint, model, body, opts)?, Wire::OpenAi, false))
 }
 
-async fn run(op: Op, req: HttpRequest) -> Result<Outcome, CoreError> {
+/// Python objects -> a JSON tree, for the providers the core translates.
+fn to_json(py: Python<'_>, v: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
+    let mut buf = Vec::with_capacity(512);
+    write_value(&mut buf, v, 0).map_err(|e| {
+        to_pyerr(
+            py,
+            CoreError::invalid(format!("request body: {}", e.value(py))),
+        )
+    })?;
+    serde_json::from_slice(&buf).map_err(|e| to_pyerr(py, CoreError::invalid(e.to_string())))
+}
+
+/// The Messages API body: LiteLLM's prebuilt one when given (features the core does not
+/// translate), else translated here. Also says whether `response_format` is emulated with
+/// LiteLLM's `json_tool_call` tool, which the reply translation must undo.
+fn anthropic_body(
+    py: Python<'_>,
+    model: &str,
+    payload: &Bound<'_, PyAny>,
+    params: Option<&Bound<'_, PyDict>>,
+    stream: Option<bool>,
+    opts: &mut CallOpts<'_>,
+) -> PyResult<(Vec<u8>, bool)> {
+    let params_json = match params {
+        Some(p) => to_json(py, p.as_any())?,
+        None => serde_json::Value::Object(Default::default()),
+    };
+    if opts.max_retries.is_none() {
+        // LiteLLM's Anthropic handler never retries; only an explicit max_retries does.
+        opts.max_retries = Some(
+            params_json
+                .get("max_retries")
+                .and_then(serde_json::Value::as_u64)
+                .map(|n| n as u32)
+                .unwrap_or(0),
+        );
+    }
+    let body = match opts.body.take() {
+        Some(prebuilt) => to_json(py, prebuilt.as_any())?,
+        None => {
+            let mut o = anthropic::Options {
+                stream: stream == Some(true),
+                default_max_tokens: 4096,
+                metadata_user_id: None,
+            };
+            if let Some(n) = &opts.native {
+                if let Some(v) = n.get_item("default_max_tokens")? {
+                    o.default_max_tokens = v.extract()?;
+                }
+                if let Some(v) = n.get_item("metadata_user_id")?.filter(|v| !v.is_none()) {
+                    o.metadata_user_id = Some(v.extract()?);
+                }
+            }
+            let empty = serde_json::Map::new();
+            let p = params_json.as_object().unwrap_or(&empty);
+            anthropic::request_body(model, &to_json(py, payload)?, p, &o)
+                .map_err(|e| to_pyerr(py, e))?
+        }
+    };
+    let json_mode = body["tools"].as_array().is_some_and(|t| {
+        t.iter()
+            .any(|t| t["name"].as_str() == Some(anthropic::JSON_TOOL))
+    });
+    let bytes = serde_json::to_vec(&body).map_err(|e| to_pyerr(py, CoreError::invalid(e.to_string())))?;
+    Ok((bytes, json_mode))
+}
+
+async fn run(op: Op, req: HttpRequest, wire: Wire, json_mode: bool) -> Result<Outcome, CoreError> {
     let resp = core().client.send(req).await?;
     if op == Op::ChatStream {
-        return Ok(Outcome::Stream(ChatStream::start(resp)));
+        let translator = match wire {
+            Wire::Anthropic => Some(anthropic::StreamState::new(json_mode)),
+            Wire::OpenAi => None,
+        };
+        return Ok(Outcome::Stream(ChatStream::start(resp, translator)));
     }
     let status = resp.status;
     let headers = resp.headers.clone();
-    let body = resp.bytes().await?;
+    let mut body = resp.bytes().await?;
+    if wire == Wire::Anthropic {
+        let reply: serde_json::Value = serde_json::from_slice(&body)
+            .map_err(|e| CoreError::decode(format!("Unable to get json response - {e}")))?;
+        let out = anthropic::response(&reply, json_mode)?;
+        body = Bytes::from(serde_json::to_vec(&out).map_err(|e| CoreError::decode(e.to_string()))?);
+    }
     Ok(Outcome::Reply(Reply {
         status,
         headers,
@@ -325,7 +411,7 @@ async fn run(op: Op, req: HttpRequest) -> Result<Outcome, CoreError> {
 /// `(body, headers, status)`; streams as a `ChatStream` once the response head arrived, so
 /// upstream errors raise here as they do in LiteLLM.
 #[pyfunction]
-#[pyo3(signature = (op, provider, model, payload, params=None, *, api_key=None, api_base=None, api_version=None, headers=None, timeout=None, max_retries=None, body=None))]
+#[pyo3(signature = (op, provider, model, payload, params=None, *, api_key=None, api_base=None, api_version=None, headers=None, timeout=None, max_retries=None, body=None, native=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn request<'py>(
     py: Python<'py>,
@@ -341,6 +427,7 @@ pub fn request<'py>(
     timeout: Option<f64>,
     max_retries: Option<u32>,
     body: Option<Bound<'py, PyDict>>,
+    native: Option<Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     guard(py, || {
         let op = Op::parse(py, op)?;
@@ -352,9 +439,10 @@ pub fn request<'py>(
             timeout,
             max_retries,
             body,
+            native,
         };
-        let req = build(py, op, provider, model, &payload, params.as_ref(), opts)?;
-        let outcome = block_on(py, run(op, req))?.map_err(|e| to_pyerr(py, e))?;
+        let (req, wire, json_mode) = build(py, op, provider, model, &payload, params.as_ref(), opts)?;
+        let outcome = block_on(py, run(op, req, wire, json_mode))?.map_err(|e| to_pyerr(py, e))?;
         outcome.into_pyobject(py)
     })
 }
@@ -362,7 +450,7 @@ pub fn request<'py>(
 /// `request` as an asyncio awaitable; cancelling the task drops the request and its
 /// connection.
 #[pyfunction]
-#[pyo3(signature = (op, provider, model, payload, params=None, *, api_key=None, api_base=None, api_version=None, headers=None, timeout=None, max_retries=None, body=None))]
+#[pyo3(signature = (op, provider, model, payload, params=None, *, api_key=None, api_base=None, api_version=None, headers=None, timeout=None, max_retries=None, body=None, native=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn arequest<'py>(
     py: Python<'py>,
@@ -378,6 +466,7 @@ pub fn arequest<'py>(
     timeout: Option<f64>,
     max_retries: Option<u32>,
     body: Option<Bound<'py, PyDict>>,
+    native: Option<Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     guard(py, || {
         let op = Op::parse(py, op)?;
@@ -389,9 +478,12 @@ pub fn arequest<'py>(
             timeout,
             max_retries,
             body,
+            native,
         };
-        let req = build(py, op, provider, model, &payload, params.as_ref(), opts)?;
-        into_awaitable(py, async move { run(op, req).await.map_err(PyErr::from) })
+        let (req, wire, json_mode) = build(py, op, provider, model, &payload, params.as_ref(), opts)?;
+        into_awaitable(py, async move {
+            run(op, req, wire, json_mode).await.map_err(PyErr::from)
+        })
     })
 }
 

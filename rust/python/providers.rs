@@ -34,6 +34,7 @@ pub fn providers(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
             match p.auth {
                 Auth::Bearer => "bearer",
                 Auth::AzureApiKey => "api-key",
+                Auth::XApiKey => "x-api-key",
                 Auth::None => "none",
             },
         )?;
