@@ -56,7 +56,11 @@ def checked_params(call: Call, optional_params: dict, *, stream: bool) -> dict[s
     them against the generic ``edgequake`` provider): unsupported OpenAI parameters raise
     LiteLLM's ``UnsupportedParamsError``, or are dropped with ``drop_params``."""
     openai_params, _, _ = _split_params(call, _config(call), optional_params, stream=stream)
-    return {k: v for k, v in optional_params.items() if k not in _OPENAI_PARAMS or k in openai_params}
+    return {
+        k: v
+        for k, v in optional_params.items()
+        if k not in _OPENAI_PARAMS or k in openai_params or k in ("stream_options", *_NOT_MAPPED)
+    }
 
 
 def _split_params(
@@ -65,7 +69,8 @@ def _split_params(
     openai_params: dict[str, Any] = {}
     passthrough: dict[str, Any] = {}
     for k, v in optional_params.items():
-        if k in _NOT_MAPPED or v is None or (k == "stream_options" and not stream):
+        if k in _NOT_MAPPED or v is None or (k == "stream_options" and (not stream or call.provider in _NATIVE)):
+            # LiteLLM's own stream wrapper applies stream_options for the translated providers.
             continue
         (openai_params if k in _OPENAI_PARAMS else passthrough)[k] = v
     if stream:

@@ -147,6 +147,7 @@ def plan(body: dict[str, Any], scn: dict[str, str]) -> dict[str, Any]:
     }
     if "cache_write" in scn:
         usage["cache_creation"] = {"ephemeral_5m_input_tokens": _int(scn, "cache_write"), "ephemeral_1h_input_tokens": 0}
+    details = {"explanation": "The request was declined."} if stop == "refusal" else None
     return {
         "id": _message_id(body),
         "type": "message",
@@ -155,6 +156,7 @@ def plan(body: dict[str, Any], scn: dict[str, str]) -> dict[str, Any]:
         "content": blocks,
         "stop_reason": stop,
         "stop_sequence": None,
+        **({"stop_details": details} if details else {}),
         "usage": usage,
     }
 
@@ -201,6 +203,8 @@ def stream_events(reply: dict[str, Any], scn: dict[str, str]) -> list[tuple[str,
     for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"):
         end_usage[k] = usage[k]
     delta = {"stop_reason": reply["stop_reason"], "stop_sequence": None}
+    if reply.get("stop_details"):
+        delta["stop_details"] = reply["stop_details"]
     events.append(("message_delta", {"type": "message_delta", "delta": delta, "usage": end_usage}))
     events.append(("message_stop", {"type": "message_stop"}))
     return events

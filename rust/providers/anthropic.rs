@@ -543,6 +543,7 @@ pub fn request_body(
         tools.push(json!({
             "name": "dummy_tool",
             "input_schema": {"type": "object", "properties": {}},
+            "type": "custom",
             "description": "This is a dummy tool call",
         }));
     }
@@ -671,6 +672,30 @@ fn now() -> u64 {
         .unwrap_or(0)
 }
 
+/// `stop_reason_provider_specific_fields`: the raw stop reason kept where OpenAI's finish
+/// reason loses it (refusal, pause_turn), and `stop_details` whenever present.
+fn stop_reason_fields(msg: &Value) -> Vec<(String, Value)> {
+    let reason = msg.get("stop_reason").cloned().unwrap_or(Value::Null);
+    match msg.get("stop_details").filter(|d| !d.is_null()) {
+        Some(d) => vec![("stop_reason".into(), reason), ("stop_details".into(), d.clone())],
+        None if matches!(reason.as_str(), Some("refusal") | Some("pause_turn")) => {
+            vec![("stop_reason".into(), reason)]
+        }
+        None => Vec::new(),
+    }
+}
+
+/// `refusal_params`: a refusal's explanation as the OpenAI `refusal` field.
+fn refusal(msg: &Value) -> Option<Value> {
+    if msg.get("stop_reason").and_then(Value::as_str) != Some("refusal") {
+        return None;
+    }
+    msg.get("stop_details")?
+        .get("explanation")
+        .filter(|e| e.as_str().is_some_and(|s| !s.is_empty()))
+        .cloned()
+}
+
 /// A Messages reply -> an OpenAI `chat.completion` dict. With `json_mode` (the call's
 /// `response_format` was emulated with the `json_tool_call` tool) that tool call becomes
 /// the message content, as in LiteLLM.
@@ -743,8 +768,14 @@ pub fn response(reply: &Value, json_mode: bool) -> Result<Value, CoreError> {
         },
     );
     psf.insert("thinking_blocks".into(), thinking_v.clone());
+    for (k, v) in stop_reason_fields(reply) {
+        psf.insert(k, v);
+    }
     let mut message = Map::new();
     message.insert("role".into(), "assistant".into());
+    if let Some(r) = refusal(reply) {
+        message.insert("refusal".into(), r);
+    }
     let json_call = json_mode
         && calls.len() == 1
         && calls[0]["function"]["name"].as_str() == Some(JSON_TOOL);
@@ -867,6 +898,7 @@ pub struct StreamState {
     reasoning: String,
     json_mode: bool,
     json_tool_open: bool,
+    sent_role: bool,
 }
 
 impl StreamState {
@@ -1027,6 +1059,16 @@ impl StreamState {
                     f = "stop";
                 }
                 finish = Some(f);
+                let fields = stop_reason_fields(&ev["delta"]);
+                if !fields.is_empty() {
+                    delta.insert(
+                        "provider_specific_fields".into(),
+                        Value::Object(fields.into_iter().collect()),
+                    );
+                }
+                if let Some(r) = refusal(&ev["delta"]) {
+                    delta.insert("refusal".into(), r);
+                }
                 if let Some(u) = ev.get("usage") {
                     usage = Some(self.usage_now(u));
                 }
@@ -1046,7 +1088,30 @@ impl StreamState {
             // ping, message_stop and unknown events carry nothing for the caller.
             _ => return Ok(Vec::new()),
         }
-        Ok(vec![self.chunk(delta, finish, usage)])
+        // LiteLLM's stream wrapper drops chunks that carry nothing and moves usage off the
+        // chunk that carries the finish reason (a custom provider's finish chunk is consumed
+        // whole): usage goes out on its own chunk first, and the first chunk with content
+        // carries the assistant role, as LiteLLM's own Anthropic stream yields them.
+        let mut out = Vec::new();
+        if let Some(u) = usage {
+            out.push(self.chunk(Map::new(), None, Some(u)));
+        }
+        let has_delta = delta.iter().any(|(k, v)| match (k.as_str(), v) {
+            ("content", Value::String(s)) => !s.is_empty(),
+            (_, v) => !v.is_null(),
+        });
+        if delta.contains_key("tool_calls") {
+            // LiteLLM's chunks carry the (empty) text next to tool-call deltas.
+            delta.entry("content").or_insert_with(|| "".into());
+        }
+        if has_delta && !self.sent_role {
+            self.sent_role = true;
+            delta.insert("role".into(), "assistant".into());
+        }
+        if has_delta || finish.is_some() {
+            out.push(self.chunk(delta, finish, None));
+        }
+        Ok(out)
     }
 }
 
@@ -1128,7 +1193,7 @@ mod tests {
         let end = s
             .event(r#"{"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":9}}"#)
             .unwrap();
-        assert_eq!(end[0]["choices"][0]["finish_reason"], "tool_calls");
+        assert_eq!(end[1]["choices"][0]["finish_reason"], "tool_calls");
         assert_eq!(end[0]["usage"]["completion_tokens"], 9);
         assert!(s.event(r#"{"type":"ping"}"#).unwrap().is_empty());
         assert!(s.event(r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#).is_err());
