@@ -63,11 +63,33 @@ def _as_openai_error(err: CoreError, url: str | None, mid_stream: bool) -> Excep
     return OpenAIError(status_code=500, message=message)
 
 
+def _as_anthropic_error(err: CoreError, model: str) -> Exception | None:
+    """What LiteLLM's Anthropic handler raises (before its mapping) for the same failure:
+    ``AnthropicError`` carrying the upstream's raw error text, or None where the handler
+    lets the transport's exception through (timeouts, connection failures)."""
+    from litellm.llms.anthropic.common_utils import AnthropicError
+
+    kind = err.kind
+    if kind == "status":
+        status = int(err.status or 500)
+        return AnthropicError(status_code=status, message=err.body or "", headers=httpx.Headers(err.headers or {}))
+    if kind == "decode":
+        return AnthropicError(status_code=int(err.status or 200), message=err.message)
+    if kind == "invalid_request" and err.message.startswith("Missing Anthropic API Key"):
+        # AnthropicModelInfo.validate_environment raises this one itself, unmapped.
+        return litellm.AuthenticationError(message=err.message, llm_provider="anthropic", model=model)
+    return None
+
+
 def to_litellm(
     err: CoreError, *, provider: str, model: str, url: str | None = None, mid_stream: bool = False
 ) -> Exception:
     """The LiteLLM exception LiteLLM raises for this failure on its native path."""
-    original = _as_openai_error(err, url, mid_stream)
+    original = _as_anthropic_error(err, model) if provider == "anthropic" else None
+    if isinstance(original, litellm.AuthenticationError):
+        return original
+    if original is None:
+        original = _as_openai_error(err, url, mid_stream)
     try:
         exception_type(model=model, custom_llm_provider=provider, original_exception=original)
     except Exception as mapped:  # exception_type always raises

@@ -394,8 +394,14 @@ async fn run(op: Op, req: HttpRequest, wire: Wire, json_mode: bool) -> Result<Ou
     let headers = resp.headers.clone();
     let mut body = resp.bytes().await?;
     if wire == Wire::Anthropic {
-        let reply: serde_json::Value = serde_json::from_slice(&body)
-            .map_err(|e| CoreError::decode(format!("Unable to get json response - {e}")))?;
+        let reply: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
+            // LiteLLM's words for an unparsable Anthropic reply (quoting the reply).
+            CoreError::decode(format!(
+                "Unable to get json response - {e}, Original Response: {}",
+                String::from_utf8_lossy(&body)
+            ))
+            .with_status(status)
+        })?;
         let out = anthropic::response(&reply, json_mode)?;
         body = Bytes::from(serde_json::to_vec(&out).map_err(|e| CoreError::decode(e.to_string()))?);
     }
