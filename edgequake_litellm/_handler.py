@@ -17,7 +17,7 @@ from litellm.types.utils import EmbeddingResponse, ModelResponse, ModelResponseS
 from . import _core
 from ._call import Call
 from ._errors import to_litellm
-from ._provider_body import chat_request, fallback_body
+from ._provider_body import asend, chat_request, send
 from ._responses import fill_chat, fill_embedding, log_post_call, log_pre_call
 from ._streams import async_chunks, sync_chunks
 
@@ -39,31 +39,6 @@ def _chat_args(call: Call, messages: list, kw: dict[str, Any], *, stream: bool) 
     return args, kwargs
 
 
-def _with_fallback_body(call: Call, messages: list, kw: dict[str, Any], kwargs: dict[str, Any], *, stream: bool) -> dict:
-    """The core refused to translate the request (a feature it leaves to LiteLLM): the same
-    call with the body LiteLLM's own transform builds; the reply is still translated by the core."""
-    body, beta = fallback_body(call, messages, kw["optional_params"], stream=stream)
-    return {**kwargs, "body": body, "headers": {**beta, **(kwargs.get("headers") or {})} or None}
-
-
-def _send(call: Call, messages: list, kw: dict[str, Any], args: tuple, kwargs: dict[str, Any], *, stream: bool) -> Any:
-    try:
-        return _core.request(*args, **kwargs)
-    except _core.CoreError as e:
-        if e.kind != "unsupported":
-            raise
-    return _core.request(*args, **_with_fallback_body(call, messages, kw, kwargs, stream=stream))
-
-
-async def _asend(call: Call, messages: list, kw: dict[str, Any], args: tuple, kwargs: dict[str, Any]) -> Any:
-    try:
-        return await _core.arequest(*args, **kwargs)
-    except _core.CoreError as e:
-        if e.kind != "unsupported":
-            raise
-    return await _core.arequest(*args, **_with_fallback_body(call, messages, kw, kwargs, stream=False))
-
-
 class EdgequakeLLM(CustomLLM):
     """Serves ``edgequake/<provider>/<model>`` chat and embedding calls from the Rust core."""
 
@@ -71,7 +46,7 @@ class EdgequakeLLM(CustomLLM):
         call = _call(model, kw)
         args_, kwargs = _chat_args(call, messages, kw, stream=False)
         try:
-            body, headers, _ = _send(call, messages, kw, args_, kwargs, stream=False)
+            body, headers, _ = send(call, messages, kw["optional_params"], args_, kwargs, stream=False)
         except _core.CoreError as e:
             raise to_litellm(e, provider=call.provider, model=call.model) from e
         log_post_call(kw["logging_obj"], call, messages, body, headers)
@@ -81,7 +56,7 @@ class EdgequakeLLM(CustomLLM):
         call = _call(model, kw)
         args_, kwargs = _chat_args(call, messages, kw, stream=False)
         try:
-            body, headers, _ = await _asend(call, messages, kw, args_, kwargs)
+            body, headers, _ = await asend(call, messages, kw["optional_params"], args_, kwargs)
         except _core.CoreError as e:
             raise to_litellm(e, provider=call.provider, model=call.model) from e
         log_post_call(kw["logging_obj"], call, messages, body, headers)
@@ -129,7 +104,7 @@ def _open_stream(model: str, messages: list, kw: dict[str, Any]) -> tuple[_core.
     call = _call(model, kw)
     args_, kwargs = _chat_args(call, messages, kw, stream=True)
     try:
-        stream = _send(call, messages, kw, args_, kwargs, stream=True)
+        stream = send(call, messages, kw["optional_params"], args_, kwargs, stream=True)
     except _core.CoreError as e:
         raise to_litellm(e, provider=call.provider, model=call.model) from e
     kw["logging_obj"].model_call_details["response_headers"] = stream.headers
@@ -137,3 +112,41 @@ def _open_stream(model: str, messages: list, kw: dict[str, Any]) -> tuple[_core.
 
 
 handler = EdgequakeLLM()
+
+
+def serve_translated(
+    provider: str,
+    model: str,
+    messages: list,
+    *,
+    optional_params: dict,
+    api_key: str | None,
+    api_base: str | None,
+    headers: dict | None,
+    timeout: Any,
+    stream: bool,
+    litellm_params: dict,
+    logging_obj: Any,
+    model_response: ModelResponse,
+    acompletion: bool = False,
+) -> Any:
+    """One chat call to a provider whose wire format the core translates (``anthropic``),
+    with the arguments LiteLLM's own provider handlers receive, returning LiteLLM's types:
+    a ``ModelResponse`` (a coroutine of one with ``acompletion``), or for ``stream`` an
+    iterator (async iterator with ``acompletion``) of ``ModelResponseStream`` for the
+    caller's ``CustomStreamWrapper``. Errors are LiteLLM's exceptions for ``provider``.
+    This is the seam a transparent patch of LiteLLM's native provider handler calls."""
+    kw: dict[str, Any] = {
+        "optional_params": optional_params,
+        "api_key": api_key,
+        "api_base": api_base,
+        "headers": headers,
+        "timeout": timeout,
+        "litellm_params": litellm_params,
+        "logging_obj": logging_obj,
+        "model_response": model_response,
+    }
+    full = f"{provider}/{model}"
+    if stream:
+        return (handler.astreaming if acompletion else handler.streaming)(full, messages, **kw)
+    return (handler.acompletion if acompletion else handler.completion)(full, messages, **kw)

@@ -126,8 +126,12 @@ def _transformed_body(
     if call.provider in _NATIVE:
         # The beta flags LiteLLM's Anthropic handler derives from the mapped parameters.
         env = config.validate_environment(
-            headers={}, model=call.model, messages=messages, optional_params=mapped,
-            litellm_params=dict(call.litellm_params), api_key="edgequake-placeholder",
+            headers={},
+            model=call.model,
+            messages=messages,
+            optional_params=mapped,
+            litellm_params=dict(call.litellm_params),
+            api_key="edgequake-placeholder",
         )
         headers.update({k: v for k, v in env.items() if k.lower() == "anthropic-beta"})
     # Some configs map a parameter into extra_body (mistral's seed -> random_seed); LiteLLM
@@ -179,3 +183,34 @@ def chat_request(call: Call, messages: list, params: dict, *, stream: bool) -> t
         }
     body = litellm_body(call, messages, params, stream=stream)
     return (op, call.provider, call.model, messages, params), {"body": body, **call.kw}
+
+
+def _with_fallback_body(
+    call: Call, messages: list, params: dict, kwargs: dict[str, Any], *, stream: bool
+) -> dict[str, Any]:
+    body, beta = fallback_body(call, messages, params, stream=stream)
+    return {**kwargs, "body": body, "headers": {**beta, **(kwargs.get("headers") or {})} or None}
+
+
+def send(call: Call, messages: list, params: dict, args: tuple, kwargs: dict[str, Any], *, stream: bool) -> Any:
+    """``_core.request`` for a chat call. When the core refuses to translate the request (a
+    feature it leaves to LiteLLM), the same call again with the body LiteLLM's own transform
+    builds; the reply is still translated by the core."""
+    try:
+        return _core.request(*args, **kwargs)
+    except _core.CoreError as e:
+        if e.kind != "unsupported":
+            raise
+    return _core.request(*args, **_with_fallback_body(call, messages, params, kwargs, stream=stream))
+
+
+async def asend(
+    call: Call, messages: list, params: dict, args: tuple, kwargs: dict[str, Any], *, stream: bool = False
+) -> Any:
+    """``send`` as a coroutine over ``_core.arequest``."""
+    try:
+        return await _core.arequest(*args, **kwargs)
+    except _core.CoreError as e:
+        if e.kind != "unsupported":
+            raise
+    return await _core.arequest(*args, **_with_fallback_body(call, messages, params, kwargs, stream=stream))

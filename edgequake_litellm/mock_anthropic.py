@@ -146,7 +146,10 @@ def plan(body: dict[str, Any], scn: dict[str, str]) -> dict[str, Any]:
         "service_tier": "standard",
     }
     if "cache_write" in scn:
-        usage["cache_creation"] = {"ephemeral_5m_input_tokens": _int(scn, "cache_write"), "ephemeral_1h_input_tokens": 0}
+        usage["cache_creation"] = {
+            "ephemeral_5m_input_tokens": _int(scn, "cache_write"),
+            "ephemeral_1h_input_tokens": 0,
+        }
     details = {"explanation": "The request was declined."} if stop == "refusal" else None
     return {
         "id": _message_id(body),
@@ -191,7 +194,9 @@ def stream_events(reply: dict[str, Any], scn: dict[str, str]) -> list[tuple[str,
             start = {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}
             args = json.dumps(block["input"]) if block["input"] else ""
             half = len(args) // 2
-            deltas = [{"type": "input_json_delta", "partial_json": p} for p in ("", args[:half], args[half:]) if p or not args]
+            deltas = [
+                {"type": "input_json_delta", "partial_json": p} for p in ("", args[:half], args[half:]) if p or not args
+            ]
         events.append(("content_block_start", {"type": "content_block_start", "index": i, "content_block": start}))
         for d in deltas:
             events.append(("content_block_delta", {"type": "content_block_delta", "index": i, "delta": d}))

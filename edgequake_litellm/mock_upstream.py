@@ -688,7 +688,9 @@ class MockUpstream:
 
         bearer = req.headers.get("authorization", "")
         bearer = bearer[7:].strip() if bearer[:7].lower() == "bearer " else ""
-        keys = [k for k in (bearer, req.headers.get("api-key", "").strip(), req.headers.get("x-api-key", "").strip()) if k]
+        keys = [
+            k for k in (bearer, req.headers.get("api-key", "").strip(), req.headers.get("x-api-key", "").strip()) if k
+        ]
         expected = scn.get("auth")
         if not keys or (expected is not None and expected not in keys):
             shown = keys[0][:3] + "***" if keys else ""

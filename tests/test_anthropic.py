@@ -41,7 +41,11 @@ HISTORY = [
         "role": "assistant",
         "content": "Checking.  ",
         "tool_calls": [
-            {"id": "toolu_01", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}},
+            {
+                "id": "toolu_01",
+                "type": "function",
+                "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+            },
             {"id": "call:2", "type": "function", "function": {"name": "get_time", "arguments": ""}},
         ],
     },
@@ -93,7 +97,12 @@ CHAT_CASES: list[tuple[str, str | None, dict[str, Any], dict[str, Any]]] = [
     ("headers", None, {"extra_headers": {"x-custom-header": "yes"}}, {}),
     ("metadata_user", None, {"metadata": {"user_id": "user-123"}}, {}),
     # LiteLLM refuses these for any custom provider unless allowed (docs/providers.md).
-    ("thinking_param", "thinking=1", {"thinking": THINKING, "max_tokens": 4000}, {"allowed_openai_params": ["thinking"]}),
+    (
+        "thinking_param",
+        "thinking=1",
+        {"thinking": THINKING, "max_tokens": 4000},
+        {"allowed_openai_params": ["thinking"]},
+    ),
     (
         "reasoning_effort",
         "thinking=1",
@@ -345,3 +354,89 @@ def test_missing_key(litellm, mock, monkeypatch):
     ours = _raise(lambda: litellm.completion(model=OURS, **kw))
     assert type(ours) is type(native), (native, ours)
     assert not mock.requests()
+
+
+# ---- other entry points ----------------------------------------------------------------
+
+
+def test_direct_api_equal(litellm, mock):
+    import edgequake_litellm as eq
+
+    kw = _kwargs(mock, "thinking=1,cached=2", {"tools": TOOLS, "temperature": 0.1})
+    native = litellm.completion(model=NATIVE, **kw)
+    native_req = _last(mock)
+    ours = eq.completion(model=NATIVE, **kw)
+    assert _wire(_last(mock)) == _wire(native_req)
+    assert _dump(ours) == _dump(native)
+    streamed = list(eq.completion(model=NATIVE, stream=True, **kw))
+    assert "".join(c.choices[0].delta.content or "" for c in streamed if c.choices) == (
+        native.choices[0].message.content or ""
+    )
+
+
+def test_direct_api_fallback_body(litellm, mock):
+    """A request the core leaves to LiteLLM's transform (response_format) through the direct API."""
+    import edgequake_litellm as eq
+
+    kw = _kwargs(mock, None, {"response_format": SCHEMA})
+    litellm.completion(model=NATIVE, **kw)
+    native_req = _last(mock)
+    eq.completion(model=NATIVE, **kw)
+    assert _wire(_last(mock)) == _wire(native_req)
+
+
+class _Log:
+    """The part of LiteLLM's logging object a provider handler uses."""
+
+    def __init__(self) -> None:
+        self.model_call_details: dict[str, Any] = {}
+        self.calls: list[str] = []
+
+    def pre_call(self, **kw: Any) -> None:
+        self.calls.append("pre")
+
+    def post_call(self, **kw: Any) -> None:
+        self.calls.append("post")
+
+
+def test_serve_translated_entry_point(litellm, mock):
+    """The seam for the transparent mode: LiteLLM's handler arguments in, LiteLLM types out."""
+    from litellm.types.utils import ModelResponse
+
+    from edgequake_litellm._handler import serve_translated
+
+    kw = _kwargs(mock, None, {})
+    native = litellm.completion(model=NATIVE, **kw)
+    log = _Log()
+    ours = serve_translated(
+        "anthropic",
+        MODEL,
+        MSGS,
+        optional_params={},
+        api_key=KEY,
+        api_base=kw["api_base"],
+        headers=None,
+        timeout=30.0,
+        stream=False,
+        litellm_params={},
+        logging_obj=log,
+        model_response=ModelResponse(),
+    )
+    assert log.calls == ["pre", "post"]
+    assert ours.choices[0].message.content == native.choices[0].message.content
+    assert ours.usage.total_tokens == native.usage.total_tokens
+    with pytest.raises(litellm.RateLimitError):
+        serve_translated(
+            "anthropic",
+            MODEL,
+            MSGS,
+            optional_params={},
+            api_key=KEY,
+            api_base=f"{mock.url}/s/status=429",
+            headers=None,
+            timeout=30.0,
+            stream=True,
+            litellm_params={},
+            logging_obj=_Log(),
+            model_response=ModelResponse(),
+        )

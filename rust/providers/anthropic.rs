@@ -600,7 +600,9 @@ pub fn finish_reason(stop_reason: &str) -> &'static str {
 
 fn int(v: Option<&Value>) -> i64 {
     match v {
-        Some(Value::Number(n)) => n.as_i64().unwrap_or_else(|| n.as_f64().unwrap_or(0.0) as i64),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .unwrap_or_else(|| n.as_f64().unwrap_or(0.0) as i64),
         _ => 0,
     }
 }
@@ -621,7 +623,12 @@ pub fn usage(u: &Value, reasoning: Option<&str>, has_thinking_block: bool) -> Va
     details.insert("text_tokens".into(), (prompt - read - creation).into());
     // The fields LiteLLM's `PromptTokensDetailsWrapper` / `Usage` always carry, so the
     // usage LiteLLM builds from this dict equals the one its Anthropic path builds.
-    for k in ["audio_tokens", "image_tokens", "video_tokens", "initial_prompt_tokens"] {
+    for k in [
+        "audio_tokens",
+        "image_tokens",
+        "video_tokens",
+        "initial_prompt_tokens",
+    ] {
         details.insert(k.into(), Value::Null);
     }
     if let Some(cc @ Value::Object(_)) = u.get("cache_creation") {
@@ -677,7 +684,10 @@ fn now() -> u64 {
 fn stop_reason_fields(msg: &Value) -> Vec<(String, Value)> {
     let reason = msg.get("stop_reason").cloned().unwrap_or(Value::Null);
     match msg.get("stop_details").filter(|d| !d.is_null()) {
-        Some(d) => vec![("stop_reason".into(), reason), ("stop_details".into(), d.clone())],
+        Some(d) => vec![
+            ("stop_reason".into(), reason),
+            ("stop_details".into(), d.clone()),
+        ],
         None if matches!(reason.as_str(), Some("refusal") | Some("pause_turn")) => {
             vec![("stop_reason".into(), reason)]
         }
@@ -751,7 +761,10 @@ pub fn response(reply: &Value, json_mode: bool) -> Result<Value, CoreError> {
                 .collect::<String>(),
         )
     };
-    let stop_reason = reply.get("stop_reason").and_then(Value::as_str).unwrap_or("");
+    let stop_reason = reply
+        .get("stop_reason")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     let mut finish = finish_reason(stop_reason);
     let thinking_v = if thinking.is_empty() {
         Value::Null
@@ -776,9 +789,8 @@ pub fn response(reply: &Value, json_mode: bool) -> Result<Value, CoreError> {
     if let Some(r) = refusal(reply) {
         message.insert("refusal".into(), r);
     }
-    let json_call = json_mode
-        && calls.len() == 1
-        && calls[0]["function"]["name"].as_str() == Some(JSON_TOOL);
+    let json_call =
+        json_mode && calls.len() == 1 && calls[0]["function"]["name"].as_str() == Some(JSON_TOOL);
     if json_call {
         let args = calls[0]["function"]["arguments"].clone();
         message.insert("content".into(), args);
@@ -911,7 +923,12 @@ impl StreamState {
         }
     }
 
-    fn chunk(&self, delta: Map<String, Value>, finish: Option<&str>, usage: Option<Value>) -> Value {
+    fn chunk(
+        &self,
+        delta: Map<String, Value>,
+        finish: Option<&str>,
+        usage: Option<Value>,
+    ) -> Value {
         let mut c = json!({
             "id": self.id,
             "object": "chat.completion.chunk",
@@ -957,7 +974,11 @@ impl StreamState {
             }
             "content_block_start" => {
                 let b = &ev["content_block"];
-                let ty = b.get("type").and_then(Value::as_str).unwrap_or("").to_owned();
+                let ty = b
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned();
                 self.tool_args_seen = false;
                 match ty.as_str() {
                     "text" => {
@@ -1013,16 +1034,26 @@ impl StreamState {
                     }
                 } else if d.get("thinking").is_some() || d.get("signature").is_some() {
                     let mut blocks = None;
-                    if let Some(t) = d.get("thinking").and_then(Value::as_str).filter(|t| !t.is_empty()) {
+                    if let Some(t) = d
+                        .get("thinking")
+                        .and_then(Value::as_str)
+                        .filter(|t| !t.is_empty())
+                    {
                         self.reasoning.push_str(t);
                         delta.insert("reasoning_content".into(), t.into());
                         blocks = Some(json!([{"type": "thinking", "thinking": t,
                             "index": self.thinking_index}]));
                     }
-                    if let Some(s) = d.get("signature").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+                    if let Some(s) = d
+                        .get("signature")
+                        .and_then(Value::as_str)
+                        .filter(|s| !s.is_empty())
+                    {
                         blocks = Some(json!([{"type": "thinking", "thinking": "", "signature": s,
                             "index": self.thinking_index}]));
-                        delta.entry("reasoning_content").or_insert_with(|| "".into());
+                        delta
+                            .entry("reasoning_content")
+                            .or_insert_with(|| "".into());
                     }
                     if let Some(b) = blocks {
                         delta.insert("thinking_blocks".into(), b.clone());
@@ -1032,10 +1063,7 @@ impl StreamState {
                         );
                     }
                 } else if let Some(c) = d.get("citation") {
-                    delta.insert(
-                        "provider_specific_fields".into(),
-                        json!({"citation": c}),
-                    );
+                    delta.insert("provider_specific_fields".into(), json!({"citation": c}));
                 }
             }
             "content_block_stop" => {
@@ -1138,7 +1166,10 @@ mod tests {
         ]);
         let params = json!({"temperature": 0.2, "stop": "x", "top_k": 3});
         let body = request_body("m", &msgs, params.as_object().unwrap(), &opts()).unwrap();
-        assert_eq!(body["system"], json!([{"type": "text", "text": "Be brief."}]));
+        assert_eq!(
+            body["system"],
+            json!([{"type": "text", "text": "Be brief."}])
+        );
         assert_eq!(body["max_tokens"], 4096);
         assert_eq!(body["stop_sequences"], json!(["x"]));
         assert_eq!(body["top_k"], 3);
@@ -1158,7 +1189,10 @@ mod tests {
             map_tool_choice(None, Some(true)),
             Some(json!({"type": "auto", "disable_parallel_tool_use": false}))
         );
-        assert_eq!(map_tool_choice(Some(&json!("none")), Some(true)), Some(json!({"type": "none"})));
+        assert_eq!(
+            map_tool_choice(Some(&json!("none")), Some(true)),
+            Some(json!({"type": "none"}))
+        );
     }
 
     #[test]
@@ -1188,14 +1222,21 @@ mod tests {
             .unwrap();
         assert_eq!(c[0]["usage"]["prompt_tokens"], 4);
         s.event(r#"{"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"t","name":"f","input":{}}}"#).unwrap();
-        let stop = s.event(r#"{"type":"content_block_stop","index":0}"#).unwrap();
-        assert_eq!(stop[0]["choices"][0]["delta"]["tool_calls"][0]["function"]["arguments"], "{}");
+        let stop = s
+            .event(r#"{"type":"content_block_stop","index":0}"#)
+            .unwrap();
+        assert_eq!(
+            stop[0]["choices"][0]["delta"]["tool_calls"][0]["function"]["arguments"],
+            "{}"
+        );
         let end = s
             .event(r#"{"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":9}}"#)
             .unwrap();
         assert_eq!(end[1]["choices"][0]["finish_reason"], "tool_calls");
         assert_eq!(end[0]["usage"]["completion_tokens"], 9);
         assert!(s.event(r#"{"type":"ping"}"#).unwrap().is_empty());
-        assert!(s.event(r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#).is_err());
+        assert!(s
+            .event(r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#)
+            .is_err());
     }
 }

@@ -311,7 +311,11 @@ fn build(
             CoreError::invalid(format!("request body: {}", e.value(py))),
         )
     })?;
-    Ok((prepare(py, provider, endpoint, model, body, opts)?, Wire::OpenAi, false))
+    Ok((
+        prepare(py, provider, endpoint, model, body, opts)?,
+        Wire::OpenAi,
+        false,
+    ))
 }
 
 /// Python objects -> a JSON tree, for the providers the core translates.
@@ -377,7 +381,8 @@ fn anthropic_body(
         t.iter()
             .any(|t| t["name"].as_str() == Some(anthropic::JSON_TOOL))
     });
-    let bytes = serde_json::to_vec(&body).map_err(|e| to_pyerr(py, CoreError::invalid(e.to_string())))?;
+    let bytes =
+        serde_json::to_vec(&body).map_err(|e| to_pyerr(py, CoreError::invalid(e.to_string())))?;
     Ok((bytes, json_mode))
 }
 
@@ -447,7 +452,8 @@ pub fn request<'py>(
             body,
             native,
         };
-        let (req, wire, json_mode) = build(py, op, provider, model, &payload, params.as_ref(), opts)?;
+        let (req, wire, json_mode) =
+            build(py, op, provider, model, &payload, params.as_ref(), opts)?;
         let outcome = block_on(py, run(op, req, wire, json_mode))?.map_err(|e| to_pyerr(py, e))?;
         outcome.into_pyobject(py)
     })
@@ -486,7 +492,8 @@ pub fn arequest<'py>(
             body,
             native,
         };
-        let (req, wire, json_mode) = build(py, op, provider, model, &payload, params.as_ref(), opts)?;
+        let (req, wire, json_mode) =
+            build(py, op, provider, model, &payload, params.as_ref(), opts)?;
         into_awaitable(py, async move {
             run(op, req, wire, json_mode).await.map_err(PyErr::from)
         })
