@@ -68,7 +68,8 @@ def request(
     and is sent as is; otherwise the core writes ``{model, messages|input, **params}``.
     For ``anthropic`` the core translates the OpenAI-format call to the Messages API and the
     reply (or stream) back to OpenAI-shaped dicts; ``native`` carries what LiteLLM reads from
-    its model map (``default_max_tokens``, ``metadata_user_id``). A call it does not translate
+    its model map (``default_max_tokens``, ``metadata_user_id``, and the capability flags
+    ``adaptive_thinking``, ``no_sampling_params``, ``no_forced_tool_use``). A call it does not translate
     raises ``CoreError(kind="unsupported")`` before anything is sent.
     """
 

@@ -168,7 +168,14 @@ def native_settings(call: Call) -> dict[str, Any]:
         configured = AnthropicConfig.get_max_tokens_for_model(call.model)
     metadata = call.litellm_params.get("metadata")
     user_id = metadata.get("user_id") if isinstance(metadata, dict) else None
-    return {"default_max_tokens": configured, "metadata_user_id": user_id if isinstance(user_id, str) else None}
+    return {
+        "default_max_tokens": configured,
+        "metadata_user_id": user_id if isinstance(user_id, str) else None,
+        # Capabilities that change LiteLLM's mapping; the core leaves affected requests to it.
+        "adaptive_thinking": AnthropicConfig._is_adaptive_thinking_model(call.model, "anthropic"),
+        "no_sampling_params": not AnthropicConfig._supports_sampling_params(call.model),
+        "no_forced_tool_use": AnthropicConfig.forced_tool_use_unsupported(call.model),
+    }
 
 
 def chat_request(call: Call, messages: list, params: dict, *, stream: bool) -> tuple[tuple, dict[str, Any]]:

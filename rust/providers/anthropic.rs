@@ -22,6 +22,11 @@ pub struct Options {
     pub stream: bool,
     /// `litellm_params["metadata"]["user_id"]`, sent as `metadata.user_id`.
     pub metadata_user_id: Option<String>,
+    /// Model-map capabilities that change LiteLLM's mapping (adaptive thinking, no sampling
+    /// parameters, no forced tool use): requests they affect are left to LiteLLM.
+    pub adaptive_thinking: bool,
+    pub no_sampling_params: bool,
+    pub no_forced_tool_use: bool,
 }
 
 /// Every request the core cannot translate exactly as LiteLLM does is handed back to
@@ -431,6 +436,43 @@ fn thinking_for_effort(effort: &str) -> Result<Option<Value>, CoreError> {
     Ok(Some(json!({"type": "enabled", "budget_tokens": budget})))
 }
 
+/// Parameters LiteLLM maps in ways that depend on the model map or on features the core
+/// does not translate (hosted tools, native structured output, adaptive thinking, ...).
+fn left_to_litellm(params: &Map<String, Value>, opts: &Options) -> Result<(), CoreError> {
+    for k in [
+        "response_format",
+        "web_search_options",
+        "context_management",
+        "speed",
+        "service_tier",
+    ] {
+        if params.get(k).is_some_and(|v| !v.is_null()) {
+            return Err(invalid(format!("edgequake: {k} is mapped by LiteLLM's transform")));
+        }
+    }
+    let thinking = params.contains_key("thinking") || params.contains_key("reasoning_effort");
+    let has_max = params.contains_key("max_tokens") || params.contains_key("max_completion_tokens");
+    if thinking && (opts.adaptive_thinking || !has_max) {
+        // Adaptive models get `output_config`; without max_tokens LiteLLM derives it from the budget.
+        return Err(invalid("edgequake: thinking mapped by LiteLLM's transform"));
+    }
+    if opts.no_sampling_params
+        && ["temperature", "top_p", "top_k"]
+            .iter()
+            .any(|k| params.contains_key(*k))
+    {
+        return Err(invalid("edgequake: sampling parameters checked by LiteLLM"));
+    }
+    let forced = matches!(
+        params.get("tool_choice"),
+        Some(Value::String(s)) if s == "required"
+    ) || params.get("tool_choice").is_some_and(Value::is_object);
+    if opts.no_forced_tool_use && forced {
+        return Err(invalid("edgequake: forced tool use checked by LiteLLM"));
+    }
+    Ok(())
+}
+
 /// OpenAI-format call -> Messages API body. `params` are the call's optional parameters
 /// as LiteLLM hands them over; parameters with no Anthropic meaning are refused by the
 /// caller's parameter check before this runs, provider-specific ones (`top_k`, ...) pass
@@ -444,6 +486,7 @@ pub fn request_body(
     let msgs = messages
         .as_array()
         .ok_or_else(|| invalid("messages must be a list"))?;
+    left_to_litellm(params, opts)?;
     let lead = msgs.iter().take_while(|m| role(m) == "system").count();
     let system = system_blocks(&msgs[..lead]);
     let mut body = Map::new();

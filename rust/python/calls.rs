@@ -361,7 +361,7 @@ fn anthropic_body(
             let mut o = anthropic::Options {
                 stream: stream == Some(true),
                 default_max_tokens: 4096,
-                metadata_user_id: None,
+                ..Default::default()
             };
             if let Some(n) = &opts.native {
                 if let Some(v) = n.get_item("default_max_tokens")? {
@@ -370,6 +370,15 @@ fn anthropic_body(
                 if let Some(v) = n.get_item("metadata_user_id")?.filter(|v| !v.is_none()) {
                     o.metadata_user_id = Some(v.extract()?);
                 }
+                let flag = |k: &str| -> PyResult<bool> {
+                    Ok(match n.get_item(k)? {
+                        Some(v) => v.is_truthy()?,
+                        None => false,
+                    })
+                };
+                o.adaptive_thinking = flag("adaptive_thinking")?;
+                o.no_sampling_params = flag("no_sampling_params")?;
+                o.no_forced_tool_use = flag("no_forced_tool_use")?;
             }
             let empty = serde_json::Map::new();
             let p = params_json.as_object().unwrap_or(&empty);
