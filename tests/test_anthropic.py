@@ -440,3 +440,37 @@ def test_serve_translated_entry_point(litellm, mock):
             logging_obj=_Log(),
             model_response=ModelResponse(),
         )
+
+
+# Requests whose mapping depends on the model map: the core hands them to LiteLLM's
+# transform (docs/providers.md), and the upstream must still see LiteLLM's body.
+MODEL_CASES: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
+    ("thinking_without_max_tokens", MODEL, {"thinking": THINKING}, {"allowed_openai_params": ["thinking"]}),
+    (
+        "adaptive_reasoning_effort",
+        "claude-opus-4-6",
+        {"reasoning_effort": "high", "max_tokens": 5000},
+        {"allowed_openai_params": ["reasoning_effort"]},
+    ),
+    ("temperature_one_on_no_sampling_model", "claude-opus-4-7", {"temperature": 1}, {}),
+    ("unknown_model_default_max_tokens", "claude-some-future-model", {}, {}),
+]
+
+
+@pytest.mark.parametrize(("name", "model", "kwargs", "ours_only"), MODEL_CASES, ids=[c[0] for c in MODEL_CASES])
+def test_model_dependent_requests_equal(litellm, mock, name, model, kwargs, ours_only):
+    kw = _kwargs(mock, "thinking=1", kwargs)
+    native = litellm.completion(model=f"anthropic/{model}", **kw)
+    native_req = _last(mock)
+    ours = litellm.completion(model=f"edgequake/anthropic/{model}", **kw, **ours_only)
+    assert _wire(_last(mock)) == _wire(native_req)
+    assert _dump(ours) == _dump(native)
+
+
+def test_sampling_param_refused_like_native(litellm, mock):
+    kw = _kwargs(mock, None, {"temperature": 0.3})
+    with pytest.raises(litellm.UnsupportedParamsError):
+        litellm.completion(model="anthropic/claude-opus-4-7", **kw)
+    with pytest.raises(litellm.UnsupportedParamsError):
+        litellm.completion(model="edgequake/anthropic/claude-opus-4-7", **kw)
+    assert mock.requests() == []

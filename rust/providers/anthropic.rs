@@ -447,7 +447,9 @@ fn left_to_litellm(params: &Map<String, Value>, opts: &Options) -> Result<(), Co
         "service_tier",
     ] {
         if params.get(k).is_some_and(|v| !v.is_null()) {
-            return Err(invalid(format!("edgequake: {k} is mapped by LiteLLM's transform")));
+            return Err(invalid(format!(
+                "edgequake: {k} is mapped by LiteLLM's transform"
+            )));
         }
     }
     let thinking = params.contains_key("thinking") || params.contains_key("reasoning_effort");
