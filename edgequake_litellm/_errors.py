@@ -81,11 +81,32 @@ def _as_anthropic_error(err: CoreError, model: str) -> Exception | None:
     return None
 
 
+def _as_gemini_error(err: CoreError, model: str) -> Exception | None:
+    """What LiteLLM's Gemini handler raises (before its mapping): ``VertexAIError`` with the
+    upstream's raw error text."""
+    from litellm.llms.vertex_ai.common_utils import VertexAIError
+
+    kind = err.kind
+    if kind == "status":
+        status = int(err.status or 500)
+        return VertexAIError(status_code=status, message=err.body or "", headers=httpx.Headers(err.headers or {}))
+    if kind == "decode":
+        return VertexAIError(status_code=int(err.status or 422), message=err.message)
+    if kind == "invalid_request" and err.message.startswith("Missing Gemini API key"):
+        return ValueError(err.message)
+    return None
+
+
 def to_litellm(
     err: CoreError, *, provider: str, model: str, url: str | None = None, mid_stream: bool = False
 ) -> Exception:
     """The LiteLLM exception LiteLLM raises for this failure on its native path."""
-    original = _as_anthropic_error(err, model) if provider == "anthropic" else None
+    if provider == "anthropic":
+        original = _as_anthropic_error(err, model)
+    elif provider == "gemini":
+        original = _as_gemini_error(err, model)
+    else:
+        original = None
     if isinstance(original, litellm.AuthenticationError):
         return original
     if original is None:

@@ -26,7 +26,7 @@ _OPENAI_PARAMS = frozenset(OPENAI_CHAT_COMPLETION_PARAMS)
 # Client settings and call shape, never mapped as model parameters.
 _NOT_MAPPED = frozenset({"extra_body", "max_retries", "extra_headers"})
 # Providers whose wire format the core translates itself (rust/providers/anthropic.rs).
-_NATIVE = frozenset({"anthropic"})
+_NATIVE = frozenset({"anthropic", "gemini"})
 
 
 @cache
@@ -123,6 +123,8 @@ def _transformed_body(
     # LiteLLM's handlers take these out of the parameters before the transform.
     mapped.pop("json_mode", None)
     headers = {} if headers is None else headers
+    if call.provider == "gemini":
+        return _gemini_body(call, messages, mapped)
     if call.provider in _NATIVE:
         # The beta flags LiteLLM's Anthropic handler derives from the mapped parameters.
         env = config.validate_environment(
@@ -156,7 +158,49 @@ def _transformed_body(
     return body
 
 
+def _gemini_body(call: Call, messages: list, mapped: dict[str, Any]) -> dict[str, Any]:
+    """The body LiteLLM's Gemini handler sends (``sync_transform_request_body`` without its
+    context-cache creation): the transform plus the default output budget."""
+    from litellm.llms.vertex_ai.gemini.transformation import _with_default_output_budget, transform_request_body
+
+    mapped.pop("stream", None)
+    params = dict(call.litellm_params)
+    body = transform_request_body(
+        messages=messages,
+        model=call.model,
+        optional_params=mapped,
+        custom_llm_provider="gemini",
+        litellm_params=params,
+        cached_content=mapped.pop("cached_content", None),
+    )
+    return dict(_with_default_output_budget(body, call.model, "gemini", params.get("model_info")))
+
+
 def native_settings(call: Call) -> dict[str, Any]:
+    """What the core's translation needs from LiteLLM's model map (see the provider's helper)."""
+    return _gemini_settings(call) if call.provider == "gemini" else _anthropic_settings(call)
+
+
+def _gemini_settings(call: Call) -> dict[str, Any]:
+    """Capabilities ``VertexGeminiConfig.map_openai_params`` reads from the model map, and
+    whether LiteLLM's public endpoint for the model is ``v1alpha`` (Gemini 3 and newer)."""
+    from litellm.llms.vertex_ai.gemini.vertex_and_google_ai_studio_gemini import VertexGeminiConfig
+
+    from litellm.litellm_core_utils.env_utils import get_env_int_or_none
+    from litellm.llms.vertex_ai.gemini.long_decode import DEFAULT_OUTPUT_BUDGET_ENV
+
+    config = VertexGeminiConfig()
+    return {
+        "penalties": config._supports_penalty_parameters(call.model),
+        "sampling": VertexGeminiConfig.supports_sampling_params(call.model),
+        "v1alpha": VertexGeminiConfig._is_gemini_3_or_newer(call.model),
+        # LiteLLM then adds a default max_output_tokens: left to its transform.
+        "default_output_budget": bool(get_env_int_or_none(DEFAULT_OUTPUT_BUDGET_ENV)),
+        "safety_settings": litellm.vertex_ai_safety_settings is not None,
+    }
+
+
+def _anthropic_settings(call: Call) -> dict[str, Any]:
     """What the core's Anthropic translation needs from LiteLLM's model map and the call's
     ``litellm_params``: the default ``max_tokens`` (``AnthropicConfig.get_config``) and the
     ``metadata.user_id`` LiteLLM forwards."""

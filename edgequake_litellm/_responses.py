@@ -12,7 +12,7 @@ from litellm.types.utils import EmbeddingResponse, ModelResponse, ModelResponseS
 from ._call import Call
 
 # Providers whose replies the core translates into OpenAI shape.
-_TRANSLATED = frozenset({"anthropic"})
+_TRANSLATED = frozenset({"anthropic", "gemini"})
 
 # Prices the caller set for the deployment take precedence over the upstream model's.
 _CALLER_PRICING = ("input_cost_per_token", "output_cost_per_token", "input_cost_per_second", "output_cost_per_second")
@@ -74,17 +74,32 @@ def estimate_reasoning_tokens(usage: Any) -> None:
     usage["completion_tokens_details"] = {"reasoning_tokens": estimate, "text_tokens": completion - estimate}
 
 
+def _native_provider_fields(response: Any, body: dict) -> None:
+    """LiteLLM's own Anthropic/Gemini paths build their choices directly: no choice-level
+    ``provider_specific_fields`` unless the provider has some, and message-level ones exactly
+    as the core wrote them. The OpenAI converter always sets the first and folds
+    ``thinking_blocks`` into the second."""
+    for choice, raw in zip(response.choices, body.get("choices") or ()):
+        if getattr(choice, "provider_specific_fields", None) == {}:
+            del choice.provider_specific_fields
+        message = getattr(choice, "message", None)
+        if message is None:
+            continue
+        fields = (raw.get("message") or {}).get("provider_specific_fields")
+        if fields is None:
+            if hasattr(message, "provider_specific_fields"):
+                del message.provider_specific_fields
+        else:
+            message.provider_specific_fields = fields
+
+
 def fill_chat(model_response: ModelResponse, body: dict, headers: dict[str, str], call: Call) -> ModelResponse:
     estimate_reasoning_tokens(body.get("usage"))
     response = convert_to_model_response_object(
         response_object=body, model_response_object=model_response, _response_headers=headers
     )
     if call.provider in _TRANSLATED:
-        # LiteLLM's own Anthropic path builds its choices without choice-level
-        # provider_specific_fields; the OpenAI converter always sets them.
-        for choice in response.choices:
-            if getattr(choice, "provider_specific_fields", None) == {}:
-                del choice.provider_specific_fields
+        _native_provider_fields(response, body)
     _stamp_cost(response, call, "completion")
     return response  # type: ignore[return-value]
 

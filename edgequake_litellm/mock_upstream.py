@@ -678,6 +678,9 @@ class MockUpstream:
             kind = "embeddings"
         elif route == "/v1/messages":
             kind = "messages"
+        gemini = re.fullmatch(r"/(?:v1beta/|v1/)?models/([^/:]+):(\w+)", route)
+        if gemini:
+            deployment, kind = unquote(gemini.group(1)), "gemini:" + gemini.group(2)
         if req.method == "GET" and route in ("/v1/models", "/models"):
             kind = "models"
         elif req.method != "POST":
@@ -688,8 +691,17 @@ class MockUpstream:
 
         bearer = req.headers.get("authorization", "")
         bearer = bearer[7:].strip() if bearer[:7].lower() == "bearer " else ""
+        query_params = dict(parse_qsl(query, keep_blank_values=True))
         keys = [
-            k for k in (bearer, req.headers.get("api-key", "").strip(), req.headers.get("x-api-key", "").strip()) if k
+            k
+            for k in (
+                bearer,
+                req.headers.get("api-key", "").strip(),
+                req.headers.get("x-api-key", "").strip(),
+                req.headers.get("x-goog-api-key", "").strip(),
+                query_params.get("key", "").strip(),
+            )
+            if k
         ]
         expected = scn.get("auth")
         if not keys or (expected is not None and expected not in keys):
@@ -699,6 +711,11 @@ class MockUpstream:
                 from .mock_anthropic import error_body
 
                 await reply.json(401, error_body(401, "invalid x-api-key"))
+                return reply.keep
+            if kind.startswith("gemini:"):
+                from .mock_gemini import error_body as gemini_error
+
+                await reply.json(400, gemini_error(400, "API key not valid. Please pass a valid API key."))
                 return reply.keep
             await reply.error(401, msg, code="invalid_api_key")
             return reply.keep
@@ -715,6 +732,10 @@ class MockUpstream:
             from . import mock_anthropic
 
             return await mock_anthropic.serve(reply, scn, body)
+        if kind.startswith("gemini:"):
+            from . import mock_gemini
+
+            return await mock_gemini.serve(reply, scn, body, deployment or "", kind[7:], query_params)
         return await self._serve(req, reply, reader, scn, kind, deployment, body)
 
     async def _control(self, req: _Request, path: str, reply: _Reply) -> bool:

@@ -876,69 +876,14 @@ pub fn response(reply: &Value, json_mode: bool) -> Result<Value, CoreError> {
     }))
 }
 
-/// `json.dumps` with Python's default separators (`", "`, `": "`), as LiteLLM writes tool
-/// arguments, so argument strings are byte-identical.
+/// `json.dumps(v)` as LiteLLM writes Anthropic tool arguments (ASCII-escaped).
 pub fn py_json_dumps(v: &Value) -> String {
-    let mut out = String::new();
-    write_py(v, &mut out);
-    out
+    super::pyjson::dumps(v, true)
 }
 
-fn write_py(v: &Value, out: &mut String) {
-    match v {
-        Value::Array(a) => {
-            out.push('[');
-            for (i, x) in a.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_py(x, out);
-            }
-            out.push(']');
-        }
-        Value::Object(m) => {
-            out.push('{');
-            for (i, (k, x)) in m.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_ascii_str(k, out);
-                out.push_str(": ");
-                write_py(x, out);
-            }
-            out.push('}');
-        }
-        Value::String(s) => write_ascii_str(s, out),
-        Value::Number(n) => {
-            // Python writes floats with a fractional part (1.0), serde as `1.0` too.
-            out.push_str(&n.to_string())
-        }
-        other => out.push_str(&other.to_string()),
-    }
-}
-
-/// Python's `ensure_ascii=True` string escaping.
-fn write_ascii_str(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{08}' => out.push_str("\\b"),
-            '\u{0c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
-                let mut buf = [0u16; 2];
-                for u in c.encode_utf16(&mut buf) {
-                    out.push_str(&format!("\\u{u:04x}"));
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+/// `json.dumps(v, ensure_ascii=False)`.
+pub fn py_json_dumps_unicode(v: &Value) -> String {
+    super::pyjson::dumps(v, false)
 }
 
 /// Incremental translation of a Messages SSE stream into OpenAI chunk dicts, one chunk per

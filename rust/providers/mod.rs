@@ -3,7 +3,9 @@
 //! defaults (base URLs, key sources, auth style).
 
 pub mod anthropic;
+pub mod gemini;
 pub mod openai;
+pub mod pyjson;
 pub mod registry;
 
 use registry::{ProviderSpec, Source};
@@ -36,13 +38,31 @@ pub fn resolve(
 pub enum Wire {
     OpenAi,
     Anthropic,
+    Gemini,
 }
 
 impl Wire {
     pub fn of(provider: &str) -> Wire {
         match provider {
             "anthropic" => Wire::Anthropic,
+            "gemini" => Wire::Gemini,
             _ => Wire::OpenAi,
+        }
+    }
+}
+
+/// A translated provider's stream state: native events in, OpenAI chunk dicts out.
+#[derive(Debug)]
+pub enum Translator {
+    Anthropic(anthropic::StreamState),
+    Gemini(gemini::StreamState),
+}
+
+impl Translator {
+    pub fn event(&mut self, data: &str) -> Result<Vec<serde_json::Value>, crate::errors::CoreError> {
+        match self {
+            Translator::Anthropic(s) => s.event(data),
+            Translator::Gemini(s) => s.event(data),
         }
     }
 }

@@ -30,6 +30,8 @@ pub enum Auth {
     AzureApiKey,
     /// Anthropic's `x-api-key: <key>` header.
     XApiKey,
+    /// Google AI Studio's `x-goog-api-key: <key>` header.
+    GoogApiKey,
     /// No auth header is ever sent.
     None,
 }
@@ -50,6 +52,9 @@ pub enum Join {
     /// `ensure_api_route`, litellm/litellm_core_utils/url_utils.py): Anthropic's
     /// "/v1/messages".
     EnsureSuffix,
+    /// `{base}/models/{model}{path}` (Google AI Studio: `:generateContent`, ...), as
+    /// LiteLLM's `_check_custom_proxy` joins a base.
+    GeminiModel,
 }
 
 #[derive(Debug)]
@@ -689,6 +694,41 @@ pub const ANTHROPIC: ProviderSpec = ProviderSpec {
     chat_join: Join::EnsureSuffix,
 };
 
+/// Google AI Studio (Gemini, translated by `providers::gemini`). `_complete_gemini`
+/// (litellm/main.py): key `arg or GOOGLE_API_KEY or GEMINI_API_KEY or PALM_API_KEY or
+/// litellm.api_key`, sent as `x-goog-api-key` (never in the URL); base `arg or
+/// litellm.api_base or GEMINI_API_BASE`, else the public endpoint
+/// (`get_gemini_url`: `v1beta`, `v1alpha` for Gemini 3 and newer). A base is joined as
+/// `{base}/models/{model}:{method}` (`_check_custom_proxy`). No key: LiteLLM raises
+/// before sending.
+pub const GEMINI: ProviderSpec = ProviderSpec {
+    name: "gemini",
+    base_sources: &[
+        Arg,
+        LitellmAttr("api_base"),
+        Env("GEMINI_API_BASE"),
+        Default(GEMINI_DEFAULT_BASE),
+    ],
+    key_sources: &[
+        Arg,
+        Env("GOOGLE_API_KEY"),
+        Env("GEMINI_API_KEY"),
+        Env("PALM_API_KEY"),
+        LitellmAttr("api_key"),
+    ],
+    auth: Auth::GoogApiKey,
+    key_required: true,
+    chat_path: ":generateContent",
+    embeddings_path: Some(":batchEmbedContents"),
+    extra_headers: &[("accept", Default("*/*"))],
+    version_sources: &[],
+    base_suffix: None,
+    chat_join: Join::GeminiModel,
+};
+
+/// The public Google AI Studio base LiteLLM uses when none is given.
+pub const GEMINI_DEFAULT_BASE: &str = "https://generativelanguage.googleapis.com/v1beta";
+
 /// Every provider the core serves, in lookup order.
 pub static PROVIDERS: &[ProviderSpec] = &[
     OPENAI,
@@ -711,6 +751,7 @@ pub static PROVIDERS: &[ProviderSpec] = &[
     CUSTOM_OPENAI,
     OPENAI_LIKE,
     ANTHROPIC,
+    GEMINI,
 ];
 
 pub fn lookup(name: &str) -> Option<&'static ProviderSpec> {

@@ -12,9 +12,10 @@ use super::errors::{guard, to_pyerr};
 use super::json::{parse, write_str, write_value};
 use super::stream::ChatStream;
 use crate::errors::CoreError;
-use crate::providers::anthropic;
 use crate::providers::openai::{build_request, Endpoint, Target};
-use crate::providers::{resolve, spec, Wire};
+use crate::providers::registry::GEMINI_DEFAULT_BASE;
+use crate::providers::{anthropic, gemini};
+use crate::providers::{resolve, spec, Translator, Wire};
 use crate::runtime::{block_on, core, into_awaitable};
 use crate::transport::HttpRequest;
 
@@ -269,7 +270,7 @@ fn build(
     payload: &Bound<'_, PyAny>,
     params: Option<&Bound<'_, PyDict>>,
     opts: CallOpts<'_>,
-) -> PyResult<(HttpRequest, Wire, bool)> {
+) -> PyResult<Plan> {
     let (endpoint, first, stream) = match op {
         Op::Chat | Op::ChatStream => {
             if payload.cast::<PyList>().is_err() && payload.cast::<PyTuple>().is_err() {
@@ -280,10 +281,28 @@ fn build(
         Op::Embed => (Endpoint::Embeddings, "input", None),
     };
     let mut opts = opts;
-    if Wire::of(provider) == Wire::Anthropic && endpoint == Endpoint::Chat {
+    let wire = Wire::of(provider);
+    if wire == Wire::Anthropic && endpoint == Endpoint::Chat {
         let (body, json_mode) = anthropic_body(py, model, payload, params, stream, &mut opts)?;
         let req = prepare(py, provider, endpoint, model, body, opts)?;
-        return Ok((req, Wire::Anthropic, json_mode));
+        return Ok(Plan::new(req, wire, json_mode, model));
+    }
+    if wire == Wire::Gemini {
+        let v1alpha = native_flag(&opts, "v1alpha")?;
+        let body = gemini_body(py, model, endpoint, payload, params, stream, &mut opts)?;
+        let mut req = prepare(py, provider, endpoint, model, body, opts)?;
+        if v1alpha {
+            // LiteLLM's public endpoint for Gemini 3 and newer is v1alpha.
+            if let Some(rest) = req.url.strip_prefix(GEMINI_DEFAULT_BASE) {
+                req.url = format!("https://generativelanguage.googleapis.com/v1alpha{rest}");
+            }
+        }
+        if stream == Some(true) {
+            req.url = req
+                .url
+                .replacen(":generateContent", ":streamGenerateContent?alt=sse", 1);
+        }
+        return Ok(Plan::new(req, wire, false, model));
     }
     let written = match opts.body.take() {
         // Built by LiteLLM's provider transform: sent as is (only max_retries is read).
@@ -311,11 +330,89 @@ fn build(
             CoreError::invalid(format!("request body: {}", e.value(py))),
         )
     })?;
-    Ok((
+    Ok(Plan::new(
         prepare(py, provider, endpoint, model, body, opts)?,
         Wire::OpenAi,
         false,
+        model,
     ))
+}
+
+/// A request ready to send, and how to read its answer.
+struct Plan {
+    req: HttpRequest,
+    wire: Wire,
+    /// Anthropic: `response_format` emulated with LiteLLM's `json_tool_call` tool.
+    json_mode: bool,
+    /// The model the call named, for replies that do not say.
+    model: String,
+}
+
+impl Plan {
+    fn new(req: HttpRequest, wire: Wire, json_mode: bool, model: &str) -> Plan {
+        Plan {
+            req,
+            wire,
+            json_mode,
+            model: model.to_owned(),
+        }
+    }
+}
+
+fn native_flag(opts: &CallOpts<'_>, key: &str) -> PyResult<bool> {
+    match &opts.native {
+        Some(n) => match n.get_item(key)? {
+            Some(v) => v.is_truthy(),
+            None => Ok(false),
+        },
+        None => Ok(false),
+    }
+}
+
+/// The `generateContent` / `batchEmbedContents` body: LiteLLM's prebuilt one when given,
+/// else translated here.
+fn gemini_body(
+    py: Python<'_>,
+    model: &str,
+    endpoint: Endpoint,
+    payload: &Bound<'_, PyAny>,
+    params: Option<&Bound<'_, PyDict>>,
+    stream: Option<bool>,
+    opts: &mut CallOpts<'_>,
+) -> PyResult<Vec<u8>> {
+    let params_json = match params {
+        Some(p) => to_json(py, p.as_any())?,
+        None => serde_json::Value::Object(Default::default()),
+    };
+    if opts.max_retries.is_none() {
+        // LiteLLM's Gemini handler never retries; only an explicit max_retries does.
+        opts.max_retries = Some(
+            params_json
+                .get("max_retries")
+                .and_then(serde_json::Value::as_u64)
+                .map(|n| n as u32)
+                .unwrap_or(0),
+        );
+    }
+    let empty = serde_json::Map::new();
+    let p = params_json.as_object().unwrap_or(&empty);
+    let body = match (opts.body.take(), endpoint) {
+        (Some(prebuilt), _) => to_json(py, prebuilt.as_any())?,
+        (None, Endpoint::Embeddings) => {
+            gemini::embed_body(model, &to_json(py, payload)?, p).map_err(|e| to_pyerr(py, e))?
+        }
+        (None, Endpoint::Chat) => {
+            let o = gemini::Options {
+                stream: stream == Some(true),
+                penalties: native_flag(opts, "penalties")?,
+                sampling: native_flag(opts, "sampling")?,
+                litellm_adds: native_flag(opts, "default_output_budget")?
+                    || native_flag(opts, "safety_settings")?,
+            };
+            gemini::request_body(&to_json(py, payload)?, p, &o).map_err(|e| to_pyerr(py, e))?
+        }
+    };
+    serde_json::to_vec(&body).map_err(|e| to_pyerr(py, CoreError::invalid(e.to_string())))
 }
 
 /// Python objects -> a JSON tree, for the providers the core translates.
@@ -395,11 +492,18 @@ fn anthropic_body(
     Ok((bytes, json_mode))
 }
 
-async fn run(op: Op, req: HttpRequest, wire: Wire, json_mode: bool) -> Result<Outcome, CoreError> {
+async fn run(op: Op, plan: Plan) -> Result<Outcome, CoreError> {
+    let Plan {
+        req,
+        wire,
+        json_mode,
+        model,
+    } = plan;
     let resp = core().client.send(req).await?;
     if op == Op::ChatStream {
         let translator = match wire {
-            Wire::Anthropic => Some(anthropic::StreamState::new(json_mode)),
+            Wire::Anthropic => Some(Translator::Anthropic(anthropic::StreamState::new(json_mode))),
+            Wire::Gemini => Some(Translator::Gemini(gemini::StreamState::new(&model))),
             Wire::OpenAi => None,
         };
         return Ok(Outcome::Stream(ChatStream::start(resp, translator)));
@@ -407,16 +511,20 @@ async fn run(op: Op, req: HttpRequest, wire: Wire, json_mode: bool) -> Result<Ou
     let status = resp.status;
     let headers = resp.headers.clone();
     let mut body = resp.bytes().await?;
-    if wire == Wire::Anthropic {
+    if wire != Wire::OpenAi {
         let reply: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
-            // LiteLLM's words for an unparsable Anthropic reply (quoting the reply).
+            // LiteLLM's words for an unparsable reply (quoting the reply).
             CoreError::decode(format!(
                 "Unable to get json response - {e}, Original Response: {}",
                 String::from_utf8_lossy(&body)
             ))
             .with_status(status)
         })?;
-        let out = anthropic::response(&reply, json_mode)?;
+        let out = match (wire, op) {
+            (Wire::Anthropic, _) => anthropic::response(&reply, json_mode)?,
+            (_, Op::Embed) => gemini::embed_response(&reply, &model)?,
+            _ => gemini::response(&reply, &model)?,
+        };
         body = Bytes::from(serde_json::to_vec(&out).map_err(|e| CoreError::decode(e.to_string()))?);
     }
     Ok(Outcome::Reply(Reply {
@@ -461,9 +569,9 @@ pub fn request<'py>(
             body,
             native,
         };
-        let (req, wire, json_mode) =
+        let plan =
             build(py, op, provider, model, &payload, params.as_ref(), opts)?;
-        let outcome = block_on(py, run(op, req, wire, json_mode))?.map_err(|e| to_pyerr(py, e))?;
+        let outcome = block_on(py, run(op, plan))?.map_err(|e| to_pyerr(py, e))?;
         outcome.into_pyobject(py)
     })
 }
@@ -501,10 +609,10 @@ pub fn arequest<'py>(
             body,
             native,
         };
-        let (req, wire, json_mode) =
+        let plan =
             build(py, op, provider, model, &payload, params.as_ref(), opts)?;
         into_awaitable(py, async move {
-            run(op, req, wire, json_mode).await.map_err(PyErr::from)
+            run(op, plan).await.map_err(PyErr::from)
         })
     })
 }

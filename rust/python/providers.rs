@@ -35,6 +35,7 @@ pub fn providers(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
                 Auth::Bearer => "bearer",
                 Auth::AzureApiKey => "api-key",
                 Auth::XApiKey => "x-api-key",
+                Auth::GoogApiKey => "x-goog-api-key",
                 Auth::None => "none",
             },
         )?;

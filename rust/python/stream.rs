@@ -16,7 +16,7 @@ use super::calls::headers_dict;
 use super::errors::{guard, to_pyerr};
 use super::json::parse;
 use crate::errors::{CoreError, ErrorKind};
-use crate::providers::anthropic::StreamState;
+use crate::providers::Translator;
 use crate::runtime::{block_on, core, into_awaitable};
 use crate::sse::SseParser;
 use crate::transport::Response;
@@ -102,8 +102,8 @@ pub struct ChatStream {
 }
 
 impl ChatStream {
-    /// `translator` turns a native event stream (Anthropic's) into OpenAI chunks as it is read.
-    pub fn start(resp: Response, translator: Option<StreamState>) -> ChatStream {
+    /// `translator` turns a native event stream (Anthropic's, Gemini's) into OpenAI chunks as it is read.
+    pub fn start(resp: Response, translator: Option<Translator>) -> ChatStream {
         let (tx, rx) = mpsc::channel(64);
         let status = resp.status;
         let headers = resp.headers.clone();
@@ -259,7 +259,7 @@ impl<'py> IntoPyObject<'py> for AsyncBatch {
 }
 
 /// Read the body, frame SSE, forward payloads. Stops when the consumer goes away.
-async fn pump(mut resp: Response, tx: mpsc::Sender<Msg>, mut translator: Option<StreamState>) {
+async fn pump(mut resp: Response, tx: mpsc::Sender<Msg>, mut translator: Option<Translator>) {
     let mut parser = SseParser::new();
     let mut events = Vec::new();
     loop {
