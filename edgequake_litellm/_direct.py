@@ -79,7 +79,7 @@ def embedding(model: str, input: Any, **kwargs: Any) -> EmbeddingResponse:
         body, headers, _ = _core.request("embed", call.provider, call.model, input, params, **call.kw)
     except _core.CoreError as e:
         raise to_litellm(e, provider=call.provider, model=call.model) from e
-    return fill_embedding(EmbeddingResponse(), body, headers, call)
+    return fill_embedding(EmbeddingResponse(), body, headers, call, input)
 
 
 async def aembedding(model: str, input: Any, **kwargs: Any) -> EmbeddingResponse:
@@ -89,4 +89,4 @@ async def aembedding(model: str, input: Any, **kwargs: Any) -> EmbeddingResponse
         body, headers, _ = await _core.arequest("embed", call.provider, call.model, input, params, **call.kw)
     except _core.CoreError as e:
         raise to_litellm(e, provider=call.provider, model=call.model) from e
-    return fill_embedding(EmbeddingResponse(), body, headers, call)
+    return fill_embedding(EmbeddingResponse(), body, headers, call, input)

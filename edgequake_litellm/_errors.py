@@ -91,7 +91,12 @@ def _as_gemini_error(err: CoreError, model: str) -> Exception | None:
         status = int(err.status or 500)
         return VertexAIError(status_code=status, message=err.body or "", headers=httpx.Headers(err.headers or {}))
     if kind == "decode":
-        return VertexAIError(status_code=int(err.status or 422), message=err.message)
+        # LiteLLM wraps any failure to read a Gemini reply as a 422.
+        return VertexAIError(
+            status_code=422,
+            message=f"Error converting to valid response block={err.message}. File an issue if litellm error - "
+            "https://github.com/BerriAI/litellm/issues",
+        )
     if kind == "invalid_request" and err.message.startswith("Missing Gemini API key"):
         return ValueError(err.message)
     return None

@@ -85,7 +85,7 @@ class EdgequakeLLM(CustomLLM):
         except _core.CoreError as e:
             raise to_litellm(e, provider=call.provider, model=call.model) from e
         log_post_call(kw["logging_obj"], call, input, body, headers)
-        return fill_embedding(kw["model_response"], body, headers, call)
+        return fill_embedding(kw["model_response"], body, headers, call, input)
 
     async def aembedding(self, model: str, input: list, *args: Any, **kw: Any) -> EmbeddingResponse:  # type: ignore[override]
         call = _call(model, kw)
@@ -97,7 +97,7 @@ class EdgequakeLLM(CustomLLM):
         except _core.CoreError as e:
             raise to_litellm(e, provider=call.provider, model=call.model) from e
         log_post_call(kw["logging_obj"], call, input, body, headers)
-        return fill_embedding(kw["model_response"], body, headers, call)
+        return fill_embedding(kw["model_response"], body, headers, call, input)
 
 
 def _open_stream(model: str, messages: list, kw: dict[str, Any]) -> tuple[_core.ChatStream, Call]:

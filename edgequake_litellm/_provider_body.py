@@ -184,10 +184,9 @@ def native_settings(call: Call) -> dict[str, Any]:
 def _gemini_settings(call: Call) -> dict[str, Any]:
     """Capabilities ``VertexGeminiConfig.map_openai_params`` reads from the model map, and
     whether LiteLLM's public endpoint for the model is ``v1alpha`` (Gemini 3 and newer)."""
-    from litellm.llms.vertex_ai.gemini.vertex_and_google_ai_studio_gemini import VertexGeminiConfig
-
     from litellm.litellm_core_utils.env_utils import get_env_int_or_none
     from litellm.llms.vertex_ai.gemini.long_decode import DEFAULT_OUTPUT_BUDGET_ENV
+    from litellm.llms.vertex_ai.gemini.vertex_and_google_ai_studio_gemini import VertexGeminiConfig
 
     config = VertexGeminiConfig()
     return {

@@ -105,8 +105,15 @@ def fill_chat(model_response: ModelResponse, body: dict, headers: dict[str, str]
 
 
 def fill_embedding(
-    model_response: EmbeddingResponse, body: dict, headers: dict[str, str], call: Call
+    model_response: EmbeddingResponse, body: dict, headers: dict[str, str], call: Call, payload: Any = None
 ) -> EmbeddingResponse:
+    if call.provider == "gemini" and "usage" not in body:
+        # batchEmbedContents reports no usage: LiteLLM counts the input with its tokenizer.
+        from litellm.utils import get_formatted_prompt, token_counter
+
+        text = get_formatted_prompt(data={"input": payload}, call_type="embedding")
+        tokens = token_counter(model=call.model, text=text)
+        body["usage"] = {"prompt_tokens": tokens, "total_tokens": tokens}
     response = convert_to_model_response_object(
         response_object=body,
         model_response_object=model_response,

@@ -108,7 +108,10 @@ def plan(model: str, body: dict[str, Any], scn: dict[str, str]) -> dict[str, Any
         thoughts = 7
     config = body.get("generationConfig") or {}
     tools = [
-        d for t in body.get("tools") or [] if isinstance(t, dict) for d in t.get("functionDeclarations") or t.get("function_declarations") or []
+        d
+        for t in body.get("tools") or []
+        if isinstance(t, dict)
+        for d in t.get("functionDeclarations") or t.get("function_declarations") or []
     ]
     mode = ((body.get("toolConfig") or body.get("tool_config") or {}).get("functionCallingConfig") or {}).get("mode")
     finish = scn.get("finish") or "STOP"
@@ -143,7 +146,9 @@ def plan(model: str, body: dict[str, Any], scn: dict[str, str]) -> dict[str, Any
     if parts:
         candidate = {"content": {"parts": parts, "role": "model"}, **candidate}
     if finish == "SAFETY":
-        candidate["safetyRatings"] = [{"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": True}]
+        candidate["safetyRatings"] = [
+            {"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": True}
+        ]
     usage["candidatesTokenCount"] = output
     usage["totalTokenCount"] = prompt + output + thoughts
     if thoughts:

@@ -43,11 +43,15 @@ fn text_parts(content: Option<&Value>, what: &str) -> Result<Vec<Value>, CoreErr
             .map(|p| match p.get("type").and_then(Value::as_str) {
                 Some("text") => Ok(json!({"text": p.get("text").cloned().unwrap_or(Value::Null)})),
                 Some("image_url") => image_part(p),
-                _ => Err(unsupported(format!("edgequake: {what} part not translated by the core"))),
+                _ => Err(unsupported(format!(
+                    "edgequake: {what} part not translated by the core"
+                ))),
             })
             .collect(),
         Some(Value::Null) | None => Ok(Vec::new()),
-        _ => Err(unsupported(format!("edgequake: {what} content not translated by the core"))),
+        _ => Err(unsupported(format!(
+            "edgequake: {what} content not translated by the core"
+        ))),
     }
 }
 
@@ -64,8 +68,12 @@ fn image_part(p: &Value) -> Result<Value, CoreError> {
     let (meta, data) = rest
         .split_once(";base64,")
         .ok_or_else(|| unsupported("edgequake: non-base64 data URL"))?;
-    if iu.get("format").is_some_and(|f| !f.is_null()) || iu.get("detail").is_some_and(|d| !d.is_null()) {
-        return Err(unsupported("edgequake: image format/detail mapped by LiteLLM"));
+    if iu.get("format").is_some_and(|f| !f.is_null())
+        || iu.get("detail").is_some_and(|d| !d.is_null())
+    {
+        return Err(unsupported(
+            "edgequake: image format/detail mapped by LiteLLM",
+        ));
     }
     Ok(json!({"inline_data": {"data": data, "mime_type": meta}}))
 }
@@ -78,7 +86,11 @@ fn function_response(msg: &Value, name: &Value) -> Result<Value, CoreError> {
         Some(Value::Array(parts)) if parts.len() == 1 && parts[0]["type"] == "text" => {
             parts[0]["text"].as_str().unwrap_or_default().to_owned()
         }
-        _ => return Err(unsupported("edgequake: tool result content not translated by the core")),
+        _ => {
+            return Err(unsupported(
+                "edgequake: tool result content not translated by the core",
+            ))
+        }
     };
     let response = match serde_json::from_str::<Value>(&text) {
         Ok(obj @ Value::Object(_)) => obj,
@@ -113,7 +125,10 @@ fn convert(msgs: &[Value]) -> Result<(Vec<Value>, Vec<Value>), CoreError> {
             }
             "tool" => {
                 while i < rest.len() && role(&rest[i]) == "tool" {
-                    let id = rest[i].get("tool_call_id").and_then(Value::as_str).unwrap_or("");
+                    let id = rest[i]
+                        .get("tool_call_id")
+                        .and_then(Value::as_str)
+                        .unwrap_or("");
                     let name = names
                         .iter()
                         .find(|(k, _)| k == id)
@@ -128,9 +143,12 @@ fn convert(msgs: &[Value]) -> Result<(Vec<Value>, Vec<Value>), CoreError> {
                 while i < rest.len() && role(&rest[i]) == "assistant" {
                     let m = &rest[i];
                     if m.get("thinking_blocks").is_some_and(|t| !t.is_null())
-                        || m.get("provider_specific_fields").is_some_and(|t| !t.is_null())
+                        || m.get("provider_specific_fields")
+                            .is_some_and(|t| !t.is_null())
                     {
-                        return Err(unsupported("edgequake: replayed thinking/signatures mapped by LiteLLM"));
+                        return Err(unsupported(
+                            "edgequake: replayed thinking/signatures mapped by LiteLLM",
+                        ));
                     }
                     match m.get("content") {
                         Some(Value::String(s)) if !s.is_empty() => parts.push(json!({"text": s})),
@@ -141,15 +159,27 @@ fn convert(msgs: &[Value]) -> Result<(Vec<Value>, Vec<Value>), CoreError> {
                         for c in calls {
                             let f = &c["function"];
                             let args = match &f["arguments"] {
-                                Value::String(s) if !s.trim().is_empty() => serde_json::from_str::<Value>(s)
-                                    .ok()
-                                    .filter(Value::is_object)
-                                    .ok_or_else(|| unsupported("edgequake: tool arguments mapped by LiteLLM"))?,
-                                _ => return Err(unsupported("edgequake: empty tool arguments mapped by LiteLLM")),
+                                Value::String(s) if !s.trim().is_empty() => {
+                                    serde_json::from_str::<Value>(s)
+                                        .ok()
+                                        .filter(Value::is_object)
+                                        .ok_or_else(|| {
+                                            unsupported(
+                                                "edgequake: tool arguments mapped by LiteLLM",
+                                            )
+                                        })?
+                                }
+                                _ => {
+                                    return Err(unsupported(
+                                        "edgequake: empty tool arguments mapped by LiteLLM",
+                                    ))
+                                }
                             };
                             let id = c.get("id").and_then(Value::as_str).unwrap_or("");
                             if id.contains("__thought__") {
-                                return Err(unsupported("edgequake: thought signatures mapped by LiteLLM"));
+                                return Err(unsupported(
+                                    "edgequake: thought signatures mapped by LiteLLM",
+                                ));
                             }
                             names.push((id.to_owned(), f["name"].clone()));
                             parts.push(json!({"function_call": {"name": f["name"], "args": args}}));
@@ -175,7 +205,14 @@ fn convert(msgs: &[Value]) -> Result<(Vec<Value>, Vec<Value>), CoreError> {
 
 /// JSON-schema keys LiteLLM passes to Gemini unchanged; any other key (e.g.
 /// `additionalProperties`, `$defs`, `anyOf`) is rewritten by LiteLLM's schema cleaning.
-const PLAIN_SCHEMA_KEYS: &[&str] = &["type", "properties", "required", "description", "enum", "items"];
+const PLAIN_SCHEMA_KEYS: &[&str] = &[
+    "type",
+    "properties",
+    "required",
+    "description",
+    "enum",
+    "items",
+];
 
 fn plain_schema(v: &Value) -> bool {
     match v {
@@ -191,7 +228,9 @@ fn plain_schema(v: &Value) -> bool {
 
 fn function_declaration(tool: &Value) -> Result<Value, CoreError> {
     if tool.get("type").and_then(Value::as_str) != Some("function") {
-        return Err(unsupported("edgequake: non-function tools mapped by LiteLLM"));
+        return Err(unsupported(
+            "edgequake: non-function tools mapped by LiteLLM",
+        ));
     }
     let f = &tool["function"];
     let mut d = Map::new();
@@ -200,7 +239,10 @@ fn function_declaration(tool: &Value) -> Result<Value, CoreError> {
         d.insert("description".into(), desc.clone());
     }
     if let Some(p) = f.get("parameters").filter(|v| !v.is_null()) {
-        let empty_object = p.get("properties").and_then(Value::as_object).is_some_and(|m| m.is_empty());
+        let empty_object = p
+            .get("properties")
+            .and_then(Value::as_object)
+            .is_some_and(|m| m.is_empty());
         if !plain_schema(p) || empty_object {
             return Err(unsupported("edgequake: tool schema cleaned by LiteLLM"));
         }
@@ -228,7 +270,11 @@ fn tool_config(choice: &Value) -> Result<Value, CoreError> {
 
 /// OpenAI-format call -> `generateContent` body. Anything whose mapping depends on more
 /// than these rules is refused as `unsupported` and built by LiteLLM's transform.
-pub fn request_body(messages: &Value, params: &Map<String, Value>, opts: &Options) -> Result<Value, CoreError> {
+pub fn request_body(
+    messages: &Value,
+    params: &Map<String, Value>,
+    opts: &Options,
+) -> Result<Value, CoreError> {
     let msgs = messages
         .as_array()
         .ok_or_else(|| unsupported("messages must be a list"))?;
@@ -277,7 +323,9 @@ pub fn request_body(messages: &Value, params: &Map<String, Value>, opts: &Option
             }
             "stream" | "stream_options" | "extra_headers" | "max_retries" => {}
             _ => {
-                return Err(unsupported(format!("edgequake: {k} is mapped by LiteLLM's transform")));
+                return Err(unsupported(format!(
+                    "edgequake: {k} is mapped by LiteLLM's transform"
+                )));
             }
         }
     }
@@ -333,8 +381,17 @@ fn modality_counts(details: Option<&Value>) -> [Option<i64>; 4] {
     let mut out = [None; 4];
     if let Some(Value::Array(list)) = details {
         for d in list {
-            let n = d.get("tokenCount").or_else(|| d.get("token_count")).and_then(Value::as_i64).unwrap_or(0);
-            let slot = match d.get("modality").and_then(Value::as_str).map(str::to_ascii_uppercase).as_deref() {
+            let n = d
+                .get("tokenCount")
+                .or_else(|| d.get("token_count"))
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
+            let slot = match d
+                .get("modality")
+                .and_then(Value::as_str)
+                .map(str::to_ascii_uppercase)
+                .as_deref()
+            {
                 Some("TEXT") | Some("DOCUMENT") => 0,
                 Some("AUDIO") => 1,
                 Some("IMAGE") => 2,
@@ -352,7 +409,10 @@ pub fn usage(u: &Value) -> Value {
     let prompt = int(u.get("promptTokenCount"));
     let candidates = int(u.get("candidatesTokenCount"));
     let total = int(u.get("totalTokenCount"));
-    let tool_use = u.get("toolUsePromptTokenCount").and_then(Value::as_i64).filter(|n| *n != 0);
+    let tool_use = u
+        .get("toolUsePromptTokenCount")
+        .and_then(Value::as_i64)
+        .filter(|n| *n != 0);
     let cached = u.get("cachedContentTokenCount").and_then(Value::as_i64);
     let thoughts = u.get("thoughtsTokenCount").and_then(Value::as_i64);
     let [mut p_text, p_audio, p_image, mut p_video] = modality_counts(u.get("promptTokensDetails"));
@@ -368,11 +428,15 @@ pub fn usage(u: &Value) -> Value {
     let billable_tool_use = tool_use.unwrap_or(0);
     let mut details = Map::new();
     details.insert("cached_tokens".into(), json!(cached));
-    let cached_details: Map<String, Value> = [("text_tokens", c_text), ("audio_tokens", c_audio), ("image_tokens", c_image)]
-        .iter()
-        .filter(|(_, v)| v.is_some())
-        .map(|(k, v)| ((*k).to_owned(), json!(v)))
-        .collect();
+    let cached_details: Map<String, Value> = [
+        ("text_tokens", c_text),
+        ("audio_tokens", c_audio),
+        ("image_tokens", c_image),
+    ]
+    .iter()
+    .filter(|(_, v)| v.is_some())
+    .map(|(k, v)| ((*k).to_owned(), json!(v)))
+    .collect();
     if !cached_details.is_empty() {
         let mut full = json!({"text_tokens": null, "audio_tokens": null, "image_tokens": null});
         for (k, v) in cached_details {
@@ -381,7 +445,10 @@ pub fn usage(u: &Value) -> Value {
         details.insert("cached_tokens_details".into(), full);
     }
     details.insert("audio_tokens".into(), json!(p_audio));
-    details.insert("text_tokens".into(), json!(p_text.map(|t| t + billable_tool_use)));
+    details.insert(
+        "text_tokens".into(),
+        json!(p_text.map(|t| t + billable_tool_use)),
+    );
     details.insert("image_tokens".into(), json!(p_image));
     details.insert("video_tokens".into(), json!(p_video));
     details.insert("initial_prompt_tokens".into(), Value::Null);
@@ -392,12 +459,18 @@ pub fn usage(u: &Value) -> Value {
     let mut completion_details = Map::new();
     if u.get("candidatesTokensDetails").is_some() || candidates > 0 || thoughts.is_some() {
         let text = d_text.or_else(|| {
-            (candidates > 0).then(|| candidates - d_image.unwrap_or(0) - d_audio.unwrap_or(0) - d_video.unwrap_or(0))
+            (candidates > 0).then(|| {
+                candidates - d_image.unwrap_or(0) - d_audio.unwrap_or(0) - d_video.unwrap_or(0)
+            })
         });
         if let Some(t) = text {
             completion_details.insert("text_tokens".into(), json!(t));
         }
-        for (k, v) in [("audio_tokens", d_audio), ("image_tokens", d_image), ("video_tokens", d_video)] {
+        for (k, v) in [
+            ("audio_tokens", d_audio),
+            ("image_tokens", d_image),
+            ("video_tokens", d_video),
+        ] {
             if let Some(v) = v {
                 completion_details.insert(k.into(), json!(v));
             }
@@ -417,7 +490,10 @@ pub fn usage(u: &Value) -> Value {
     out.insert("total_tokens".into(), json!(total));
     out.insert("prompt_tokens_details".into(), Value::Object(details));
     if !completion_details.is_empty() {
-        out.insert("completion_tokens_details".into(), Value::Object(completion_details));
+        out.insert(
+            "completion_tokens_details".into(),
+            Value::Object(completion_details),
+        );
     }
     out.insert("cache_read_input_tokens".into(), json!(cached));
     out.insert("cache_creation_input_tokens".into(), Value::Null);
@@ -439,15 +515,26 @@ const FLAGGED: &[&str] = &[
 pub fn finish_reason(reason: &str) -> &'static str {
     match reason {
         "MAX_TOKENS" | "CONTINUATION" => "length",
-        "SAFETY" | "RECITATION" | "LANGUAGE" | "OTHER" | "BLOCKLIST" | "PROHIBITED_CONTENT" | "SPII"
-        | "IMAGE_SAFETY" | "IMAGE_PROHIBITED_CONTENT" => "content_filter",
+        "SAFETY"
+        | "RECITATION"
+        | "LANGUAGE"
+        | "OTHER"
+        | "BLOCKLIST"
+        | "PROHIBITED_CONTENT"
+        | "SPII"
+        | "IMAGE_SAFETY"
+        | "IMAGE_PROHIBITED_CONTENT" => "content_filter",
         "MALFORMED_FUNCTION_CALL" => "stop",
         _ => "stop",
     }
 }
 
 fn served_model(reply: &Value, model: &str) -> Value {
-    match reply.get("modelVersion").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+    match reply
+        .get("modelVersion")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+    {
         Some(v) => v.split('@').next().unwrap_or(v).into(),
         None => model.into(),
     }
@@ -535,10 +622,19 @@ fn metadata_fields(cands: &[Value], out: &mut Map<String, Value>) {
             url_ctx.push(v.clone());
         }
     }
-    out.insert("vertex_ai_grounding_metadata".into(), Value::Array(grounding));
-    out.insert("vertex_ai_url_context_metadata".into(), Value::Array(url_ctx));
+    out.insert(
+        "vertex_ai_grounding_metadata".into(),
+        Value::Array(grounding),
+    );
+    out.insert(
+        "vertex_ai_url_context_metadata".into(),
+        Value::Array(url_ctx),
+    );
     out.insert("vertex_ai_safety_results".into(), Value::Array(safety));
-    out.insert("vertex_ai_citation_metadata".into(), Value::Array(citations));
+    out.insert(
+        "vertex_ai_citation_metadata".into(),
+        Value::Array(citations),
+    );
 }
 
 fn simple_usage(u: &Value) -> Value {
@@ -556,7 +652,11 @@ pub fn response(reply: &Value, model: &str) -> Result<Value, CoreError> {
     let blocked_prompt = reply
         .get("promptFeedback")
         .is_some_and(|f| f.get("blockReason").is_some());
-    let cands = reply.get("candidates").and_then(Value::as_array).cloned().unwrap_or_default();
+    let cands = reply
+        .get("candidates")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let flagged = cands
         .first()
         .and_then(|c| c.get("finishReason"))
@@ -573,10 +673,15 @@ pub fn response(reply: &Value, model: &str) -> Result<Value, CoreError> {
         }));
     }
     if u.is_null() {
-        return Err(CoreError::decode(format!("usageMetadata not found in completion_response. Got={reply}")));
+        return Err(CoreError::decode(format!(
+            "usageMetadata not found in completion_response. Got={reply}"
+        )));
     }
     let mut out = Map::new();
-    if let Some(id) = reply.get("responseId").filter(|v| v.as_str().is_some_and(|s| !s.is_empty())) {
+    if let Some(id) = reply
+        .get("responseId")
+        .filter(|v| v.as_str().is_some_and(|s| !s.is_empty()))
+    {
         out.insert("id".into(), id.clone());
     }
     out.insert("object".into(), "chat.completion".into());
@@ -593,7 +698,11 @@ pub fn response(reply: &Value, model: &str) -> Result<Value, CoreError> {
         // LiteLLM's Gemini path always builds its message with an image list.
         message.insert("images".into(), json!([]));
         let mut has_calls = false;
-        if let Some(parts) = c.get("content").and_then(|x| x.get("parts")).and_then(Value::as_array) {
+        if let Some(parts) = c
+            .get("content")
+            .and_then(|x| x.get("parts"))
+            .and_then(Value::as_array)
+        {
             let p = read_parts(parts, &mut next_index);
             if let Some(t) = p.content {
                 message.insert("content".into(), t.into());
@@ -667,7 +776,10 @@ impl StreamState {
             let status = err.get("code").and_then(Value::as_u64).unwrap_or(500) as u16;
             let mut e = CoreError::new(
                 crate::errors::ErrorKind::Status,
-                err.get("message").and_then(Value::as_str).unwrap_or("stream error").to_owned(),
+                err.get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or("stream error")
+                    .to_owned(),
             );
             e.status = Some(status);
             e.body = Some(ev.to_string());
@@ -690,9 +802,15 @@ impl StreamState {
         };
         let mut out = Vec::new();
         if let Some(u) = ev.get("usageMetadata") {
-            out.push(base(json!([{"index": 0, "delta": {}, "finish_reason": null}]), Some(usage(u))));
+            out.push(base(
+                json!([{"index": 0, "delta": {}, "finish_reason": null}]),
+                Some(usage(u)),
+            ));
         }
-        if ev.get("promptFeedback").is_some_and(|f| f.get("blockReason").is_some()) {
+        if ev
+            .get("promptFeedback")
+            .is_some_and(|f| f.get("blockReason").is_some())
+        {
             out.push(base(
                 json!([{"index": 0, "delta": {"role": "assistant", "content": null},
                     "finish_reason": "content_filter"}]),
@@ -700,10 +818,24 @@ impl StreamState {
             ));
             return Ok(out);
         }
-        let cands = ev.get("candidates").and_then(Value::as_array).cloned().unwrap_or_default();
+        let cands = ev
+            .get("candidates")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        // Per-chunk candidate metadata, merged by LiteLLM's stream builder.
+        let mut meta = Map::new();
+        metadata_fields(&cands, &mut meta);
+        if let Some(r) = meta.get("vertex_ai_safety_results").cloned() {
+            meta.insert("vertex_ai_safety_ratings".into(), r);
+        }
         for (idx, c) in cands.iter().enumerate() {
             let mut delta = Map::new();
-            if let Some(parts) = c.get("content").and_then(|x| x.get("parts")).and_then(Value::as_array) {
+            if let Some(parts) = c
+                .get("content")
+                .and_then(|x| x.get("parts"))
+                .and_then(Value::as_array)
+            {
                 let p = read_parts(parts, &mut self.next_index);
                 if let Some(t) = p.content {
                     delta.insert("content".into(), t.into());
@@ -745,10 +877,14 @@ impl StreamState {
             }
             if has_delta || finish.is_some() {
                 let index = c.get("index").cloned().unwrap_or(json!(idx));
-                out.push(base(
+                let mut chunk = base(
                     json!([{"index": index, "delta": Value::Object(delta), "finish_reason": finish}]),
                     None,
-                ));
+                );
+                for (k, v) in &meta {
+                    chunk[k.as_str()] = v.clone();
+                }
+                out.push(chunk);
             }
         }
         Ok(out)
@@ -756,11 +892,19 @@ impl StreamState {
 }
 
 /// `batchEmbedContents` body for a list of texts.
-pub fn embed_body(model: &str, input: &Value, params: &Map<String, Value>) -> Result<Value, CoreError> {
+pub fn embed_body(
+    model: &str,
+    input: &Value,
+    params: &Map<String, Value>,
+) -> Result<Value, CoreError> {
     let texts: Vec<&Value> = match input {
         Value::String(_) => vec![input],
         Value::Array(a) if a.iter().all(Value::is_string) => a.iter().collect(),
-        _ => return Err(CoreError::invalid("gemini embeddings take a string or a list of strings")),
+        _ => {
+            return Err(CoreError::invalid(
+                "gemini embeddings take a string or a list of strings",
+            ))
+        }
     };
     for k in params.keys() {
         if !matches!(k.as_str(), "max_retries" | "extra_headers") {
@@ -818,7 +962,10 @@ mod tests {
         assert_eq!(body["system_instruction"]["parts"][0]["text"], "S");
         assert_eq!(body["contents"][0]["parts"].as_array().unwrap().len(), 2);
         assert_eq!(body["contents"][1]["role"], "model");
-        assert_eq!(body["contents"][2]["parts"][0]["function_response"]["response"]["content"], "done");
+        assert_eq!(
+            body["contents"][2]["parts"][0]["function_response"]["response"]["content"],
+            "done"
+        );
         assert_eq!(body["generationConfig"]["max_output_tokens"], 5);
         assert_eq!(body["toolConfig"]["functionCallingConfig"]["mode"], "ANY");
     }
@@ -844,8 +991,14 @@ mod tests {
         let msg = &out["choices"][0]["message"];
         assert_eq!(out["choices"][0]["finish_reason"], "tool_calls");
         assert_eq!(msg["reasoning_content"], "hmm");
-        assert_eq!(msg["tool_calls"][0]["function"]["arguments"], "{\"a\": \"é\"}");
-        assert!(msg["tool_calls"][0]["id"].as_str().unwrap().ends_with("__thought__SIG"));
+        assert_eq!(
+            msg["tool_calls"][0]["function"]["arguments"],
+            "{\"a\": \"é\"}"
+        );
+        assert!(msg["tool_calls"][0]["id"]
+            .as_str()
+            .unwrap()
+            .ends_with("__thought__SIG"));
         assert_eq!(out["usage"]["completion_tokens"], 12);
     }
 
@@ -857,6 +1010,9 @@ mod tests {
         assert_eq!(out["choices"][0]["finish_reason"], "content_filter");
         let mut s = StreamState::new("m");
         let chunks = s.event(&reply.to_string()).unwrap();
-        assert_eq!(chunks.last().unwrap()["choices"][0]["finish_reason"], "content_filter");
+        assert_eq!(
+            chunks.last().unwrap()["choices"][0]["finish_reason"],
+            "content_filter"
+        );
     }
 }

@@ -59,7 +59,10 @@ pub enum Translator {
 }
 
 impl Translator {
-    pub fn event(&mut self, data: &str) -> Result<Vec<serde_json::Value>, crate::errors::CoreError> {
+    pub fn event(
+        &mut self,
+        data: &str,
+    ) -> Result<Vec<serde_json::Value>, crate::errors::CoreError> {
         match self {
             Translator::Anthropic(s) => s.event(data),
             Translator::Gemini(s) => s.event(data),

@@ -69,7 +69,13 @@ mod tests {
     #[test]
     fn matches_python() {
         let v = json!({"b": [1, 2.5, null, true], "a": "é\"\n"});
-        assert_eq!(dumps(&v, true), r#"{"b": [1, 2.5, null, true], "a": "\u00e9\"\n"}"#);
-        assert_eq!(dumps(&v, false), "{\"b\": [1, 2.5, null, true], \"a\": \"é\\\"\\n\"}");
+        assert_eq!(
+            dumps(&v, true),
+            r#"{"b": [1, 2.5, null, true], "a": "\u00e9\"\n"}"#
+        );
+        assert_eq!(
+            dumps(&v, false),
+            "{\"b\": [1, 2.5, null, true], \"a\": \"é\\\"\\n\"}"
+        );
     }
 }

@@ -302,6 +302,18 @@ fn build(
                 .url
                 .replacen(":generateContent", ":streamGenerateContent?alt=sse", 1);
         }
+        if endpoint == Endpoint::Embeddings
+            && !req
+                .headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        {
+            // What LiteLLM's Gemini embedding handler sends.
+            req.headers.push((
+                "content-type".into(),
+                "application/json; charset=utf-8".into(),
+            ));
+        }
         return Ok(Plan::new(req, wire, false, model));
     }
     let written = match opts.body.take() {
@@ -502,7 +514,9 @@ async fn run(op: Op, plan: Plan) -> Result<Outcome, CoreError> {
     let resp = core().client.send(req).await?;
     if op == Op::ChatStream {
         let translator = match wire {
-            Wire::Anthropic => Some(Translator::Anthropic(anthropic::StreamState::new(json_mode))),
+            Wire::Anthropic => Some(Translator::Anthropic(anthropic::StreamState::new(
+                json_mode,
+            ))),
             Wire::Gemini => Some(Translator::Gemini(gemini::StreamState::new(&model))),
             Wire::OpenAi => None,
         };
@@ -569,8 +583,7 @@ pub fn request<'py>(
             body,
             native,
         };
-        let plan =
-            build(py, op, provider, model, &payload, params.as_ref(), opts)?;
+        let plan = build(py, op, provider, model, &payload, params.as_ref(), opts)?;
         let outcome = block_on(py, run(op, plan))?.map_err(|e| to_pyerr(py, e))?;
         outcome.into_pyobject(py)
     })
@@ -609,11 +622,8 @@ pub fn arequest<'py>(
             body,
             native,
         };
-        let plan =
-            build(py, op, provider, model, &payload, params.as_ref(), opts)?;
-        into_awaitable(py, async move {
-            run(op, plan).await.map_err(PyErr::from)
-        })
+        let plan = build(py, op, provider, model, &payload, params.as_ref(), opts)?;
+        into_awaitable(py, async move { run(op, plan).await.map_err(PyErr::from) })
     })
 }
 
