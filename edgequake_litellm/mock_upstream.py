@@ -1,7 +1,9 @@
 """Deterministic OpenAI-compatible HTTP/1.1 upstream with fault injection.
 
 Used by the test-suite and benchmarks to exercise HTTP clients against a real
-socket: chat completions (JSON and SSE), embeddings, Azure-style routes, and
+socket: chat completions (JSON and SSE), embeddings, Azure-style routes, the
+Anthropic Messages API (``/v1/messages``, see ``mock_anthropic``), Google AI
+Studio (``models/<model>:generateContent`` etc., see ``mock_gemini``), and
 faults selected per request through a ``/s/<scenario>/`` path prefix, e.g.
 ``/s/status=429,retry_after=1,fail_times=2/v1/chat/completions``.
 
