@@ -97,6 +97,9 @@ def _as_gemini_error(err: CoreError, model: str) -> Exception | None:
             message=f"Error converting to valid response block={err.message}. File an issue if litellm error - "
             "https://github.com/BerriAI/litellm/issues",
         )
+    if kind == "connection":
+        # LiteLLM's Gemini handler lets httpx's transport error through to its mapping.
+        return httpx.ConnectError(err.message, request=_request(None))
     if kind == "invalid_request" and err.message.startswith("Missing Gemini API key"):
         return ValueError(err.message)
     return None

@@ -631,6 +631,7 @@ class MockUpstream:
         writer: asyncio.StreamWriter,
     ) -> bool:
         """Serve one request; returns whether the connection stays open."""
+        import asyncio
         import json
         import re
         from urllib.parse import parse_qsl, unquote
@@ -730,6 +731,16 @@ class MockUpstream:
                 scn = {k: v for k, v in scn.items() if k not in _FAULT_KEYS}
             elif "status" not in scn and "error" not in scn:
                 scn["status"] = "500"
+        if kind == "messages" or kind.startswith("gemini:"):
+            # Transport faults apply to every wire format.
+            if _flag(scn, "reset"):
+                _rst(reply.writer)
+                return False
+            if _num(scn, "delay"):
+                await asyncio.sleep(_num(scn, "delay") or 0)
+            if _flag(scn, "stall"):
+                await _wait_disconnect(reader)
+                return False
         if kind == "messages":
             from . import mock_anthropic
 

@@ -474,3 +474,13 @@ def test_sampling_param_refused_like_native(litellm, mock):
     with pytest.raises(litellm.UnsupportedParamsError):
         litellm.completion(model="edgequake/anthropic/claude-opus-4-7", **kw)
     assert mock.requests() == []
+
+
+@pytest.mark.parametrize(
+    ("name", "scenario", "extra"), [("timeout", "stall=1", {"timeout": 0.5}), ("reset", "reset=1", {})]
+)
+def test_transport_failures_equal(litellm, mock, name, scenario, extra):
+    kw = _kwargs(mock, scenario, extra)
+    native = _raise(lambda: litellm.completion(model=NATIVE, **kw))
+    ours = _raise(lambda: litellm.completion(model=OURS, **kw))
+    assert type(ours) is type(native), (native, ours)

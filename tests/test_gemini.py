@@ -395,3 +395,13 @@ def test_direct_api_equal(litellm, mock):
         emb.usage.prompt_tokens
         == litellm.embedding(model=f"gemini/{EMB}", input=["alpha"], api_key=KEY, api_base=mock.url).usage.prompt_tokens
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "scenario", "extra"), [("timeout", "stall=1", {"timeout": 0.5}), ("reset", "reset=1", {})]
+)
+def test_transport_failures_equal(litellm, mock, name, scenario, extra):
+    kw = _kwargs(mock, scenario, extra)
+    native = _raise(lambda: litellm.completion(model=NATIVE, **kw))
+    ours = _raise(lambda: litellm.completion(model=OURS, **kw))
+    assert type(ours) is type(native), (native, ours)
