@@ -863,9 +863,15 @@ mod tests {
                 "{}",
                 p.name
             );
-            assert!(p.chat_path.starts_with('/'), "{}", p.name);
+            // Paths join a base; Gemini's name a method of `{base}/models/{model}`.
+            let sep = if p.chat_join == Join::GeminiModel {
+                ':'
+            } else {
+                '/'
+            };
+            assert!(p.chat_path.starts_with(sep), "{}", p.name);
             assert!(
-                p.embeddings_path.is_none_or(|e| e.starts_with('/')),
+                p.embeddings_path.is_none_or(|e| e.starts_with(sep)),
                 "{}",
                 p.name
             );
