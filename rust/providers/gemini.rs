@@ -346,17 +346,6 @@ pub fn request_body(
     Ok(Value::Object(out))
 }
 
-/// `models/<model>:<method>` under the resolved base, as LiteLLM's `_check_custom_proxy`
-/// joins a caller's base, or the public `v1beta` endpoint.
-pub fn url(base: &str, model: &str, method: &str, stream: bool) -> String {
-    let base = base.trim_end_matches('/');
-    let mut url = format!("{base}/models/{model}:{method}");
-    if stream {
-        url.push_str("?alt=sse");
-    }
-    url
-}
-
 static CALL_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// `call_<28 hex>` like LiteLLM's `uuid4().hex[:28]` (unique per process; not a UUID).
