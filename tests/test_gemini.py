@@ -405,3 +405,18 @@ def test_transport_failures_equal(litellm, mock, name, scenario, extra):
     native = _raise(lambda: litellm.completion(model=NATIVE, **kw))
     ours = _raise(lambda: litellm.completion(model=OURS, **kw))
     assert type(ours) is type(native), (native, ours)
+
+
+def test_include_usage_chunks_equal(litellm, mock):
+    """With ``stream_options.include_usage`` the caller sees the same usage chunk."""
+    kw = _kwargs(mock, "cached=3,thinking=1", {"stream_options": {"include_usage": True}})
+    native = list(litellm.completion(model=NATIVE, stream=True, **kw))
+    ours = list(litellm.completion(model=OURS, stream=True, **kw))
+    assert len(ours) == len(native)
+    # usage.cost: LiteLLM prices only streams of providers it knows by name (docs/providers.md).
+    views = [
+        [{k: v for k, v in c.usage.model_dump().items() if k != "cost"} for c in chunks if getattr(c, "usage", None)]
+        for chunks in (ours, native)
+    ]
+    assert views[0] == views[1]
+    assert views[0]
