@@ -95,6 +95,52 @@ CHAT_CASES: list[tuple[str, str | None, dict[str, Any], dict[str, Any]]] = [
     ("json_schema", None, {"response_format": SCHEMA}, {}),
     ("json_object", None, {"response_format": {"type": "json_object"}}, {}),
     ("headers", None, {"extra_headers": {"x-custom-header": "yes"}}, {}),
+    ("top_level_cache_control", None, {"cache_control": {"type": "ephemeral"}}, {}),
+    (
+        "tool_cache_control",
+        None,
+        {"tools": [TOOLS[0], {**TOOLS[1], "cache_control": {"type": "ephemeral", "ttl": "1h"}}]},
+        {},
+    ),
+    (
+        "pdf_data_url",
+        None,
+        {
+            "messages": [
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "text", "text": "summarise"},
+                        {"type": "image_url", "image_url": {"url": "data:application/pdf;base64,JVBERi0xLjQ="}},
+                    ],
+                }
+            ]
+        },
+        {},
+    ),
+    ("unknown_kwarg", None, {"foo_param": "bar"}, {}),
+    (
+        "thinking_replay",
+        "thinking=1",
+        {
+            "messages": [
+                {"role": "user", "content": "weather?"},
+                {
+                    "role": "assistant",
+                    "content": None,
+                    "thinking_blocks": [{"type": "thinking", "thinking": "I should call it.", "signature": "sig=="}],
+                    "tool_calls": [
+                        {"id": "toolu_9", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}
+                    ],
+                },
+                {"role": "tool", "tool_call_id": "toolu_9", "content": "rain"},
+            ],
+            "tools": TOOLS,
+            "thinking": THINKING,
+            "max_tokens": 3000,
+        },
+        {"allowed_openai_params": ["thinking"]},
+    ),
     ("metadata_user", None, {"metadata": {"user_id": "user-123"}}, {}),
     # LiteLLM refuses these for any custom provider unless allowed (docs/providers.md).
     (
