@@ -8,7 +8,8 @@ Scenario keys (see ``mock_upstream``): ``status``/``message``/``retry_after`` (e
 Anthropic's ``{"type": "error", "error": {...}}`` shape; 529 is ``overloaded_error``),
 ``error=context_length``, ``thinking``, ``redacted``, ``cached=N`` (cache reads),
 ``cache_write=N``, ``stop_reason=X``, ``preamble`` (text before a tool call),
-``stream_error`` (an ``error`` event mid-stream), ``malformed_json``, ``citations``.
+``stream_error`` (an ``error`` event mid-stream), ``truncate`` (the stream's connection closes
+after four events), ``malformed_json``, ``citations``.
 """
 
 from __future__ import annotations
@@ -250,7 +251,10 @@ async def serve(reply: Any, scn: dict[str, str], body: Any) -> bool:
         await reply.json(200, out)
         return reply.keep
     await reply.sse_head()
-    for name, event in stream_events(out, scn):
+    for i, (name, event) in enumerate(stream_events(out, scn)):
+        if i == 4 and _flag(scn, "truncate"):
+            reply.writer.close()  # FIN without the terminating zero-length chunk
+            return False
         await reply.chunk(f"event: {name}\ndata: {json.dumps(event)}\n\n".encode())
     await reply.send(b"0\r\n\r\n")
     return reply.keep

@@ -11,7 +11,7 @@ Scenario keys: ``status``/``message``/``retry_after`` (errors in Google's
 ``{"error": {"code", "message", "status"}}`` shape), ``error=context_length``, ``thinking``,
 ``cached=N``, ``finish=X`` (a ``finishReason``), ``blocked`` (prompt blocked by safety: no
 candidates), ``safety`` (candidate stopped by safety, no content), ``parallel``,
-``malformed_json``.
+``malformed_json``, ``stream_error`` (an error object as the second stream chunk).
 """
 
 from __future__ import annotations
@@ -241,7 +241,12 @@ async def serve(reply: Any, scn: dict[str, str], body: Any, model: str, method: 
         await reply.json(200, stream_chunks(out))  # a JSON array without alt=sse
         return reply.keep
     await reply.sse_head()
-    for chunk in stream_chunks(out):
+    for i, chunk in enumerate(stream_chunks(out)):
+        if i == 1 and _flag(scn, "stream_error"):
+            # Google sends some failures as an error object inside a 200 stream.
+            chunk = error_body(429, "Resource has been exhausted (e.g. check quota).")
         await reply.chunk(f"data: {json.dumps(chunk)}\r\n\r\n".encode())
+        if i == 1 and _flag(scn, "stream_error"):
+            break
     await reply.send(b"0\r\n\r\n")
     return reply.keep

@@ -542,3 +542,22 @@ def test_include_usage_chunks_equal(litellm, mock):
     assert len(ours) == len(native)
     assert _usage_view(ours) == _usage_view(native)
     assert _usage_view(ours)
+
+
+def test_truncated_stream(litellm, mock):
+    """The connection closes mid-stream: the same exception class after the same chunks."""
+    kw = _kwargs(mock, "truncate=1", {})
+
+    def consume(model):
+        got: list = []
+        try:
+            for c in litellm.completion(model=model, stream=True, **kw):
+                got.append(c)
+        except Exception as e:  # noqa: BLE001
+            return got, e
+        raise AssertionError("no exception")
+
+    native_chunks, native = consume(NATIVE)
+    ours_chunks, ours = consume(OURS)
+    assert type(ours) is type(native), (native, ours)
+    assert _delta_view(ours_chunks) == _delta_view(native_chunks)

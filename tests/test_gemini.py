@@ -420,3 +420,24 @@ def test_include_usage_chunks_equal(litellm, mock):
     ]
     assert views[0] == views[1]
     assert views[0]
+
+
+def test_mid_stream_error_object(litellm, mock):
+    """An ``error`` object inside a 200 stream (quota exhaustion) raises as natively."""
+    kw = _kwargs(mock, "stream_error=1", {})
+
+    def consume(model):
+        got: list = []
+        try:
+            for c in litellm.completion(model=model, stream=True, **kw):
+                got.append(c)
+        except Exception as e:  # noqa: BLE001
+            return got, e
+        raise AssertionError("no exception")
+
+    native_chunks, native = consume(NATIVE)
+    ours_chunks, ours = consume(OURS)
+    assert type(ours) is type(native), (native, ours)
+    inner = [getattr(e, "original_exception", None) for e in (ours, native)]
+    assert type(inner[0]) is type(inner[1]), inner
+    assert _delta_view(ours_chunks) == _delta_view(native_chunks)
