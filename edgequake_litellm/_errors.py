@@ -102,6 +102,8 @@ def _as_gemini_error(err: CoreError, model: str) -> Exception | None:
         return httpx.ConnectError(err.message, request=_request(None))
     if kind == "invalid_request" and err.message.startswith("Missing Gemini API key"):
         return ValueError(err.message)
+    if kind == "invalid_request":
+        return litellm.BadRequestError(message=err.message, llm_provider="gemini", model=model)
     return None
 
 
@@ -115,7 +117,7 @@ def to_litellm(
         original = _as_gemini_error(err, model)
     else:
         original = None
-    if isinstance(original, litellm.AuthenticationError):
+    if isinstance(original, (litellm.AuthenticationError, litellm.BadRequestError)):
         return original
     if original is None:
         original = _as_openai_error(err, url, mid_stream)

@@ -368,6 +368,26 @@ def test_embedding_equal(litellm, mock, inp):
     assert ours.model_dump() == native.model_dump()
 
 
+@pytest.mark.parametrize(
+    ("name", "params"), [("dimensions", {"dimensions": 4}), ("task_type", {"task_type": "RETRIEVAL_QUERY"})]
+)
+def test_embedding_params_equal(litellm, mock, name, params):
+    """LiteLLM refuses these for a custom provider: ``extra_body`` carries them (docs/providers.md)."""
+    kw = {"input": ["alpha", "beta"], "api_key": KEY, "api_base": mock.url}
+    native = litellm.embedding(model=f"gemini/{EMB}", **kw, **params)
+    native_req = _last(mock)
+    ours = litellm.embedding(model=f"edgequake/gemini/{EMB}", **kw, extra_body=params)
+    assert _wire(_last(mock)) == _wire(native_req)
+    assert ours.model_dump() == native.model_dump()
+
+
+def test_embedding_unknown_param_is_bad_request(litellm, mock):
+    kw = {"input": ["alpha"], "api_key": KEY, "api_base": mock.url, "extra_body": {"bogus": 1}}
+    with pytest.raises(litellm.BadRequestError):
+        litellm.embedding(model=f"edgequake/gemini/{EMB}", **kw)
+    assert not mock.requests()
+
+
 def test_async_embedding_equal(litellm, mock):
     kw = {"input": ["alpha"], "api_key": KEY, "api_base": mock.url}
 

@@ -895,16 +895,36 @@ pub fn embed_body(
             ))
         }
     };
-    for k in params.keys() {
-        if !matches!(k.as_str(), "max_retries" | "extra_headers") {
-            return Err(CoreError::invalid(format!(
-                "edgequake: embedding parameter {k:?} is not translated for gemini"
-            )));
+    // LiteLLM's mapping (`dimensions` -> `outputDimensionality`, `task_type` -> `taskType`),
+    // from the parameters or from `extra_body` (the `edgequake/` route's way to pass them).
+    let mut per_request = Map::new();
+    let extra = params.get("extra_body").and_then(Value::as_object);
+    for (k, v) in params.iter().chain(extra.into_iter().flatten()) {
+        match k.as_str() {
+            "max_retries" | "extra_headers" | "extra_body" => {}
+            "dimensions" => {
+                per_request.insert("outputDimensionality".into(), v.clone());
+            }
+            "task_type" => {
+                per_request.insert("taskType".into(), v.clone());
+            }
+            _ => {
+                return Err(CoreError::invalid(format!(
+                    "edgequake: embedding parameter {k:?} is not translated for gemini"
+                )))
+            }
         }
     }
     let requests: Vec<Value> = texts
         .iter()
-        .map(|t| json!({"model": format!("models/{model}"), "content": {"parts": [{"text": t}]}}))
+        .map(|t| {
+            let mut r =
+                json!({"model": format!("models/{model}"), "content": {"parts": [{"text": t}]}});
+            for (k, v) in &per_request {
+                r[k.as_str()] = v.clone();
+            }
+            r
+        })
         .collect();
     Ok(json!({"requests": requests}))
 }
