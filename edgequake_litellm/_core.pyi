@@ -20,7 +20,7 @@ __all__ = [
 ]
 
 _Op = Literal["chat", "chat_stream", "embed"]
-_Kind = Literal["status", "timeout", "connection", "decode", "invalid_request", "too_large", "internal"]
+_Kind = Literal["status", "timeout", "connection", "decode", "invalid_request", "too_large", "internal", "unsupported"]
 
 class CoreError(Exception):
     """An error from the Rust core; ``args`` are ``(message, kind, status, headers, body)``."""
@@ -72,12 +72,19 @@ def request(
     timeout: float | None = None,
     max_retries: int | None = None,
     body: Mapping[str, Any] | None = None,
+    native: Mapping[str, Any] | None = None,
     ssl_verify: bool | str | None = None,
 ) -> Any:
     """One upstream call with the GIL released: ``(body, headers, status)`` or a ``ChatStream``.
 
     ``body``, when given, is a request body already built (by LiteLLM's provider transform)
     and is sent as is; otherwise the core writes ``{model, messages|input, **params}``.
+    For ``anthropic`` the core translates the OpenAI-format call to the Messages API and the
+    reply (or stream) back to OpenAI-shaped dicts; ``native`` carries what LiteLLM reads from
+    its model map (``default_max_tokens``, ``metadata_user_id``, and the capability flags
+    ``adaptive_thinking``, ``no_sampling_params``, ``no_forced_tool_use``). A call it does not translate
+    raises ``CoreError(kind="unsupported")`` before anything is sent.
+
     ``ssl_verify``: ``False`` disables certificate checks, a path is the only CA bundle
     trusted, ``True``/``None`` use the platform trust store.
     """
@@ -96,6 +103,7 @@ def arequest(
     timeout: float | None = None,
     max_retries: int | None = None,
     body: Mapping[str, Any] | None = None,
+    native: Mapping[str, Any] | None = None,
     ssl_verify: bool | str | None = None,
 ) -> Awaitable[Any]:
     """``request`` as an asyncio awaitable."""

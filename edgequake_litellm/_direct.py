@@ -1,7 +1,7 @@
 """The LiteLLM API served straight from the core, without LiteLLM's wrapper.
 
 ``completion``/``acompletion``/``embedding``/``aembedding`` take LiteLLM's model strings
-(``openai/gpt-4o``, ``groq/...``) and return LiteLLM's own types with the contents LiteLLM's
+(``openai/gpt-4o``, ``groq/...``, ``anthropic/...``) and return LiteLLM's own types with the contents LiteLLM's
 native path returns for the same upstream. There are no callbacks, caching, retries across
 deployments, fallbacks or Router here: for those, use LiteLLM with ``install()`` and the
 ``edgequake/`` provider.
@@ -16,7 +16,7 @@ from litellm.types.utils import EmbeddingResponse, ModelResponse, all_litellm_pa
 from . import _core
 from ._call import Call
 from ._errors import to_litellm
-from ._provider_body import chat_request
+from ._provider_body import asend, chat_request, send
 from ._responses import fill_chat, fill_embedding
 from ._streams import async_chunks, sync_chunks
 
@@ -49,7 +49,7 @@ def completion(model: str, messages: list, *, stream: bool = False, **kwargs: An
     call, params = _split(model, kwargs)
     args, kw = chat_request(call, messages, params, stream=stream)
     try:
-        result = _core.request(*args, **kw)
+        result = send(call, messages, params, args, kw, stream=stream)
     except _core.CoreError as e:
         raise to_litellm(e, provider=call.provider, model=call.model) from e
     if stream:
@@ -63,7 +63,7 @@ async def acompletion(model: str, messages: list, *, stream: bool = False, **kwa
     call, params = _split(model, kwargs)
     args, kw = chat_request(call, messages, params, stream=stream)
     try:
-        result = await _core.arequest(*args, **kw)
+        result = await asend(call, messages, params, args, kw, stream=stream)
     except _core.CoreError as e:
         raise to_litellm(e, provider=call.provider, model=call.model) from e
     if stream:
@@ -79,7 +79,7 @@ def embedding(model: str, input: Any, **kwargs: Any) -> EmbeddingResponse:
         body, headers, _ = _core.request("embed", call.provider, call.model, input, params, **call.kw)
     except _core.CoreError as e:
         raise to_litellm(e, provider=call.provider, model=call.model) from e
-    return fill_embedding(EmbeddingResponse(), body, headers, call)
+    return fill_embedding(EmbeddingResponse(), body, headers, call, input)
 
 
 async def aembedding(model: str, input: Any, **kwargs: Any) -> EmbeddingResponse:
@@ -89,4 +89,4 @@ async def aembedding(model: str, input: Any, **kwargs: Any) -> EmbeddingResponse
         body, headers, _ = await _core.arequest("embed", call.provider, call.model, input, params, **call.kw)
     except _core.CoreError as e:
         raise to_litellm(e, provider=call.provider, model=call.model) from e
-    return fill_embedding(EmbeddingResponse(), body, headers, call)
+    return fill_embedding(EmbeddingResponse(), body, headers, call, input)

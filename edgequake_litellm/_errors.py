@@ -63,11 +63,64 @@ def _as_openai_error(err: CoreError, url: str | None, mid_stream: bool) -> Excep
     return OpenAIError(status_code=500, message=message)
 
 
+def _as_anthropic_error(err: CoreError, model: str) -> Exception | None:
+    """What LiteLLM's Anthropic handler raises (before its mapping) for the same failure:
+    ``AnthropicError`` carrying the upstream's raw error text, or None where the handler
+    lets the transport's exception through (timeouts, connection failures)."""
+    from litellm.llms.anthropic.common_utils import AnthropicError
+
+    kind = err.kind
+    if kind == "status":
+        status = int(err.status or 500)
+        return AnthropicError(status_code=status, message=err.body or "", headers=httpx.Headers(err.headers or {}))
+    if kind == "decode":
+        return AnthropicError(status_code=int(err.status or 200), message=err.message)
+    if kind == "invalid_request" and err.message.startswith("Missing Anthropic API Key"):
+        # AnthropicModelInfo.validate_environment raises this one itself, unmapped.
+        return litellm.AuthenticationError(message=err.message, llm_provider="anthropic", model=model)
+    return None
+
+
+def _as_gemini_error(err: CoreError, model: str) -> Exception | None:
+    """What LiteLLM's Gemini handler raises (before its mapping): ``VertexAIError`` with the
+    upstream's raw error text."""
+    from litellm.llms.vertex_ai.common_utils import VertexAIError
+
+    kind = err.kind
+    if kind == "status":
+        status = int(err.status or 500)
+        return VertexAIError(status_code=status, message=err.body or "", headers=httpx.Headers(err.headers or {}))
+    if kind == "decode":
+        # LiteLLM wraps any failure to read a Gemini reply as a 422.
+        return VertexAIError(
+            status_code=422,
+            message=f"Error converting to valid response block={err.message}. File an issue if litellm error - "
+            "https://github.com/BerriAI/litellm/issues",
+        )
+    if kind == "connection":
+        # LiteLLM's Gemini handler lets httpx's transport error through to its mapping.
+        return httpx.ConnectError(err.message, request=_request(None))
+    if kind == "invalid_request" and err.message.startswith("Missing Gemini API key"):
+        return ValueError(err.message)
+    if kind == "invalid_request":
+        return litellm.BadRequestError(message=err.message, llm_provider="gemini", model=model)
+    return None
+
+
 def to_litellm(
     err: CoreError, *, provider: str, model: str, url: str | None = None, mid_stream: bool = False
 ) -> Exception:
     """The LiteLLM exception LiteLLM raises for this failure on its native path."""
-    original = _as_openai_error(err, url, mid_stream)
+    if provider == "anthropic":
+        original = _as_anthropic_error(err, model)
+    elif provider == "gemini":
+        original = _as_gemini_error(err, model)
+    else:
+        original = None
+    if isinstance(original, (litellm.AuthenticationError, litellm.BadRequestError)):
+        return original
+    if original is None:
+        original = _as_openai_error(err, url, mid_stream)
     try:
         exception_type(model=model, custom_llm_provider=provider, original_exception=original)
     except Exception as mapped:  # exception_type always raises

@@ -17,7 +17,7 @@ from litellm.types.utils import EmbeddingResponse, ModelResponse, ModelResponseS
 from . import _core
 from ._call import Call
 from ._errors import to_litellm
-from ._provider_body import chat_request
+from ._provider_body import asend, chat_request, send
 from ._responses import fill_chat, fill_embedding, log_post_call, log_pre_call
 from ._streams import async_chunks, sync_chunks
 
@@ -46,7 +46,7 @@ class EdgequakeLLM(CustomLLM):
         call = _call(model, kw)
         args_, kwargs = _chat_args(call, messages, kw, stream=False)
         try:
-            body, headers, _ = _core.request(*args_, **kwargs)
+            body, headers, _ = send(call, messages, kw["optional_params"], args_, kwargs, stream=False)
         except _core.CoreError as e:
             raise to_litellm(e, provider=call.provider, model=call.model) from e
         log_post_call(kw["logging_obj"], call, messages, body, headers)
@@ -56,7 +56,7 @@ class EdgequakeLLM(CustomLLM):
         call = _call(model, kw)
         args_, kwargs = _chat_args(call, messages, kw, stream=False)
         try:
-            body, headers, _ = await _core.arequest(*args_, **kwargs)
+            body, headers, _ = await asend(call, messages, kw["optional_params"], args_, kwargs)
         except _core.CoreError as e:
             raise to_litellm(e, provider=call.provider, model=call.model) from e
         log_post_call(kw["logging_obj"], call, messages, body, headers)
@@ -85,7 +85,7 @@ class EdgequakeLLM(CustomLLM):
         except _core.CoreError as e:
             raise to_litellm(e, provider=call.provider, model=call.model) from e
         log_post_call(kw["logging_obj"], call, input, body, headers)
-        return fill_embedding(kw["model_response"], body, headers, call)
+        return fill_embedding(kw["model_response"], body, headers, call, input)
 
     async def aembedding(self, model: str, input: list, *args: Any, **kw: Any) -> EmbeddingResponse:  # type: ignore[override]
         call = _call(model, kw)
@@ -97,14 +97,14 @@ class EdgequakeLLM(CustomLLM):
         except _core.CoreError as e:
             raise to_litellm(e, provider=call.provider, model=call.model) from e
         log_post_call(kw["logging_obj"], call, input, body, headers)
-        return fill_embedding(kw["model_response"], body, headers, call)
+        return fill_embedding(kw["model_response"], body, headers, call, input)
 
 
 def _open_stream(model: str, messages: list, kw: dict[str, Any]) -> tuple[_core.ChatStream, Call]:
     call = _call(model, kw)
     args_, kwargs = _chat_args(call, messages, kw, stream=True)
     try:
-        stream = _core.request(*args_, **kwargs)
+        stream = send(call, messages, kw["optional_params"], args_, kwargs, stream=True)
     except _core.CoreError as e:
         raise to_litellm(e, provider=call.provider, model=call.model) from e
     kw["logging_obj"].model_call_details["response_headers"] = stream.headers
@@ -112,3 +112,41 @@ def _open_stream(model: str, messages: list, kw: dict[str, Any]) -> tuple[_core.
 
 
 handler = EdgequakeLLM()
+
+
+def serve_translated(
+    provider: str,
+    model: str,
+    messages: list,
+    *,
+    optional_params: dict,
+    api_key: str | None,
+    api_base: str | None,
+    headers: dict | None,
+    timeout: Any,
+    stream: bool,
+    litellm_params: dict,
+    logging_obj: Any,
+    model_response: ModelResponse,
+    acompletion: bool = False,
+) -> Any:
+    """One chat call to a provider whose wire format the core translates (``anthropic``),
+    with the arguments LiteLLM's own provider handlers receive, returning LiteLLM's types:
+    a ``ModelResponse`` (a coroutine of one with ``acompletion``), or for ``stream`` an
+    iterator (async iterator with ``acompletion``) of ``ModelResponseStream`` for the
+    caller's ``CustomStreamWrapper``. Errors are LiteLLM's exceptions for ``provider``.
+    This is the seam a transparent patch of LiteLLM's native provider handler calls."""
+    kw: dict[str, Any] = {
+        "optional_params": optional_params,
+        "api_key": api_key,
+        "api_base": api_base,
+        "headers": headers,
+        "timeout": timeout,
+        "litellm_params": litellm_params,
+        "logging_obj": logging_obj,
+        "model_response": model_response,
+    }
+    full = f"{provider}/{model}"
+    if stream:
+        return (handler.astreaming if acompletion else handler.streaming)(full, messages, **kw)
+    return (handler.acompletion if acompletion else handler.completion)(full, messages, **kw)

@@ -11,6 +11,9 @@ from litellm.types.utils import EmbeddingResponse, ModelResponse, ModelResponseS
 
 from ._call import Call
 
+# Providers whose replies the core translates into OpenAI shape.
+_TRANSLATED = frozenset({"anthropic", "gemini"})
+
 # Prices the caller set for the deployment take precedence over the upstream model's.
 _CALLER_PRICING = ("input_cost_per_token", "output_cost_per_token", "input_cost_per_second", "output_cost_per_second")
 
@@ -57,17 +60,60 @@ def _stamp_cost(response: Any, call: Call, call_type: str) -> None:
     hidden["response_cost"] = cost
 
 
+def estimate_reasoning_tokens(usage: Any) -> None:
+    """The core marks usage whose reasoning-token count the upstream did not report (Anthropic
+    reports none) with the reasoning text; LiteLLM estimates the count with its tokenizer,
+    which only exists here."""
+    if not isinstance(usage, dict) or "_reasoning_text" not in usage:
+        return
+    from litellm.utils import token_counter
+
+    text = usage.pop("_reasoning_text")
+    completion = int(usage.get("completion_tokens") or 0)
+    estimate = max(0, min(token_counter(text=text, count_response_tokens=True), completion))
+    usage["completion_tokens_details"] = {"reasoning_tokens": estimate, "text_tokens": completion - estimate}
+
+
+def _native_provider_fields(response: Any, body: dict) -> None:
+    """LiteLLM's own Anthropic/Gemini paths build their choices directly: no choice-level
+    ``provider_specific_fields`` unless the provider has some, and message-level ones exactly
+    as the core wrote them. The OpenAI converter always sets the first and folds
+    ``thinking_blocks`` into the second."""
+    for choice, raw in zip(response.choices, body.get("choices") or ()):
+        if getattr(choice, "provider_specific_fields", None) == {}:
+            del choice.provider_specific_fields
+        message = getattr(choice, "message", None)
+        if message is None:
+            continue
+        fields = (raw.get("message") or {}).get("provider_specific_fields")
+        if fields is None:
+            if hasattr(message, "provider_specific_fields"):
+                del message.provider_specific_fields
+        else:
+            message.provider_specific_fields = fields
+
+
 def fill_chat(model_response: ModelResponse, body: dict, headers: dict[str, str], call: Call) -> ModelResponse:
+    estimate_reasoning_tokens(body.get("usage"))
     response = convert_to_model_response_object(
         response_object=body, model_response_object=model_response, _response_headers=headers
     )
+    if call.provider in _TRANSLATED:
+        _native_provider_fields(response, body)
     _stamp_cost(response, call, "completion")
     return response  # type: ignore[return-value]
 
 
 def fill_embedding(
-    model_response: EmbeddingResponse, body: dict, headers: dict[str, str], call: Call
+    model_response: EmbeddingResponse, body: dict, headers: dict[str, str], call: Call, payload: Any = None
 ) -> EmbeddingResponse:
+    if call.provider == "gemini" and "usage" not in body:
+        # batchEmbedContents reports no usage: LiteLLM counts the input with its tokenizer.
+        from litellm.utils import get_formatted_prompt, token_counter
+
+        text = get_formatted_prompt(data={"input": payload}, call_type="embedding")
+        tokens = token_counter(model=call.model, text=text)
+        body["usage"] = {"prompt_tokens": tokens, "total_tokens": tokens}
     response = convert_to_model_response_object(
         response_object=body,
         model_response_object=model_response,
@@ -91,6 +137,7 @@ class StreamAssembler:
 
     def feed(self, batch: Iterable[dict]) -> Iterator[ModelResponseStream]:
         for chunk in batch:
+            estimate_reasoning_tokens(chunk.get("usage"))
             held = self._held
             if held is not None:
                 self._held = None

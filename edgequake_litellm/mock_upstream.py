@@ -1,7 +1,9 @@
 """Deterministic OpenAI-compatible HTTP/1.1 upstream with fault injection.
 
 Used by the test-suite and benchmarks to exercise HTTP clients against a real
-socket: chat completions (JSON and SSE), embeddings, Azure-style routes, and
+socket: chat completions (JSON and SSE), embeddings, Azure-style routes, the
+Anthropic Messages API (``/v1/messages``, see ``mock_anthropic``), Google AI
+Studio (``models/<model>:generateContent`` etc., see ``mock_gemini``), and
 faults selected per request through a ``/s/<scenario>/`` path prefix, e.g.
 ``/s/status=429,retry_after=1,fail_times=2/v1/chat/completions``.
 
@@ -630,6 +632,7 @@ class MockUpstream:
         writer: asyncio.StreamWriter,
     ) -> bool:
         """Serve one request; returns whether the connection stays open."""
+        import asyncio
         import json
         import re
         from urllib.parse import parse_qsl, unquote
@@ -677,6 +680,11 @@ class MockUpstream:
             kind = "chat/completions"
         elif route in ("/v1/embeddings", "/embeddings"):
             kind = "embeddings"
+        elif route == "/v1/messages":
+            kind = "messages"
+        gemini = re.fullmatch(r"/(?:v1beta/|v1/)?models/([^/:]+):(\w+)", route)
+        if gemini:
+            deployment, kind = unquote(gemini.group(1)), "gemini:" + gemini.group(2)
         if req.method == "GET" and route in ("/v1/models", "/models"):
             kind = "models"
         elif req.method != "POST":
@@ -696,11 +704,32 @@ class MockUpstream:
 
         bearer = req.headers.get("authorization", "")
         bearer = bearer[7:].strip() if bearer[:7].lower() == "bearer " else ""
-        keys = [k for k in (bearer, req.headers.get("api-key", "").strip()) if k]
+        query_params = dict(parse_qsl(query, keep_blank_values=True))
+        keys = [
+            k
+            for k in (
+                bearer,
+                req.headers.get("api-key", "").strip(),
+                req.headers.get("x-api-key", "").strip(),
+                req.headers.get("x-goog-api-key", "").strip(),
+                query_params.get("key", "").strip(),
+            )
+            if k
+        ]
         expected = scn.get("auth")
         if not keys or (expected is not None and expected not in keys):
             shown = keys[0][:3] + "***" if keys else ""
             msg = f"Incorrect API key provided: {shown}." if keys else "You didn't provide an API key."
+            if kind == "messages":
+                from .mock_anthropic import error_body
+
+                await reply.json(401, error_body(401, "invalid x-api-key"))
+                return reply.keep
+            if kind.startswith("gemini:"):
+                from .mock_gemini import error_body as gemini_error
+
+                await reply.json(400, gemini_error(400, "API key not valid. Please pass a valid API key."))
+                return reply.keep
             await reply.error(401, msg, code="invalid_api_key")
             return reply.keep
 
@@ -712,6 +741,24 @@ class MockUpstream:
                 scn = {k: v for k, v in scn.items() if k not in _FAULT_KEYS}
             elif "status" not in scn and "error" not in scn:
                 scn["status"] = "500"
+        if kind == "messages" or kind.startswith("gemini:"):
+            # Transport faults apply to every wire format.
+            if _flag(scn, "reset"):
+                _rst(reply.writer)
+                return False
+            if _num(scn, "delay"):
+                await asyncio.sleep(_num(scn, "delay") or 0)
+            if _flag(scn, "stall"):
+                await _wait_disconnect(reader)
+                return False
+        if kind == "messages":
+            from . import mock_anthropic
+
+            return await mock_anthropic.serve(reply, scn, body)
+        if kind.startswith("gemini:"):
+            from . import mock_gemini
+
+            return await mock_gemini.serve(reply, scn, body, deployment or "", kind[7:], query_params)
         return await self._serve(req, reply, reader, scn, kind, deployment, body)
 
     async def _control(self, req: _Request, path: str, reply: _Reply) -> bool:

@@ -19,6 +19,9 @@ pub enum ErrorKind {
     TooLarge,
     /// A bug in the core (a caught panic).
     Internal,
+    /// A request the core does not translate for a native provider (Anthropic): the
+    /// caller builds the body with LiteLLM's own transform instead.
+    Unsupported,
 }
 
 impl ErrorKind {
@@ -31,6 +34,7 @@ impl ErrorKind {
             ErrorKind::InvalidRequest => "invalid_request",
             ErrorKind::TooLarge => "too_large",
             ErrorKind::Internal => "internal",
+            ErrorKind::Unsupported => "unsupported",
         }
     }
 }
@@ -67,6 +71,10 @@ impl CoreError {
 
     pub fn decode(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Decode, message)
+    }
+
+    pub fn unsupported(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Unsupported, message)
     }
 
     pub fn invalid(message: impl Into<String>) -> Self {

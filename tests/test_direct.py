@@ -108,7 +108,7 @@ def test_litellm_exception_classes_are_reexported(litellm):
 
 def test_unserved_litellm_provider_is_refused_not_sent_to_openai(litellm, mock):
     with pytest.raises(litellm.exceptions.BadRequestError, match="not served by the Rust core"):
-        eq.completion(model="anthropic/claude-3-5-haiku", **_kw(mock))
+        eq.completion(model="cohere/command-r", **_kw(mock))
     with pytest.raises(litellm.exceptions.BadRequestError, match="not served by the Rust core"):
         litellm.completion(model="edgequake/bedrock/some-model", **_kw(mock))
     assert mock.requests() == []

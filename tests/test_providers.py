@@ -17,7 +17,9 @@ MSGS = [{"role": "user", "content": "hello"}]
 # Providers LiteLLM serves natively with a body or route these generic checks do not model.
 # ollama/: LiteLLM's native route is Ollama's own /api/generate; ours is its OpenAI-compatible
 # /v1 endpoint (docs/providers.md), so there is no native twin to compare with.
-SPECIAL = {"azure", "custom_openai", "openai_like", "ollama"}
+# anthropic, gemini: translated wire formats with their own differential suites
+# (tests/test_anthropic.py, tests/test_gemini.py, incl. their key and base environment variables).
+SPECIAL = {"azure", "custom_openai", "openai_like", "ollama", "anthropic", "gemini"}
 
 
 def _env_names(sources: list[str]) -> list[str]:

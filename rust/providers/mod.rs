@@ -2,7 +2,10 @@
 //! headers, body) and knows its response shapes; `registry` holds LiteLLM's per-provider
 //! defaults (base URLs, key sources, auth style).
 
+pub mod anthropic;
+pub mod gemini;
 pub mod openai;
+pub mod pyjson;
 pub mod registry;
 
 use registry::{ProviderSpec, Source};
@@ -27,6 +30,44 @@ pub fn resolve(
         }
     }
     None
+}
+
+/// The wire format a provider speaks: the OpenAI family is forwarded, the others are
+/// translated by their module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wire {
+    OpenAi,
+    Anthropic,
+    Gemini,
+}
+
+impl Wire {
+    pub fn of(provider: &str) -> Wire {
+        match provider {
+            "anthropic" => Wire::Anthropic,
+            "gemini" => Wire::Gemini,
+            _ => Wire::OpenAi,
+        }
+    }
+}
+
+/// A translated provider's stream state: native events in, OpenAI chunk dicts out.
+#[derive(Debug)]
+pub enum Translator {
+    Anthropic(anthropic::StreamState),
+    Gemini(gemini::StreamState),
+}
+
+impl Translator {
+    pub fn event(
+        &mut self,
+        data: &str,
+    ) -> Result<Vec<serde_json::Value>, crate::errors::CoreError> {
+        match self {
+            Translator::Anthropic(s) => s.event(data),
+            Translator::Gemini(s) => s.event(data),
+        }
+    }
 }
 
 pub fn spec(name: &str) -> Option<&'static ProviderSpec> {

@@ -34,11 +34,15 @@ pub fn build_request(
         match spec.auth {
             Auth::Bearer => headers.push(("authorization".into(), format!("Bearer {key}"))),
             Auth::AzureApiKey => headers.push(("api-key".into(), key.to_owned())),
+            Auth::XApiKey => headers.push(("x-api-key".into(), key.to_owned())),
+            Auth::GoogApiKey => headers.push(("x-goog-api-key".into(), key.to_owned())),
             Auth::None => {}
         }
     } else if spec.key_required {
         // The OpenAI SDK's own words, so LiteLLM maps it as it maps the SDK's error.
         return Err(CoreError::invalid(match spec.auth {
+            Auth::XApiKey => "Missing Anthropic API Key - A call is being made to anthropic but no key is set either in the environment variables or via params. Please set `ANTHROPIC_API_KEY` or `ANTHROPIC_AUTH_TOKEN` in your environment vars, or configure workload identity federation via `ANTHROPIC_FEDERATION_RULE_ID`, `ANTHROPIC_ORGANIZATION_ID`, `ANTHROPIC_SERVICE_ACCOUNT_ID` and `ANTHROPIC_IDENTITY_TOKEN_FILE` (or `ANTHROPIC_IDENTITY_TOKEN`)",
+            Auth::GoogApiKey => "Missing Gemini API key. Set the GEMINI_API_KEY or GOOGLE_API_KEY environment variable.",
             Auth::AzureApiKey => "Missing credentials. Please pass one of `api_key`, `azure_ad_token`, `azure_ad_token_provider`, or the `AZURE_OPENAI_API_KEY` or `AZURE_OPENAI_AD_TOKEN` environment variables.",
             _ => "Missing credentials. Please pass an `api_key`, `workload_identity`, `admin_api_key`, or set the `OPENAI_API_KEY` or `OPENAI_ADMIN_KEY` environment variable.",
         }));
@@ -93,6 +97,19 @@ fn url_for(
         return Ok(format!(
             "{base}/openai/deployments/{model}{path}?api-version={version}"
         ));
+    }
+    if spec.chat_join == Join::GeminiModel {
+        return Ok(format!("{base}/models/{model}{path}"));
+    }
+    if endpoint == Endpoint::Chat && spec.chat_join == Join::EnsureSuffix {
+        let path_part = base
+            .split_once("://")
+            .map(|(_, rest)| rest.find('/').map(|i| &rest[i..]).unwrap_or(""))
+            .unwrap_or(&base);
+        let path_part = path_part.split(['?', '#']).next().unwrap_or("");
+        if path_part.ends_with(path) {
+            return Ok(base);
+        }
     }
     if endpoint == Endpoint::Chat
         && spec.chat_join == Join::UnlessPresent

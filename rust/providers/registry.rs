@@ -28,6 +28,10 @@ pub enum Auth {
     Bearer,
     /// Azure's `api-key: <key>` header.
     AzureApiKey,
+    /// Anthropic's `x-api-key: <key>` header.
+    XApiKey,
+    /// Google AI Studio's `x-goog-api-key: <key>` header.
+    GoogApiKey,
     /// No auth header is ever sent.
     None,
 }
@@ -44,6 +48,13 @@ pub enum Join {
     /// deepseek's `ensure_api_route` requires it at the end), else `{base}{path}`. This is
     /// every provider whose chat goes through `base_llm_http_handler.completion`.
     UnlessPresent,
+    /// `{base}{path}` unless the base's path already ends with the path (LiteLLM's
+    /// `ensure_api_route`, litellm/litellm_core_utils/url_utils.py): Anthropic's
+    /// "/v1/messages".
+    EnsureSuffix,
+    /// `{base}/models/{model}{path}` (Google AI Studio: `:generateContent`, ...), as
+    /// LiteLLM's `_check_custom_proxy` joins a base.
+    GeminiModel,
 }
 
 #[derive(Debug)]
@@ -647,6 +658,77 @@ pub const OPENAI_LIKE: ProviderSpec = ProviderSpec {
     base_suffix: None,
     chat_join: Join::Always,
 };
+/// Anthropic (Messages API, translated by `providers::anthropic`). `_complete_anthropic`
+/// (litellm/main.py): key `arg or litellm.anthropic_key or litellm.api_key or
+/// ANTHROPIC_API_KEY`; base `arg or litellm.api_base or ANTHROPIC_API_BASE or
+/// ANTHROPIC_BASE_URL or https://api.anthropic.com/v1/messages`, then
+/// `ensure_api_route(base, "v1/messages")`. `AnthropicModelInfo.validate_environment`
+/// sends `x-api-key` and `anthropic-version: 2023-06-01`, and raises
+/// `AuthenticationError` ("Missing Anthropic API Key") without a key.
+/// `ANTHROPIC_AUTH_TOKEN` (Bearer) and workload identity are not served by the core.
+pub const ANTHROPIC: ProviderSpec = ProviderSpec {
+    name: "anthropic",
+    base_sources: &[
+        Arg,
+        LitellmAttr("api_base"),
+        Env("ANTHROPIC_API_BASE"),
+        Env("ANTHROPIC_BASE_URL"),
+        Default("https://api.anthropic.com/v1/messages"),
+    ],
+    key_sources: &[
+        Arg,
+        LitellmAttr("anthropic_key"),
+        LitellmAttr("api_key"),
+        Env("ANTHROPIC_API_KEY"),
+    ],
+    auth: Auth::XApiKey,
+    key_required: true,
+    chat_path: "/v1/messages",
+    embeddings_path: None,
+    extra_headers: &[
+        ("anthropic-version", Default("2023-06-01")),
+        ("accept", Default("application/json")),
+    ],
+    version_sources: &[],
+    base_suffix: None,
+    chat_join: Join::EnsureSuffix,
+};
+
+/// Google AI Studio (Gemini, translated by `providers::gemini`). `_complete_gemini`
+/// (litellm/main.py): key `arg or GOOGLE_API_KEY or GEMINI_API_KEY or PALM_API_KEY or
+/// litellm.api_key`, sent as `x-goog-api-key` (never in the URL); base `arg or
+/// litellm.api_base or GEMINI_API_BASE`, else the public endpoint
+/// (`get_gemini_url`: `v1beta`, `v1alpha` for Gemini 3 and newer). A base is joined as
+/// `{base}/models/{model}:{method}` (`_check_custom_proxy`). No key: LiteLLM raises
+/// before sending.
+pub const GEMINI: ProviderSpec = ProviderSpec {
+    name: "gemini",
+    base_sources: &[
+        Arg,
+        LitellmAttr("api_base"),
+        Env("GEMINI_API_BASE"),
+        Default(GEMINI_DEFAULT_BASE),
+    ],
+    key_sources: &[
+        Arg,
+        Env("GOOGLE_API_KEY"),
+        Env("GEMINI_API_KEY"),
+        Env("PALM_API_KEY"),
+        LitellmAttr("api_key"),
+    ],
+    auth: Auth::GoogApiKey,
+    key_required: true,
+    chat_path: ":generateContent",
+    embeddings_path: Some(":batchEmbedContents"),
+    extra_headers: &[("accept", Default("*/*"))],
+    version_sources: &[],
+    base_suffix: None,
+    chat_join: Join::GeminiModel,
+};
+
+/// The public Google AI Studio base LiteLLM uses when none is given.
+pub const GEMINI_DEFAULT_BASE: &str = "https://generativelanguage.googleapis.com/v1beta";
+
 /// Every provider the core serves, in lookup order.
 pub static PROVIDERS: &[ProviderSpec] = &[
     OPENAI,
@@ -668,6 +750,8 @@ pub static PROVIDERS: &[ProviderSpec] = &[
     SAMBANOVA,
     CUSTOM_OPENAI,
     OPENAI_LIKE,
+    ANTHROPIC,
+    GEMINI,
 ];
 
 pub fn lookup(name: &str) -> Option<&'static ProviderSpec> {
@@ -779,9 +863,15 @@ mod tests {
                 "{}",
                 p.name
             );
-            assert!(p.chat_path.starts_with('/'), "{}", p.name);
+            // Paths join a base; Gemini's name a method of `{base}/models/{model}`.
+            let sep = if p.chat_join == Join::GeminiModel {
+                ':'
+            } else {
+                '/'
+            };
+            assert!(p.chat_path.starts_with(sep), "{}", p.name);
             assert!(
-                p.embeddings_path.is_none_or(|e| e.starts_with('/')),
+                p.embeddings_path.is_none_or(|e| e.starts_with(sep)),
                 "{}",
                 p.name
             );

@@ -13,7 +13,9 @@ use super::json::{parse, write_str, write_value};
 use super::stream::ChatStream;
 use crate::errors::CoreError;
 use crate::providers::openai::{build_request, Endpoint, Target};
-use crate::providers::{resolve, spec};
+use crate::providers::registry::GEMINI_DEFAULT_BASE;
+use crate::providers::{anthropic, gemini};
+use crate::providers::{resolve, spec, Translator, Wire};
 use crate::runtime::{block_on, core, into_awaitable};
 use crate::transport::{Client, HttpRequest, Tls};
 
@@ -76,6 +78,9 @@ struct CallOpts<'py> {
     max_retries: Option<u32>,
     /// A request body already built by LiteLLM's provider transform: sent as is.
     body: Option<Bound<'py, PyDict>>,
+    /// Settings of natively translated providers that LiteLLM reads from its model map
+    /// and `litellm_params` (see `anthropic::Options`).
+    native: Option<Bound<'py, PyDict>>,
 }
 
 fn prepare(
@@ -276,7 +281,7 @@ fn build(
     payload: &Bound<'_, PyAny>,
     params: Option<&Bound<'_, PyDict>>,
     opts: CallOpts<'_>,
-) -> PyResult<HttpRequest> {
+) -> PyResult<Plan> {
     let (endpoint, first, stream) = match op {
         Op::Chat | Op::ChatStream => {
             if payload.cast::<PyList>().is_err() && payload.cast::<PyTuple>().is_err() {
@@ -287,6 +292,41 @@ fn build(
         Op::Embed => (Endpoint::Embeddings, "input", None),
     };
     let mut opts = opts;
+    let wire = Wire::of(provider);
+    if wire == Wire::Anthropic && endpoint == Endpoint::Chat {
+        let (body, json_mode) = anthropic_body(py, model, payload, params, stream, &mut opts)?;
+        let req = prepare(py, provider, endpoint, model, body, opts)?;
+        return Ok(Plan::new(req, wire, json_mode, model));
+    }
+    if wire == Wire::Gemini {
+        let v1alpha = native_flag(&opts, "v1alpha")?;
+        let body = gemini_body(py, model, endpoint, payload, params, stream, &mut opts)?;
+        let mut req = prepare(py, provider, endpoint, model, body, opts)?;
+        if v1alpha {
+            // LiteLLM's public endpoint for Gemini 3 and newer is v1alpha.
+            if let Some(rest) = req.url.strip_prefix(GEMINI_DEFAULT_BASE) {
+                req.url = format!("https://generativelanguage.googleapis.com/v1alpha{rest}");
+            }
+        }
+        if stream == Some(true) {
+            req.url = req
+                .url
+                .replacen(":generateContent", ":streamGenerateContent?alt=sse", 1);
+        }
+        if endpoint == Endpoint::Embeddings
+            && !req
+                .headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        {
+            // What LiteLLM's Gemini embedding handler sends.
+            req.headers.push((
+                "content-type".into(),
+                "application/json; charset=utf-8".into(),
+            ));
+        }
+        return Ok(Plan::new(req, wire, false, model));
+    }
     let written = match opts.body.take() {
         // Built by LiteLLM's provider transform: sent as is (only max_retries is read).
         Some(prebuilt) => {
@@ -313,7 +353,12 @@ fn build(
             CoreError::invalid(format!("request body: {}", e.value(py))),
         )
     })?;
-    prepare(py, provider, endpoint, model, body, opts)
+    Ok(Plan::new(
+        prepare(py, provider, endpoint, model, body, opts)?,
+        Wire::OpenAi,
+        false,
+        model,
+    ))
 }
 
 /// The `ssl_verify` argument: `False` turns verification off, a string is a PEM CA bundle
@@ -344,14 +389,197 @@ pub(crate) fn client_for(
         .map_err(|e| to_pyerr(py, e))
 }
 
-async fn run(op: Op, client: Client, req: HttpRequest) -> Result<Outcome, CoreError> {
+/// A request ready to send, and how to read its answer.
+struct Plan {
+    req: HttpRequest,
+    wire: Wire,
+    /// Anthropic: `response_format` emulated with LiteLLM's `json_tool_call` tool.
+    json_mode: bool,
+    /// The model the call named, for replies that do not say.
+    model: String,
+}
+
+impl Plan {
+    fn new(req: HttpRequest, wire: Wire, json_mode: bool, model: &str) -> Plan {
+        Plan {
+            req,
+            wire,
+            json_mode,
+            model: model.to_owned(),
+        }
+    }
+}
+
+fn native_flag(opts: &CallOpts<'_>, key: &str) -> PyResult<bool> {
+    match &opts.native {
+        Some(n) => match n.get_item(key)? {
+            Some(v) => v.is_truthy(),
+            None => Ok(false),
+        },
+        None => Ok(false),
+    }
+}
+
+/// The `generateContent` / `batchEmbedContents` body: LiteLLM's prebuilt one when given,
+/// else translated here.
+fn gemini_body(
+    py: Python<'_>,
+    model: &str,
+    endpoint: Endpoint,
+    payload: &Bound<'_, PyAny>,
+    params: Option<&Bound<'_, PyDict>>,
+    stream: Option<bool>,
+    opts: &mut CallOpts<'_>,
+) -> PyResult<Vec<u8>> {
+    let params_json = match params {
+        Some(p) => to_json(py, p.as_any())?,
+        None => serde_json::Value::Object(Default::default()),
+    };
+    if opts.max_retries.is_none() {
+        // LiteLLM's Gemini handler never retries; only an explicit max_retries does.
+        opts.max_retries = Some(
+            params_json
+                .get("max_retries")
+                .and_then(serde_json::Value::as_u64)
+                .map(|n| n as u32)
+                .unwrap_or(0),
+        );
+    }
+    let empty = serde_json::Map::new();
+    let p = params_json.as_object().unwrap_or(&empty);
+    let body = match (opts.body.take(), endpoint) {
+        (Some(prebuilt), _) => to_json(py, prebuilt.as_any())?,
+        (None, Endpoint::Embeddings) => {
+            gemini::embed_body(model, &to_json(py, payload)?, p).map_err(|e| to_pyerr(py, e))?
+        }
+        (None, Endpoint::Chat) => {
+            let o = gemini::Options {
+                stream: stream == Some(true),
+                penalties: native_flag(opts, "penalties")?,
+                sampling: native_flag(opts, "sampling")?,
+                litellm_adds: native_flag(opts, "default_output_budget")?
+                    || native_flag(opts, "safety_settings")?,
+            };
+            gemini::request_body(&to_json(py, payload)?, p, &o).map_err(|e| to_pyerr(py, e))?
+        }
+    };
+    serde_json::to_vec(&body).map_err(|e| to_pyerr(py, CoreError::invalid(e.to_string())))
+}
+
+/// Python objects -> a JSON tree, for the providers the core translates.
+fn to_json(py: Python<'_>, v: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
+    let mut buf = Vec::with_capacity(512);
+    write_value(&mut buf, v, 0).map_err(|e| {
+        to_pyerr(
+            py,
+            CoreError::invalid(format!("request body: {}", e.value(py))),
+        )
+    })?;
+    serde_json::from_slice(&buf).map_err(|e| to_pyerr(py, CoreError::invalid(e.to_string())))
+}
+
+/// The Messages API body: LiteLLM's prebuilt one when given (features the core does not
+/// translate), else translated here. Also says whether `response_format` is emulated with
+/// LiteLLM's `json_tool_call` tool, which the reply translation must undo.
+fn anthropic_body(
+    py: Python<'_>,
+    model: &str,
+    payload: &Bound<'_, PyAny>,
+    params: Option<&Bound<'_, PyDict>>,
+    stream: Option<bool>,
+    opts: &mut CallOpts<'_>,
+) -> PyResult<(Vec<u8>, bool)> {
+    let params_json = match params {
+        Some(p) => to_json(py, p.as_any())?,
+        None => serde_json::Value::Object(Default::default()),
+    };
+    if opts.max_retries.is_none() {
+        // LiteLLM's Anthropic handler never retries; only an explicit max_retries does.
+        opts.max_retries = Some(
+            params_json
+                .get("max_retries")
+                .and_then(serde_json::Value::as_u64)
+                .map(|n| n as u32)
+                .unwrap_or(0),
+        );
+    }
+    let body = match opts.body.take() {
+        Some(prebuilt) => to_json(py, prebuilt.as_any())?,
+        None => {
+            let mut o = anthropic::Options {
+                stream: stream == Some(true),
+                default_max_tokens: 4096,
+                ..Default::default()
+            };
+            if let Some(n) = &opts.native {
+                if let Some(v) = n.get_item("default_max_tokens")? {
+                    o.default_max_tokens = v.extract()?;
+                }
+                if let Some(v) = n.get_item("metadata_user_id")?.filter(|v| !v.is_none()) {
+                    o.metadata_user_id = Some(v.extract()?);
+                }
+                let flag = |k: &str| -> PyResult<bool> {
+                    Ok(match n.get_item(k)? {
+                        Some(v) => v.is_truthy()?,
+                        None => false,
+                    })
+                };
+                o.adaptive_thinking = flag("adaptive_thinking")?;
+                o.no_sampling_params = flag("no_sampling_params")?;
+                o.no_forced_tool_use = flag("no_forced_tool_use")?;
+            }
+            let empty = serde_json::Map::new();
+            let p = params_json.as_object().unwrap_or(&empty);
+            anthropic::request_body(model, &to_json(py, payload)?, p, &o)
+                .map_err(|e| to_pyerr(py, e))?
+        }
+    };
+    let json_mode = body["tools"].as_array().is_some_and(|t| {
+        t.iter()
+            .any(|t| t["name"].as_str() == Some(anthropic::JSON_TOOL))
+    });
+    let bytes =
+        serde_json::to_vec(&body).map_err(|e| to_pyerr(py, CoreError::invalid(e.to_string())))?;
+    Ok((bytes, json_mode))
+}
+
+async fn run(op: Op, client: Client, plan: Plan) -> Result<Outcome, CoreError> {
+    let Plan {
+        req,
+        wire,
+        json_mode,
+        model,
+    } = plan;
     let resp = client.send(req).await?;
     if op == Op::ChatStream {
-        return Ok(Outcome::Stream(ChatStream::start(resp)));
+        let translator = match wire {
+            Wire::Anthropic => Some(Translator::Anthropic(anthropic::StreamState::new(
+                json_mode,
+            ))),
+            Wire::Gemini => Some(Translator::Gemini(gemini::StreamState::new(&model))),
+            Wire::OpenAi => None,
+        };
+        return Ok(Outcome::Stream(ChatStream::start(resp, translator)));
     }
     let status = resp.status;
     let headers = resp.headers.clone();
-    let body = resp.bytes().await?;
+    let mut body = resp.bytes().await?;
+    if wire != Wire::OpenAi {
+        let reply: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
+            // LiteLLM's words for an unparsable reply (quoting the reply).
+            CoreError::decode(format!(
+                "Unable to get json response - {e}, Original Response: {}",
+                String::from_utf8_lossy(&body)
+            ))
+            .with_status(status)
+        })?;
+        let out = match (wire, op) {
+            (Wire::Anthropic, _) => anthropic::response(&reply, json_mode)?,
+            (_, Op::Embed) => gemini::embed_response(&reply, &model)?,
+            _ => gemini::response(&reply, &model)?,
+        };
+        body = Bytes::from(serde_json::to_vec(&out).map_err(|e| CoreError::decode(e.to_string()))?);
+    }
     Ok(Outcome::Reply(Reply {
         status,
         headers,
@@ -364,7 +592,7 @@ async fn run(op: Op, client: Client, req: HttpRequest) -> Result<Outcome, CoreEr
 /// `(body, headers, status)`; streams as a `ChatStream` once the response head arrived, so
 /// upstream errors raise here as they do in LiteLLM.
 #[pyfunction]
-#[pyo3(signature = (op, provider, model, payload, params=None, *, api_key=None, api_base=None, api_version=None, headers=None, timeout=None, max_retries=None, body=None, ssl_verify=None))]
+#[pyo3(signature = (op, provider, model, payload, params=None, *, api_key=None, api_base=None, api_version=None, headers=None, timeout=None, max_retries=None, body=None, native=None, ssl_verify=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn request<'py>(
     py: Python<'py>,
@@ -380,6 +608,7 @@ pub fn request<'py>(
     timeout: Option<f64>,
     max_retries: Option<u32>,
     body: Option<Bound<'py, PyDict>>,
+    native: Option<Bound<'py, PyDict>>,
     ssl_verify: Option<Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     guard(py, || {
@@ -392,10 +621,11 @@ pub fn request<'py>(
             timeout,
             max_retries,
             body,
+            native,
         };
-        let req = build(py, op, provider, model, &payload, params.as_ref(), opts)?;
+        let plan = build(py, op, provider, model, &payload, params.as_ref(), opts)?;
         let client = client_for(py, ssl_verify.as_ref())?;
-        let outcome = block_on(py, run(op, client, req))?.map_err(|e| to_pyerr(py, e))?;
+        let outcome = block_on(py, run(op, client, plan))?.map_err(|e| to_pyerr(py, e))?;
         outcome.into_pyobject(py)
     })
 }
@@ -403,7 +633,7 @@ pub fn request<'py>(
 /// `request` as an asyncio awaitable; cancelling the task drops the request and its
 /// connection.
 #[pyfunction]
-#[pyo3(signature = (op, provider, model, payload, params=None, *, api_key=None, api_base=None, api_version=None, headers=None, timeout=None, max_retries=None, body=None, ssl_verify=None))]
+#[pyo3(signature = (op, provider, model, payload, params=None, *, api_key=None, api_base=None, api_version=None, headers=None, timeout=None, max_retries=None, body=None, native=None, ssl_verify=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn arequest<'py>(
     py: Python<'py>,
@@ -419,6 +649,7 @@ pub fn arequest<'py>(
     timeout: Option<f64>,
     max_retries: Option<u32>,
     body: Option<Bound<'py, PyDict>>,
+    native: Option<Bound<'py, PyDict>>,
     ssl_verify: Option<Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     guard(py, || {
@@ -431,11 +662,12 @@ pub fn arequest<'py>(
             timeout,
             max_retries,
             body,
+            native,
         };
-        let req = build(py, op, provider, model, &payload, params.as_ref(), opts)?;
+        let plan = build(py, op, provider, model, &payload, params.as_ref(), opts)?;
         let client = client_for(py, ssl_verify.as_ref())?;
         into_awaitable(py, async move {
-            run(op, client, req).await.map_err(PyErr::from)
+            run(op, client, plan).await.map_err(PyErr::from)
         })
     })
 }

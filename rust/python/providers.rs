@@ -34,6 +34,8 @@ pub fn providers(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
             match p.auth {
                 Auth::Bearer => "bearer",
                 Auth::AzureApiKey => "api-key",
+                Auth::XApiKey => "x-api-key",
+                Auth::GoogApiKey => "x-goog-api-key",
                 Auth::None => "none",
             },
         )?;

@@ -16,6 +16,7 @@ use super::calls::headers_dict;
 use super::errors::{guard, to_pyerr};
 use super::json::parse;
 use crate::errors::{CoreError, ErrorKind};
+use crate::providers::Translator;
 use crate::runtime::{block_on, core, into_awaitable};
 use crate::sse::SseParser;
 use crate::transport::Response;
@@ -101,11 +102,12 @@ pub struct ChatStream {
 }
 
 impl ChatStream {
-    pub fn start(resp: Response) -> ChatStream {
+    /// `translator` turns a native event stream (Anthropic's, Gemini's) into OpenAI chunks as it is read.
+    pub fn start(resp: Response, translator: Option<Translator>) -> ChatStream {
         let (tx, rx) = mpsc::channel(64);
         let status = resp.status;
         let headers = resp.headers.clone();
-        let handle = core().runtime.spawn(pump(resp, tx));
+        let handle = core().runtime.spawn(pump(resp, tx, translator));
         let closed = Arc::new(AtomicBool::new(false));
         ChatStream {
             receiver: Arc::new(tokio::sync::Mutex::new(Receiver {
@@ -257,7 +259,7 @@ impl<'py> IntoPyObject<'py> for AsyncBatch {
 }
 
 /// Read the body, frame SSE, forward payloads. Stops when the consumer goes away.
-async fn pump(mut resp: Response, tx: mpsc::Sender<Msg>) {
+async fn pump(mut resp: Response, tx: mpsc::Sender<Msg>, mut translator: Option<Translator>) {
     let mut parser = SseParser::new();
     let mut events = Vec::new();
     loop {
@@ -294,12 +296,29 @@ async fn pump(mut resp: Response, tx: mpsc::Sender<Msg>) {
         }
         let mut done = false;
         let mut payloads = Vec::with_capacity(events.len());
+        let mut failed = None;
         for ev in events.drain(..) {
             if ev.is_done() {
                 done = true;
                 break;
             }
-            payloads.push(ev.data);
+            match translator.as_mut() {
+                None => payloads.push(ev.data),
+                Some(t) => match t.event(&ev.data) {
+                    Ok(chunks) => payloads.extend(chunks.iter().map(|c| c.to_string())),
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                },
+            }
+        }
+        if let Some(e) = failed {
+            if !payloads.is_empty() {
+                let _ = tx.send(Msg::Events(payloads)).await;
+            }
+            let _ = tx.send(Msg::Error(e)).await;
+            return;
         }
         if !payloads.is_empty() && tx.send(Msg::Events(payloads)).await.is_err() {
             return;
