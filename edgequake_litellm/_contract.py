@@ -72,6 +72,18 @@ _SIGNATURES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         ("self", "async_httpx_client", "provider_config", "api_base", "headers", "data", "timeout")
         + ("litellm_params", "logging_obj", "stream", "signed_json_body"),
     ),
+    (
+        "litellm.llms.anthropic.chat.handler.AnthropicChatCompletion",
+        "completion",
+        ("model", "messages", "api_base", "custom_llm_provider", "model_response", "api_key", "logging_obj")
+        + ("optional_params", "timeout", "litellm_params", "acompletion", "headers", "client"),
+    ),
+    (
+        "litellm.llms.vertex_ai.gemini.vertex_and_google_ai_studio_gemini.VertexLLM",
+        "completion",
+        ("model", "messages", "model_response", "custom_llm_provider", "logging_obj", "optional_params")
+        + ("acompletion", "timeout", "gemini_api_key", "litellm_params", "client", "api_base"),
+    ),
     ("litellm.llms.custom_httpx.http_handler.HTTPHandler", "__init__", ("self", "timeout", "client")),
     ("litellm.llms.custom_httpx.http_handler.AsyncHTTPHandler", "__init__", ("self", "timeout", "transport")),
 )
@@ -80,6 +92,8 @@ _SIGNATURES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 _NAMES: tuple[str, ...] = (
     "litellm.main.openai_chat_completions",
     "litellm.main.base_llm_http_handler",
+    "litellm.main.anthropic_chat_completions",
+    "litellm.main.vertex_chat_completion",
     "litellm.llms.openai.openai.is_output_token_limit_error",
     "litellm.llms.openai.openai.build_output_token_limit_response",
     "litellm.llms.openai.openai.get_base_model_from_metadata",
@@ -96,6 +110,8 @@ _DISPATCH_CALLS: tuple[str, ...] = (
     "openai_chat_completions.embedding(",
     "base_llm_http_handler.completion(",
     "base_llm_http_handler.embedding(",
+    "anthropic_chat_completions.completion(",
+    "vertex_chat_completion.completion(",
 )
 
 

@@ -32,6 +32,8 @@ from . import _status
 logger = logging.getLogger("edgequake_litellm")
 
 _lock = threading.RLock()
+# The LiteLLM handler instances (attributes of litellm.main) transparent mode patches.
+_OWNERS = ("openai_chat_completions", "base_llm_http_handler", "anthropic_chat_completions", "vertex_chat_completion")
 # (id(owner), method) -> (owner, method, whether the owner had its own attribute, its value)
 _saved: dict[tuple[int, str], tuple[Any, str, bool, Any]] = {}
 
@@ -83,6 +85,8 @@ def _router(route: str, original: Any, serve: Callable[[dict[str, Any]], Any]) -
     def routed(*args: Any, **kw: Any) -> Any:
         provider = kw.get("custom_llm_provider") or default_provider
         reason = "positional-call" if args else _call_fallback(kw)
+        if reason is None and route == "gemini.chat" and provider != "gemini":
+            reason = "vertex_ai (Google Cloud auth) not served"
         if reason is not None:
             _status.record(route, provider, reason)
             logger.debug("edgequake: %s for %s runs LiteLLM's own code (%s)", route, provider, reason)
@@ -116,11 +120,24 @@ def _plan() -> list[tuple[Any, str, str, Callable[[Any], Callable[[dict[str, Any
     def http_embedding(original: Any) -> Callable[[dict[str, Any]], Any]:
         return lambda kw: original(**{**kw, "client": handlers.pick(is_async=bool(kw.get("aembedding")), stream=False)})
 
+    def native_chat(original: Any) -> Callable[[dict[str, Any]], Any]:
+        # Anthropic's and Gemini's LiteLLM handlers take `stream` in optional_params.
+        return lambda kw: original(
+            **{
+                **kw,
+                "client": handlers.pick(
+                    is_async=bool(kw.get("acompletion")), stream=bool((kw.get("optional_params") or {}).get("stream"))
+                ),
+            }
+        )
+
     return [
         (main.openai_chat_completions, "completion", "openai.chat", lambda _: lambda kw: twin.completion(**kw)),
         (main.openai_chat_completions, "embedding", "openai.embedding", lambda _: lambda kw: twin.embedding(**kw)),
         (main.base_llm_http_handler, "completion", "http.chat", http_chat),
         (main.base_llm_http_handler, "embedding", "http.embedding", http_embedding),
+        (main.anthropic_chat_completions, "completion", "anthropic.chat", native_chat),
+        (main.vertex_chat_completion, "completion", "gemini.chat", native_chat),
     ]
 
 
@@ -176,7 +193,7 @@ def patch_points() -> list[str]:
 def _owner_name(owner: Any) -> str:
     import litellm.main as main
 
-    for name in ("openai_chat_completions", "base_llm_http_handler"):
+    for name in _OWNERS:
         if getattr(main, name, None) is owner:
             return name
     return type(owner).__name__

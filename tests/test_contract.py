@@ -23,7 +23,12 @@ def _refused(litellm) -> list[str]:
         edgequake_litellm.install(patch=True)
     try:
         assert not _patch.is_patched()
-        for name in ("openai_chat_completions", "base_llm_http_handler"):
+        for name in (
+            "openai_chat_completions",
+            "base_llm_http_handler",
+            "anthropic_chat_completions",
+            "vertex_chat_completion",
+        ):
             assert "completion" not in getattr(getattr(litellm.main, name, None), "__dict__", {})
         messages = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
         assert messages and "transparent mode not installed" in messages[0]

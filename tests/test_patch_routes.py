@@ -281,19 +281,18 @@ def test_install_is_idempotent_and_thread_safe(litellm):
 
 
 def test_uninstall_restores_exact_originals(litellm):
-    from litellm.llms.custom_httpx.llm_http_handler import BaseLLMHTTPHandler
-    from litellm.llms.openai.openai import OpenAIChatCompletion
-
-    oai, http = litellm.main.openai_chat_completions, litellm.main.base_llm_http_handler
-    before = (dict(vars(oai)), dict(vars(http)))
+    names = ("openai_chat_completions", "base_llm_http_handler", "anthropic_chat_completions", "vertex_chat_completion")
+    owners = [getattr(litellm.main, n) for n in names]
+    before = [dict(vars(o)) for o in owners]
+    types = [type(o) for o in owners]
     edgequake_litellm.install(patch=True)
-    assert "completion" in vars(oai) and "completion" in vars(http)
-    assert isinstance(oai, OpenAIChatCompletion) and isinstance(http, BaseLLMHTTPHandler)
+    assert all("completion" in vars(o) for o in owners)
+    assert [type(o) for o in owners] == types
     edgequake_litellm.uninstall()
     try:
-        assert (dict(vars(oai)), dict(vars(http))) == before
-        assert oai.completion.__func__ is OpenAIChatCompletion.completion
-        assert http.embedding.__func__ is BaseLLMHTTPHandler.embedding
+        assert [dict(vars(o)) for o in owners] == before
+        for o, t in zip(owners, types):
+            assert o.completion.__func__ is t.completion
         assert not _patch.is_patched()
     finally:
         edgequake_litellm.install()  # the session's edgequake provider
