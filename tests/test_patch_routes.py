@@ -83,13 +83,19 @@ def capture(litellm):
         lst[:] = [c for c in lst if c is not cap.logger]
 
 
-def _logged(cap: Capture, fn, n: int) -> list[tuple[str, Any]]:
+def _marked(name: str) -> list[dict]:
+    """Messages that tag this test's calls: LiteLLM's logging worker may deliver late events of
+    earlier tests' calls to the next event loop, and those must not be compared."""
+    return [{"role": "user", "content": f"callbacks of {name}"}]
+
+
+def _logged(cap: Capture, fn, n: int, messages: list[dict]) -> list[tuple[str, Any]]:
     import time
 
     cap.seen.clear()
     fn()
     deadline = time.time() + 10
-    while len(cap.seen) < n and time.time() < deadline:
+    while sum(p.get("messages") == messages for _, p in cap.seen) < n and time.time() < deadline:
         time.sleep(0.02)
     # Then until no more arrive for a while: the next run must not see this run's events.
     settled = len(cap.seen)
@@ -100,12 +106,14 @@ def _logged(cap: Capture, fn, n: int) -> list[tuple[str, Any]]:
         settled = len(cap.seen)
     import json
 
-    return sorted(((kind, _scrub(payload)) for kind, payload in cap.seen), key=lambda e: json.dumps(e, default=str))
+    mine = [(kind, _scrub(p)) for kind, p in cap.seen if p.get("messages") == messages]
+    return sorted(mine, key=lambda e: json.dumps(e, default=str))
 
 
 @pytest.mark.parametrize("scenario", [None, "status=429"])
 def test_callback_payloads_equal(litellm, mock, capture, scenario):
-    kw = kwargs(mock, scenario, max_retries=0, metadata={"team": "a"})
+    msgs = _marked(f"sync {scenario}")
+    kw = {**kwargs(mock, scenario, max_retries=0, metadata={"team": "a"}), "messages": msgs}
 
     def call():
         try:
@@ -113,26 +121,30 @@ def test_callback_payloads_equal(litellm, mock, capture, scenario):
         except litellm.RateLimitError:
             pass
 
-    native, ours = both(lambda: _logged(capture, call, 1))
+    native, ours = both(lambda: _logged(capture, call, 1, msgs))
     assert native, "no callback fired"
     assert ours == native
 
 
 def test_async_callback_payloads_equal(litellm, mock, capture):
-    kw = kwargs(mock)
+    msgs = _marked("async")
+    kw = {**kwargs(mock), "messages": msgs}
 
     async def call():
         await litellm.acompletion(model=MODEL, **kw)
         await asyncio.sleep(0.5)  # LiteLLM's async callbacks run on this loop
 
-    native, ours = both(lambda: _logged(capture, lambda: asyncio.run(call()), 1))
+    native, ours = both(lambda: _logged(capture, lambda: asyncio.run(call()), 1, msgs))
     assert native
     assert ours == native
 
 
 def test_stream_callback_payloads_equal(litellm, mock, capture):
-    kw = kwargs(mock, None, stream_options={"include_usage": True})
-    native, ours = both(lambda: _logged(capture, lambda: list(litellm.completion(model=MODEL, stream=True, **kw)), 1))
+    msgs = _marked("stream")
+    kw = {**kwargs(mock, None, stream_options={"include_usage": True}), "messages": msgs}
+    native, ours = both(
+        lambda: _logged(capture, lambda: list(litellm.completion(model=MODEL, stream=True, **kw)), 1, msgs)
+    )
     assert native
     assert ours == native
 
