@@ -9,7 +9,7 @@ export LITELLM_LOCAL_MODEL_COST_MAP := True
 export PYTHON_SYS_EXECUTABLE := $(abspath $(PY))
 export PYO3_PYTHON := $(abspath $(PY))
 
-.PHONY: help setup build demo test test-rust test-python test-wheel lint stubtest format
+.PHONY: help setup build demo test test-rust test-python test-wheel lint stubtest format bench bench-pytest
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -55,3 +55,11 @@ format:  ## apply cargo fmt and ruff format
 	$(VENV)/bin/ruff check --fix edgequake_litellm tests benchmarks
 
 test: lint test-rust stubtest test-python test-wheel  ## everything CI runs: lint, Rust tests, stub check, Python tests, wheel install
+
+bench: build  ## benchmarks: every contender on a local nginx; writes docs/performance.md and its plot (~15 min)
+	$(PY) -m pip install --quiet -r benchmarks/requirements.txt
+	$(PY) benchmarks/compare.py --write docs/performance.md
+
+bench-pytest: build  ## pytest-benchmark cases for the per-call paths (not in `make test`)
+	$(PY) -m pip install --quiet -r benchmarks/requirements.txt
+	$(PY) -m pytest benchmarks -p no:cacheprovider
