@@ -24,6 +24,7 @@ import inspect
 import json
 import platform
 import shlex
+import statistics
 import struct
 import subprocess
 import sys
@@ -267,6 +268,31 @@ def import_time(module: str, then: str = "", python: str = sys.executable, runs:
     return {"import": first, "then": second, "path": path}
 
 
+def import_breakdown(module: str, top: int = 4) -> list[tuple[str, float]]:
+    """The modules with the largest cumulative import time (``python -X importtime``)."""
+    err = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tempfile.gettempdir(),
+    ).stderr
+    children: list[tuple[str, float]] = []
+    for line in err.splitlines():
+        parts = line.split("|")
+        if len(parts) != 3 or not parts[1].strip().isdigit():
+            continue
+        name = parts[2].rstrip()
+        depth = (len(name) - len(name.lstrip()) - 1) // 2  # "| name" is depth 0, two spaces a level
+        if depth == 1:
+            children.append((name.strip(), int(parts[1]) / 1e6))
+        elif depth == 0:
+            if name.strip() == module:
+                return sorted(children, key=lambda r: -r[1])[:top]
+            children = []
+    return []
+
+
 # --------------------------------------------------------------------------- environment
 
 
@@ -390,7 +416,7 @@ class Settings:
 def settings_for(quick: bool) -> Settings:
     if quick:
         return Settings(calls=100, rounds=2, streams=10, tput_calls={1: 40, 64: 256, 512: 1024}, proxy_seconds=2.0)
-    return Settings(calls=600, rounds=5, streams=40, tput_calls={1: 100, 64: 640, 512: 1536}, proxy_seconds=5.0)
+    return Settings(calls=500, rounds=4, streams=40, tput_calls={1: 100, 64: 512, 512: 1536}, proxy_seconds=4.0)
 
 
 def measure(args: argparse.Namespace, s: Settings) -> dict[str, Any]:
@@ -437,9 +463,14 @@ def measure(args: argparse.Namespace, s: Settings) -> dict[str, Any]:
             log(f"10 MB answer: {s.rounds * s.big_block} calls per contender ...")
             results["big"] = interleave(sel["big"], s.rounds, "sync", n=s.big_block, kind="big")
             log("CPU per call (sync sequential; async at 64 in flight) ...")
+            cpu_sync = interleave(sel["tput"], 3, "cpu", n=s.block * 5)
+            cpu_async = interleave(sel["tput"], 3, "cpu", n=s.tput_calls[64], inflight=64)
             results["cpu"] = {
-                n: {"sync": r.call("cpu", n=s.calls // 2), "async64": r.call("cpu", n=s.tput_calls[64], inflight=64)}
-                for n, r in sel["tput"].items()
+                n: {
+                    mode: {k: statistics.median(x[k] for x in runs[n]) for k in ("thread", "process")}
+                    for mode, runs in (("sync", cpu_sync), ("async64", cpu_async))
+                }
+                for n in sel["tput"]
             }
             if "edgequake" in remotes and "native" in remotes:
                 log("cProfile of sync calls (edgequake, native, direct) ...")
@@ -472,7 +503,11 @@ def measure(args: argparse.Namespace, s: Settings) -> dict[str, Any]:
         if not args.no_proxy:
             from proxy_load import run_proxy_load
 
-            results["proxy"] = run_proxy_load(nginx, seconds=s.proxy_seconds, logdir=logdir)
+            try:
+                results["proxy"] = run_proxy_load(nginx, seconds=s.proxy_seconds, logdir=logdir)
+            except (RuntimeError, OSError, subprocess.CalledProcessError) as e:  # keep the rest of the run
+                log(f"proxy load test failed: {e}")
+                results["proxy_error"] = str(e)[:500]
 
     log("import times (fresh interpreters) ...")
     results["import"] = {
@@ -480,6 +515,7 @@ def measure(args: argparse.Namespace, s: Settings) -> dict[str, Any]:
         "install": import_time("edgequake_litellm", then="m.install()"),
         "litellm": import_time("litellm"),
     }
+    results["importtime"] = import_breakdown("edgequake_litellm")
     legacy = next((c for c in all_cs if c.name == "legacy" and not c.unavailable), None)
     if legacy:
         results["import"]["legacy"] = import_time("edgequake_litellm", python=legacy.python)
@@ -518,17 +554,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-proxy", action="store_true", help="skip the LiteLLM proxy load test")
     parser.add_argument("--json", metavar="PATH", help="also save the raw results as JSON")
     parser.add_argument("--profile", type=int, metavar="N", help="only print a cProfile of N edgequake sync calls")
+    parser.add_argument("--render", metavar="JSON", help="no measuring: render the results saved by --json")
     args = parser.parse_args(argv)
     if args.profile:
         profile_only(args.profile)
         return 0
-    s = settings_for(args.quick)
-    results = measure(args, s)
-    results["command"] = shlex.join(["python", os.path.relpath(sys.argv[0], ROOT), *sys.argv[1:]])
-    results["settings"] = s.__dict__
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=1, default=str))
     from report import render
+
+    if args.render:
+        results = json.loads(Path(args.render).read_text())
+    else:
+        s = settings_for(args.quick)
+        results = measure(args, s)
+        results["command"] = shlex.join(["python", os.path.relpath(sys.argv[0], ROOT), *sys.argv[1:]])
+        results["settings"] = s.__dict__
+        if args.json:
+            Path(args.json).write_text(json.dumps(results, indent=1, default=str))
 
     doc, png = render(results, Path(args.write) if args.write else None)
     print(doc)

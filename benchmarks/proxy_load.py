@@ -1,11 +1,11 @@
 """A real LiteLLM proxy under load: LiteLLM's native route against ours, 1 then 2 workers.
 
 Each route runs in a proxy process of its own (``litellm --config ... --num_workers N``), all
-forwarding to the same nginx upstream; wrk and hey drive them over 127.0.0.1:
+forwarding to the same nginx upstream; wrk and a small open-loop client drive them over 127.0.0.1:
 
 * closed loop (wrk) at 1 to 32 connections: requests/s, p50, p99; from these, the
   highest requests/s whose p99 stays within ``P99_BUDGET``;
-* open loop (hey, a fixed request rate): p50 and p99 at ``FIXED_RATE`` requests/s.
+* open loop (evenly spaced requests at a fixed rate, ``upstream.open_loop``): p50 and p99 at ``FIXED_RATE`` requests/s.
 
 Routes and connection levels are interleaved (each level runs every route in turn). A route is
 one entry of ``ROUTES``: the transparent mode becomes one more (same ``openai/`` model, the patch
@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from upstream import KEY, MESSAGES, MODEL, Nginx, free_port, hey, log, wrk
+from upstream import KEY, MESSAGES, MODEL, Nginx, free_port, log, open_loop, wrk
 
 CONNECTIONS = (1, 2, 4, 8, 16, 32)
 P99_BUDGET = 0.250  # seconds: the proxy alone takes ~20 ms per request on this machine
-FIXED_RATE = 25.0  # requests/s: below what LiteLLM's native route sustains here
+FIXED_RATE = 20.0  # requests/s: well below what LiteLLM's native route sustains here
 WORKERS = (1, 2)
 READY_TIMEOUT = 120.0
 # The proxy refuses to start without one; every load request carries it.
@@ -124,6 +124,30 @@ class Proxy:
             if got != expected:
                 raise RuntimeError(f"proxy {self.route.name} answered {got!r}, expected {expected!r}")
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the proxy's process group (all its workers)."""
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == self.proc.pid:  # pgrp (fields[0] is the state, field 3 of stat)
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / tick
+
+    def load(self, conns: int, seconds: float, body: str) -> dict[str, float]:
+        """wrk at ``conns`` connections, plus the proxy's CPU per answered request."""
+        cpu0 = self.cpu_seconds()
+        res = wrk(f"{self.url}/chat/completions", connections=conns, seconds=seconds, body=body, key=MASTER_KEY)
+        res["cpu_per_request"] = (self.cpu_seconds() - cpu0) / max(res["rps"] * seconds, 1)
+        res["connections"] = conns
+        return res
+
     def stop(self) -> None:
         for sig, wait in ((signal.SIGTERM, 15.0), (signal.SIGKILL, 10.0)):
             try:
@@ -154,16 +178,16 @@ def run_proxy_load(nginx: Nginx, *, seconds: float, logdir: Path) -> dict[str, A
             for i, conns in enumerate(CONNECTIONS):
                 order = proxies[i % len(proxies) :] + proxies[: i % len(proxies)]
                 for p in order:
-                    res = wrk(f"{p.url}/chat/completions", connections=conns, seconds=seconds, body=body, key=MASTER_KEY)
-                    res["connections"] = conns
+                    res = p.load(conns, seconds, body)
                     sweep[p.route.name].append(res)
                     log(
                         f"  {p.route.name} x{workers}, {conns} conns: {res['rps']:,.0f} req/s, "
-                        f"p50 {res['p50'] * 1e3:.1f} ms, p99 {res['p99'] * 1e3:.1f} ms, {res['errors']:.0f} errors"
+                        f"p50 {res['p50'] * 1e3:.1f} ms, p99 {res['p99'] * 1e3:.1f} ms, {res['errors']:.0f} errors, "
+                        f"proxy CPU {res['cpu_per_request'] * 1e3:.1f} ms/request"
                     )
             fixed: dict[str, dict[str, float]] = {}
             for p in proxies:
-                fixed[p.route.name] = hey(
+                fixed[p.route.name] = open_loop(
                     f"{p.url}/chat/completions", rate=FIXED_RATE, seconds=max(seconds * 2, 4), body=body, key=MASTER_KEY
                 )
                 f = fixed[p.route.name]
