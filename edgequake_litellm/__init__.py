@@ -4,6 +4,9 @@
 ``litellm.completion(model="edgequake/openai/gpt-4o", ...)`` is served by the Rust core
 with LiteLLM's Router, callbacks, cost tracking and caching unchanged.
 
+``install(patch=True)`` also serves LiteLLM's own calls (``openai/gpt-4o``, ...) from the
+core where it can do so exactly (transparent mode); ``status()`` shows the route calls took.
+
 ``completion``/``acompletion``/``embedding``/``aembedding`` are LiteLLM's API served straight
 from the core, without LiteLLM's wrapper (no callbacks, cache or Router) for the lowest overhead.
 
@@ -13,10 +16,12 @@ Importing this package does not import LiteLLM; ``install()``, ``handler`` and t
 from __future__ import annotations
 
 import atexit
+import os
 from typing import TYPE_CHECKING, Any
 
 from ._core import __version__, _at_exit
 from ._install import PROVIDER, install, is_installed, uninstall
+from ._status import status
 
 if TYPE_CHECKING:
     from litellm import stream_chunk_builder
@@ -25,6 +30,7 @@ if TYPE_CHECKING:
     from ._handler import EdgequakeLLM
 
     handler: EdgequakeLLM
+    transparent: EdgequakeLLM
 
 # The direct API (LiteLLM's signatures, served without LiteLLM's wrapper), loaded on first use.
 _DIRECT = ("completion", "acompletion", "embedding", "aembedding")
@@ -42,6 +48,7 @@ __all__ = [
     "handler",
     "install",
     "is_installed",
+    "status",
     "stream_chunk_builder",
     "uninstall",
 ]
@@ -50,9 +57,15 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     # Lazy, so `import edgequake_litellm` stays cheap; the LiteLLM proxy resolves
     # `custom_handler: edgequake_litellm.handler` through this.
-    if name == "handler":
+    if name in ("handler", "transparent"):
+        # `custom_handler: edgequake_litellm.transparent` in a proxy config (or
+        # EDGEQUAKE_LITELLM_PATCH=1 with `.handler`) also switches transparent mode on.
         from ._handler import handler
 
+        if name == "transparent" or os.environ.get("EDGEQUAKE_LITELLM_PATCH", "").lower() in ("1", "true", "yes"):
+            from . import _patch
+
+            _patch.install()
         return handler
     if name in _DIRECT:
         from . import _direct

@@ -5,7 +5,19 @@ from typing import Any, Literal, final
 
 __version__: str
 
-__all__ = ["__version__", "CoreError", "ChatStream", "request", "arequest", "providers", "_at_exit", "_debug_panic"]
+__all__ = [
+    "__version__",
+    "CoreError",
+    "ChatStream",
+    "ByteStream",
+    "request",
+    "arequest",
+    "send",
+    "asend",
+    "providers",
+    "_at_exit",
+    "_debug_panic",
+]
 
 _Op = Literal["chat", "chat_stream", "embed"]
 _Kind = Literal["status", "timeout", "connection", "decode", "invalid_request", "too_large", "internal"]
@@ -83,6 +95,39 @@ def arequest(
     body: Mapping[str, Any] | None = None,
 ) -> Awaitable[Any]:
     """``request`` as an asyncio awaitable."""
+
+@final
+class ByteStream:
+    """A response body still on the wire, in ``bytes`` pieces as they arrive."""
+
+    def __iter__(self) -> Iterator[bytes]: ...
+    def __next__(self) -> bytes: ...
+    def __aiter__(self) -> AsyncIterator[bytes]: ...
+    def __anext__(self) -> Awaitable[bytes]: ...
+    def close(self) -> None: ...
+
+def send(
+    method: str,
+    url: str,
+    headers: Sequence[tuple[str, str]],
+    body: bytes,
+    *,
+    timeout: float | None = None,
+    stream: bool = False,
+) -> tuple[int, list[tuple[str, str]], bytes | ByteStream]:
+    """One raw exchange (POST only, no retries) with the GIL released: an HTTP error status is
+    an answer, returned as such. ``stream=True`` hands the body over as a ``ByteStream``."""
+
+def asend(
+    method: str,
+    url: str,
+    headers: Sequence[tuple[str, str]],
+    body: bytes,
+    *,
+    timeout: float | None = None,
+    stream: bool = False,
+) -> Awaitable[tuple[int, list[tuple[str, str]], bytes | ByteStream]]:
+    """``send`` as an asyncio awaitable."""
 
 def providers() -> dict[str, dict[str, Any]]:
     """The provider table: sources of base URL and key, auth style, endpoint paths."""

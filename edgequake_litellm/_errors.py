@@ -73,3 +73,30 @@ def to_litellm(
     except Exception as mapped:  # exception_type always raises
         return mapped
     return litellm.APIConnectionError(message=str(err), llm_provider=provider, model=model)
+
+
+def as_sdk_error(err: CoreError, client: Any, url: str, *, mid_stream: bool = False) -> Exception:
+    """The exception the OpenAI SDK ``client`` raises for this failure (transparent mode,
+    where LiteLLM's own handler catches and maps it). LiteLLM gives the SDK an ``httpx``
+    client, so the SDK's requests and responses are ``httpx`` objects."""
+    request = _request(url)
+    kind = err.kind
+    if kind == "status":
+        status = int(err.status or 500)
+        response = httpx.Response(
+            status, headers=list((err.headers or {}).items()), content=(err.body or "").encode(), request=request
+        )
+        return client._make_status_error_from_response(response)  # type: ignore[no-any-return]
+    if kind == "timeout":
+        return openai.APITimeoutError(request=request)
+    if kind == "decode":
+        # The SDK hands the body to json, whose error LiteLLM then wraps.
+        try:
+            json.loads(err.body or "")
+        except ValueError as e:
+            return e
+        return json.JSONDecodeError(err.message, err.body or "", 0)
+    if kind == "connection" or mid_stream:
+        return openai.APIConnectionError(request=request)
+    # invalid_request, too_large, internal: raised before or around the exchange.
+    return openai.APIError(message=err.message, request=request, body=None)

@@ -9,10 +9,14 @@ PROVIDER = "edgequake"
 _lock = threading.Lock()
 
 
-def install() -> None:
-    """Register the ``edgequake`` provider in ``litellm.custom_provider_map``.
+def install(patch: bool = False) -> None:
+    """Register the ``edgequake`` provider in ``litellm.custom_provider_map``; with
+    ``patch=True`` also serve LiteLLM's own provider calls (``openai/gpt-4o``, ...) from the
+    core where it can do so exactly (transparent mode, see ``status()``).
 
-    Idempotent and thread-safe; other custom providers are left as they are.
+    Idempotent and thread-safe; other custom providers are left as they are. If the installed
+    LiteLLM does not match what transparent mode relies on, it warns and leaves LiteLLM's own
+    calls untouched; the ``edgequake/`` provider works either way.
     """
     import litellm
 
@@ -25,15 +29,23 @@ def install() -> None:
         # LiteLLM runs this on every call too; running it now makes the provider known to
         # helpers such as get_llm_provider before the first call.
         litellm.utils.custom_llm_setup()
+    if patch:
+        from . import _patch
+
+        _patch.install()
 
 
 def uninstall() -> None:
-    """Remove the ``edgequake`` provider from LiteLLM, leaving everything else as it was."""
+    """Remove the ``edgequake`` provider and any transparent-mode patch from LiteLLM, leaving
+    everything else exactly as it was."""
     import sys
 
     litellm = sys.modules.get("litellm")
     if litellm is None:
         return
+    from . import _patch
+
+    _patch.uninstall()
     with _lock:
         litellm.custom_provider_map = [e for e in litellm.custom_provider_map if e.get("provider") != PROVIDER]
         if PROVIDER in litellm._custom_providers:

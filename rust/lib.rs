@@ -15,9 +15,12 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("CoreError", python::errors::core_error_type(m.py())?)?;
     m.add_class::<python::stream::ChatStream>()?;
+    m.add_class::<python::raw::ByteStream>()?;
     m.add_function(wrap_pyfunction!(python::calls::request, m)?)?;
     m.add_function(wrap_pyfunction!(python::calls::arequest, m)?)?;
     m.add_function(wrap_pyfunction!(python::providers::providers, m)?)?;
+    m.add_function(wrap_pyfunction!(python::raw::send, m)?)?;
+    m.add_function(wrap_pyfunction!(python::raw::asend, m)?)?;
     m.add_function(wrap_pyfunction!(python::calls::_at_exit, m)?)?;
     m.add_function(wrap_pyfunction!(python::calls::_debug_panic, m)?)?;
     Ok(())

@@ -17,6 +17,9 @@ use crate::providers::{resolve, spec};
 use crate::runtime::{block_on, core, into_awaitable};
 use crate::transport::HttpRequest;
 
+/// How much of an unparsable reply body an error carries.
+const MAX_ERROR_BODY: usize = 1 << 20;
+
 /// A finished non-streamed exchange; becomes `(body, headers, status)` in Python, the body
 /// parsed straight from bytes.
 pub struct Reply {
@@ -31,7 +34,15 @@ impl<'py> IntoPyObject<'py> for Reply {
     type Error = PyErr;
 
     fn into_pyobject(self, py: Python<'py>) -> PyResult<Self::Output> {
-        let body = parse(py, &self.body).map_err(|e| to_pyerr(py, e))?;
+        let body = parse(py, &self.body).map_err(|mut e| {
+            // The unparsable body travels with the error, so callers can report it as
+            // their own JSON parser would (transparent mode re-parses it in Python).
+            if e.body.is_none() {
+                let n = self.body.len().min(MAX_ERROR_BODY);
+                e.body = Some(String::from_utf8_lossy(&self.body[..n]).into_owned());
+            }
+            to_pyerr(py, e)
+        })?;
         let headers = headers_dict(py, &self.headers)?;
         PyTuple::new(
             py,

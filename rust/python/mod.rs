@@ -5,4 +5,5 @@ pub mod calls;
 pub mod errors;
 pub mod json;
 pub mod providers;
+pub mod raw;
 pub mod stream;

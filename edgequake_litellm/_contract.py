@@ -1,0 +1,192 @@
+"""Every LiteLLM internal transparent mode relies on, checked before anything is patched.
+
+A LiteLLM release that renames a handler, changes a signature, stops calling a patched
+method from its dispatch code, or routes chat/embeddings to its own Rust core would make a
+patch silently wrong or silently unused. ``problems()`` lists each mismatch; ``install``
+refuses to patch when there is any, and ``tests/test_contract.py`` fails loudly on them.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+# (owner path, attribute, parameter names the patch passes or reads; LiteLLM passes them all
+# by keyword, so their order does not matter)
+_SIGNATURES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    (
+        "litellm.llms.openai.openai.OpenAIChatCompletion",
+        "completion",
+        ("model_response", "timeout", "optional_params", "litellm_params", "logging_obj", "model", "messages")
+        + ("api_key", "api_base", "acompletion", "headers", "client", "custom_llm_provider", "shared_session"),
+    ),
+    (
+        "litellm.llms.openai.openai.OpenAIChatCompletion",
+        "embedding",
+        ("model", "input", "timeout", "logging_obj", "model_response", "optional_params", "api_key", "api_base")
+        + ("client", "aembedding", "max_retries", "shared_session", "litellm_params"),
+    ),
+    (
+        "litellm.llms.openai.openai.OpenAIChatCompletion",
+        "make_sync_openai_chat_completion_request",
+        ("self", "openai_client", "data", "timeout", "logging_obj"),
+    ),
+    (
+        "litellm.llms.openai.openai.OpenAIChatCompletion",
+        "make_openai_chat_completion_request",
+        ("self", "openai_aclient", "data", "timeout", "logging_obj"),
+    ),
+    (
+        "litellm.llms.openai.openai.OpenAIChatCompletion",
+        "make_sync_openai_embedding_request",
+        ("self", "openai_client", "data", "timeout", "logging_obj"),
+    ),
+    (
+        "litellm.llms.openai.openai.OpenAIChatCompletion",
+        "make_openai_embedding_request",
+        ("self", "openai_aclient", "data", "timeout", "logging_obj"),
+    ),
+    (
+        "litellm.llms.custom_httpx.llm_http_handler.BaseLLMHTTPHandler",
+        "completion",
+        ("model", "messages", "api_base", "custom_llm_provider", "model_response", "encoding", "logging_obj")
+        + ("optional_params", "timeout", "litellm_params", "acompletion", "stream", "fake_stream", "api_key")
+        + ("headers", "client", "provider_config", "shared_session"),
+    ),
+    (
+        "litellm.llms.custom_httpx.llm_http_handler.BaseLLMHTTPHandler",
+        "embedding",
+        ("model", "input", "timeout", "custom_llm_provider", "logging_obj", "api_base", "optional_params")
+        + ("litellm_params", "model_response", "api_key", "client", "aembedding", "headers"),
+    ),
+    (
+        "litellm.llms.custom_httpx.llm_http_handler.BaseLLMHTTPHandler",
+        "_make_common_sync_call",
+        ("self", "sync_httpx_client", "provider_config", "api_base", "headers", "data", "timeout")
+        + ("litellm_params", "logging_obj", "stream", "signed_json_body"),
+    ),
+    (
+        "litellm.llms.custom_httpx.llm_http_handler.BaseLLMHTTPHandler",
+        "_make_common_async_call",
+        ("self", "async_httpx_client", "provider_config", "api_base", "headers", "data", "timeout")
+        + ("litellm_params", "logging_obj", "stream", "signed_json_body"),
+    ),
+    ("litellm.llms.custom_httpx.http_handler.HTTPHandler", "__init__", ("self", "timeout", "client")),
+    ("litellm.llms.custom_httpx.http_handler.AsyncHTTPHandler", "__init__", ("self", "timeout", "transport")),
+)
+
+# Names the patched code imports from LiteLLM and the OpenAI SDK.
+_NAMES: tuple[str, ...] = (
+    "litellm.main.openai_chat_completions",
+    "litellm.main.base_llm_http_handler",
+    "litellm.llms.openai.openai.is_output_token_limit_error",
+    "litellm.llms.openai.openai.build_output_token_limit_response",
+    "litellm.llms.openai.openai.get_base_model_from_metadata",
+    "litellm.litellm_core_utils.logging_utils.track_llm_api_timing",
+    "litellm.llms.custom_httpx.http_handler.get_default_headers",
+    "litellm.llms.custom_httpx.http_handler.get_ssl_verify",
+    "openai._models.construct_type",
+    "openai.OpenAI._make_status_error_from_response",
+)
+
+# The dispatch code must still call the patched handlers (as `<instance>.<method>(`).
+_DISPATCH_CALLS: tuple[str, ...] = (
+    "openai_chat_completions.completion(",
+    "openai_chat_completions.embedding(",
+    "base_llm_http_handler.completion(",
+    "base_llm_http_handler.embedding(",
+)
+
+
+def _resolve(path: str) -> Any:
+    import importlib
+
+    parts = path.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj: Any = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for name in parts[i:]:
+            obj = getattr(obj, name)
+        return obj
+    raise ImportError(path)
+
+
+def _check_signature(owner: str, attr: str, expected: tuple[str, ...]) -> str | None:
+    try:
+        fn = getattr(_resolve(owner), attr)
+    except (ImportError, AttributeError):
+        return f"{owner}.{attr} is missing"
+    try:
+        params = list(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        return f"{owner}.{attr} has no readable signature"
+    missing = [p for p in expected if p not in params]
+    if missing:
+        return f"{owner}.{attr} lost parameters {missing}"
+    return None
+
+
+def _check_types() -> list[str]:
+    import litellm.main as main
+    from litellm.llms.custom_httpx.llm_http_handler import BaseLLMHTTPHandler
+    from litellm.llms.openai.openai import OpenAIChatCompletion
+
+    out = []
+    if not isinstance(getattr(main, "openai_chat_completions", None), OpenAIChatCompletion):
+        out.append("litellm.main.openai_chat_completions is not an OpenAIChatCompletion")
+    if not isinstance(getattr(main, "base_llm_http_handler", None), BaseLLMHTTPHandler):
+        out.append("litellm.main.base_llm_http_handler is not a BaseLLMHTTPHandler")
+    return out
+
+
+def _check_dispatch() -> list[str]:
+    import litellm.main as main
+
+    try:
+        source = inspect.getsource(main)
+    except (OSError, TypeError):
+        return ["litellm.main source is unavailable (cannot confirm the dispatch calls)"]
+    return [f"litellm.main no longer calls {c}...)" for c in _DISPATCH_CALLS if c not in source]
+
+
+def _check_rust_bridge() -> list[str]:
+    """LiteLLM's own Rust core must leave chat completions and embeddings to Python, where
+    the patched handlers run."""
+    try:
+        from litellm.rust_bridge import catalog
+    except ImportError:
+        return []  # releases without the bridge always run the Python handlers
+    out = []
+    for route in ("CHAT_COMPLETIONS", "EMBEDDINGS"):
+        try:
+            might = catalog.rust_might_handle(getattr(catalog.Route, route), catalog.RULES)
+        except Exception as e:  # noqa: BLE001 - any change in the catalog's shape is a mismatch
+            out.append(f"litellm.rust_bridge.catalog changed shape ({type(e).__name__}: {e})")
+            break
+        if might:
+            out.append(f"LiteLLM's rust_bridge may serve {route.lower()} natively (rollout is not PYTHON_ONLY)")
+    return out
+
+
+def problems() -> list[str]:
+    """Every mismatch between the installed LiteLLM and what transparent mode relies on."""
+    checks: list[Callable[[], list[str]]] = [_check_types, _check_dispatch, _check_rust_bridge]
+    out: list[str] = []
+    for owner, attr, expected in _SIGNATURES:
+        problem = _check_signature(owner, attr, expected)
+        if problem:
+            out.append(problem)
+    for name in _NAMES:
+        try:
+            _resolve(name)
+        except (ImportError, AttributeError):
+            out.append(f"{name} is missing")
+    for check in checks:
+        try:
+            out.extend(check())
+        except Exception as e:  # noqa: BLE001 - a check that cannot run is a mismatch
+            out.append(f"{check.__name__} failed: {type(e).__name__}: {e}")
+    return out

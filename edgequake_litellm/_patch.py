@@ -1,0 +1,192 @@
+"""Transparent mode: LiteLLM's own provider calls, with their HTTP exchange served by the core.
+
+Two LiteLLM handler instances are patched, each by one instance attribute per method, so no
+class, module function or ``isinstance`` result changes and ``uninstall`` restores the exact
+original state:
+
+- ``litellm.main.openai_chat_completions`` (``OpenAIChatCompletion``: openai and the
+  OpenAI-SDK providers): ``completion`` and ``embedding`` route each call either to
+  ``RustOpenAIChatCompletion`` (LiteLLM's handler with the SDK exchange sent by the core) or
+  to the saved original.
+- ``litellm.main.base_llm_http_handler`` (``BaseLLMHTTPHandler``: the providers LiteLLM drives
+  through per-provider transform classes): ``completion`` and ``embedding`` route to
+  ``RustLLMHTTPHandler`` (LiteLLM's handler whose httpx client sends through the core).
+
+Anything the core cannot reproduce exactly (a caller-supplied client or session, custom TLS
+settings, phased timeouts, ...) runs LiteLLM's original method; ``status()`` counts both.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from . import _status
+
+logger = logging.getLogger("edgequake_litellm")
+
+_lock = threading.RLock()
+# (id(owner), method) -> (owner, method, whether the owner had its own attribute, its value)
+_saved: dict[tuple[int, str], tuple[Any, str, bool, Any]] = {}
+
+
+def _environment_fallback(litellm_params: Any = None) -> str | None:
+    """Settings that shape LiteLLM's own HTTP clients in ways the core does not reproduce."""
+    import litellm
+    from litellm.llms.custom_httpx.http_handler import get_ssl_verify
+
+    if litellm.client_session is not None or litellm.aclient_session is not None:
+        return "litellm.client_session"
+    if getattr(litellm, "network_mock", False):
+        return "litellm.network_mock"
+    per_call = (litellm_params or {}).get("ssl_verify") if isinstance(litellm_params, dict) else None
+    verify = get_ssl_verify(None)
+    # The core trusts the system store and SSL_CERT_FILE, as LiteLLM's default resolves.
+    if per_call is not None or (verify is not True and verify != os.getenv("SSL_CERT_FILE")):
+        return "tls-settings"
+    if os.getenv("SSL_CERTIFICATE") or litellm.ssl_certificate:
+        return "tls-client-certificate"
+    if os.getenv("SSL_SECURITY_LEVEL") or litellm.ssl_security_level or os.getenv("SSL_ECDH_CURVE"):
+        return "tls-settings"
+    if litellm.ssl_ecdh_curve:
+        return "tls-settings"
+    return None
+
+
+def _timeout_fallback(timeout: Any) -> str | None:
+    if isinstance(timeout, httpx.Timeout) and len({timeout.connect, timeout.read, timeout.write, timeout.pool}) > 1:
+        return "phased-timeout"
+    return None
+
+
+def _call_fallback(kw: dict[str, Any]) -> str | None:
+    if kw.get("client") is not None:
+        return "caller-client"
+    # A `shared_session` is LiteLLM's own aiohttp pool (the proxy makes one at start-up): only
+    # a connection pool, which the core's replaces; it shapes no request or answer.
+    return (
+        _timeout_fallback(kw.get("timeout"))
+        or ("extra_query" if (kw.get("optional_params") or {}).get("extra_query") else None)
+        or _environment_fallback(kw.get("litellm_params"))
+    )
+
+
+def _router(route: str, original: Any, serve: Callable[[dict[str, Any]], Any]) -> Any:
+    """The patched method: LiteLLM calls these handlers with keyword arguments only."""
+    default_provider = "openai" if route.startswith("openai.") else None
+
+    def routed(*args: Any, **kw: Any) -> Any:
+        provider = kw.get("custom_llm_provider") or default_provider
+        reason = "positional-call" if args else _call_fallback(kw)
+        if reason is not None:
+            _status.record(route, provider, reason)
+            logger.debug("edgequake: %s for %s runs LiteLLM's own code (%s)", route, provider, reason)
+            return original(*args, **kw)
+        _status.record(route, provider, _status.RUST)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("edgequake: %s for %s served by the Rust core", route, provider)
+        return serve(kw)
+
+    routed.__name__ = getattr(original, "__name__", route)
+    routed.__doc__ = getattr(original, "__doc__", None)
+    routed.__wrapped__ = original  # type: ignore[attr-defined]
+    return routed
+
+
+def _plan() -> list[tuple[Any, str, str, Callable[[Any], Callable[[dict[str, Any]], Any]]]]:
+    """(owner instance, method, route name, how a served call runs given the original)."""
+    import litellm.main as main
+
+    from ._patch_http import CoreHandlers
+    from ._patch_openai import RustOpenAIChatCompletion
+
+    twin = RustOpenAIChatCompletion()
+    handlers = CoreHandlers()
+
+    def http_chat(original: Any) -> Callable[[dict[str, Any]], Any]:
+        return lambda kw: original(
+            **{**kw, "client": handlers.pick(is_async=bool(kw.get("acompletion")), stream=bool(kw.get("stream")))}
+        )
+
+    def http_embedding(original: Any) -> Callable[[dict[str, Any]], Any]:
+        return lambda kw: original(**{**kw, "client": handlers.pick(is_async=bool(kw.get("aembedding")), stream=False)})
+
+    return [
+        (main.openai_chat_completions, "completion", "openai.chat", lambda _: lambda kw: twin.completion(**kw)),
+        (main.openai_chat_completions, "embedding", "openai.embedding", lambda _: lambda kw: twin.embedding(**kw)),
+        (main.base_llm_http_handler, "completion", "http.chat", http_chat),
+        (main.base_llm_http_handler, "embedding", "http.embedding", http_embedding),
+    ]
+
+
+def install() -> bool:
+    """Patch LiteLLM's handlers; idempotent and thread-safe. Returns False (with a warning,
+    leaving LiteLLM untouched) when the installed LiteLLM does not match the contract."""
+    from ._contract import problems
+
+    with _lock:
+        if _saved:
+            return True
+        found = problems()
+        _status.set_refused(found)
+        if found:
+            import litellm
+
+            version = getattr(litellm, "version", None) or _litellm_version()
+            warnings.warn(
+                "edgequake_litellm: transparent mode not installed: LiteLLM "
+                f"{version} does not match what it relies on ({'; '.join(found)}). "
+                "LiteLLM runs unchanged; the edgequake/ provider still works.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            return False
+        for owner, method, route, serve in _plan():
+            original = getattr(owner, method)
+            _saved[(id(owner), method)] = (owner, method, method in vars(owner), vars(owner).get(method))
+            setattr(owner, method, _router(route, original, serve(original)))
+        return True
+
+
+def uninstall() -> None:
+    """Restore every patched attribute exactly as it was."""
+    with _lock:
+        for owner, method, had_own, value in _saved.values():
+            if had_own:
+                setattr(owner, method, value)
+            else:
+                vars(owner).pop(method, None)
+        _saved.clear()
+
+
+def is_patched() -> bool:
+    return bool(_saved)
+
+
+def patch_points() -> list[str]:
+    with _lock:
+        return [f"litellm.main.{_owner_name(owner)}.{method}" for owner, method, _, _ in _saved.values()]
+
+
+def _owner_name(owner: Any) -> str:
+    import litellm.main as main
+
+    for name in ("openai_chat_completions", "base_llm_http_handler"):
+        if getattr(main, name, None) is owner:
+            return name
+    return type(owner).__name__
+
+
+def _litellm_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("litellm")
+    except PackageNotFoundError:
+        return "unknown"

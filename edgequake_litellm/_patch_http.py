@@ -1,0 +1,141 @@
+"""LiteLLM's generic HTTP handler with its exchange served by the core (transparent mode).
+
+``BaseLLMHTTPHandler`` serves dozens of providers from their LiteLLM transform classes: the
+transform builds URL, headers and body, LiteLLM's ``HTTPHandler.post`` sends them, and the
+transform parses the ``httpx.Response``. Transparent mode changes one thing: the handler it
+posts with is passed in as ``client``, a LiteLLM ``HTTPHandler``/``AsyncHTTPHandler`` whose
+httpx transport is the core. LiteLLM's request building, status checks, error masking, retries on 422 and
+response parsing all run as they are; only the socket work (connection pool, TLS, proxies,
+timeouts) moves to Rust.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+from litellm.llms.custom_httpx.http_handler import (
+    _DEFAULT_TIMEOUT,
+    AsyncHTTPHandler,
+    HTTPHandler,
+    blocked_cookie_jar,
+    get_default_headers,
+)
+
+from . import _core
+
+# Connection-level headers belong to the connection the core opens, not to the request.
+_HOP_BY_HOP = frozenset(
+    {"host", "content-length", "connection", "keep-alive", "transfer-encoding", "accept-encoding", "upgrade", "te"}
+)
+
+
+def _outgoing(request: httpx.Request) -> tuple[str, list[tuple[str, str]], bytes, float | None]:
+    headers = [(k, v) for k, v in request.headers.multi_items() if k.lower() not in _HOP_BY_HOP]
+    timeout = request.extensions.get("timeout") or {}
+    phases = [v for v in timeout.values() if v is not None] if isinstance(timeout, dict) else []
+    return str(request.url), headers, request.read(), (max(phases) if phases else None)
+
+
+def _transport_error(e: _core.CoreError, request: httpx.Request) -> Exception:
+    """The httpx exception httpx's own transport raises for the same failure."""
+    text = e.message
+    if e.kind == "timeout":
+        cls: type[httpx.TransportError] = httpx.ConnectTimeout if "connect" in text else httpx.ReadTimeout
+        return cls(text, request=request)
+    if e.kind == "connection":
+        return (httpx.ConnectError if "connect" in text.lower() else httpx.ReadError)(text, request=request)
+    if e.kind == "invalid_request":
+        return httpx.UnsupportedProtocol(text, request=request)
+    return httpx.ReadError(text, request=request)
+
+
+class _Body(httpx.SyncByteStream):
+    def __init__(self, stream: _core.ByteStream, request: httpx.Request) -> None:
+        self._stream = stream
+        self._request = request
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield from self._stream
+        except _core.CoreError as e:
+            raise _transport_error(e, self._request) from e
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+class _AsyncBody(httpx.AsyncByteStream):
+    def __init__(self, stream: _core.ByteStream, request: httpx.Request) -> None:
+        self._stream = stream
+        self._request = request
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for piece in self._stream:
+                yield piece
+        except _core.CoreError as e:
+            raise _transport_error(e, self._request) from e
+
+    async def aclose(self) -> None:
+        self._stream.close()
+
+
+class CoreTransport(httpx.BaseTransport):
+    """An httpx transport whose exchanges are made by the core; ``stream`` picks whether the
+    body is read in full (one crossing into Rust) or handed over piece by piece."""
+
+    def __init__(self, *, stream: bool) -> None:
+        self._stream = stream
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        url, headers, body, timeout = _outgoing(request)
+        try:
+            status, head, content = _core.send(request.method, url, headers, body, timeout=timeout, stream=self._stream)
+        except _core.CoreError as e:
+            raise _transport_error(e, request) from e
+        if isinstance(content, bytes):
+            return httpx.Response(status, headers=head, content=content, request=request)
+        return httpx.Response(status, headers=head, stream=_Body(content, request), request=request)
+
+
+class AsyncCoreTransport(httpx.AsyncBaseTransport):
+    def __init__(self, *, stream: bool) -> None:
+        self._stream = stream
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        url, headers, body, timeout = _outgoing(request)
+        try:
+            status, head, content = await _core.asend(
+                request.method, url, headers, body, timeout=timeout, stream=self._stream
+            )
+        except _core.CoreError as e:
+            raise _transport_error(e, request) from e
+        if isinstance(content, bytes):
+            return httpx.Response(status, headers=head, content=content, request=request)
+        return httpx.Response(status, headers=head, stream=_AsyncBody(content, request), request=request)
+
+
+class CoreHandlers:
+    """LiteLLM ``HTTPHandler``/``AsyncHTTPHandler`` instances posting through the core, one
+    per (async, streamed) shape, configured as LiteLLM's default handlers are."""
+
+    def __init__(self) -> None:
+        self._sync = {s: HTTPHandler(client=_sync_client(s)) for s in (False, True)}
+        # AsyncHTTPHandler builds its httpx client around the transport it is given.
+        self._async = {s: AsyncHTTPHandler(transport=AsyncCoreTransport(stream=s)) for s in (False, True)}
+
+    def pick(self, *, is_async: bool, stream: bool) -> HTTPHandler | AsyncHTTPHandler:
+        return (self._async if is_async else self._sync)[stream]
+
+
+def _sync_client(stream: bool) -> httpx.Client:
+    return httpx.Client(
+        transport=CoreTransport(stream=stream),
+        timeout=_DEFAULT_TIMEOUT,
+        headers=get_default_headers(),
+        cookies=blocked_cookie_jar(),
+        follow_redirects=True,
+        # Proxies come from the environment in the core, as httpx would read them.
+        trust_env=False,
+    )

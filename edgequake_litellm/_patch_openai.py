@@ -1,0 +1,270 @@
+"""LiteLLM's OpenAI handler with its HTTP exchange served by the core (transparent mode).
+
+``RustOpenAIChatCompletion`` is LiteLLM's own ``OpenAIChatCompletion`` with only the four
+methods that hand a finished request to the OpenAI SDK overridden. Everything around them
+(parameter mapping, request transform, logging, response conversion, the drop-params and
+message-reformat retries, agentic hooks, error wrapping) is LiteLLM's code, run unchanged.
+The SDK client LiteLLM built still carries the call's resolved settings (base URL, key,
+organization, retries); the core sends exactly that request and answers with what the SDK
+would have returned: a dumpable reply, a chunk stream, or the SDK's own exception.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import openai
+from litellm.litellm_core_utils.logging_utils import track_llm_api_timing
+from litellm.llms.openai import openai as litellm_openai
+from openai._legacy_response import LegacyAPIResponse
+from openai._models import construct_type
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
+
+from . import _core
+from ._call import timeout_seconds
+from ._errors import as_sdk_error
+
+OpenAIChatCompletion = litellm_openai.OpenAIChatCompletion
+_SDK_OPTION_KEYS = ("extra_headers", "extra_query", "extra_body")
+_SDK_REPLY_REPR = f"<APIResponse [200 OK] type={ChatCompletion}>"
+
+
+class _Reply:
+    """What LiteLLM reads from the SDK's parsed reply: ``model_dump()`` (chat, embeddings),
+    ``parse()`` and ``headers`` (embeddings' raw response)."""
+
+    __slots__ = ("_body", "headers")
+
+    def __init__(self, body: Any, headers: dict[str, str]) -> None:
+        self._body = body
+        self.headers = headers
+
+    def parse(self) -> _Reply:
+        return self
+
+    def model_dump(self, **_: Any) -> Any:
+        return self._body
+
+
+def _request(client: Any, data: dict, timeout: Any, path: str) -> tuple[dict, dict[str, Any]] | None:
+    """The core arguments for the request the SDK would send, or None when the SDK client
+    carries something the core does not reproduce (then LiteLLM's own path runs)."""
+    if data.get("extra_query") or client._custom_query or not isinstance(client.api_key, str):
+        return None
+    seconds = timeout_seconds(timeout)
+    if isinstance(timeout, httpx.Timeout) and len({timeout.connect, timeout.read, timeout.write, timeout.pool}) > 1:
+        return None
+    body = {k: v for k, v in data.items() if k not in _SDK_OPTION_KEYS}
+    extra_body = data.get("extra_body")
+    if extra_body:
+        body.update(extra_body)
+    headers: dict[str, str] = {}
+    if client.organization:
+        headers["OpenAI-Organization"] = client.organization
+    if client.project:
+        headers["OpenAI-Project"] = client.project
+    headers.update(client._custom_headers or {})
+    headers.update({k: v for k, v in (data.get("extra_headers") or {}).items() if isinstance(v, str)})
+    base = str(client.base_url)
+    kw = {
+        "api_key": client.api_key,
+        "api_base": base,
+        "headers": headers,
+        "timeout": seconds,
+        "max_retries": client.max_retries,
+        "body": body,
+    }
+    return {"url": base.rstrip("/") + path}, kw
+
+
+class _ChunkStream:
+    """The SDK's ``Stream[ChatCompletionChunk]``, over a core stream: the same chunk objects,
+    the same error for an ``{"error": ...}`` event, closed when exhausted or closed."""
+
+    def __init__(self, stream: _core.ChatStream, client: Any, url: str) -> None:
+        self._stream = stream
+        self._client = client
+        self._url = url
+        self._pending: list[dict] = []
+
+    def _chunk(self, data: dict) -> Any:
+        error = data.get("error")
+        if error:
+            message = error.get("message") if isinstance(error, dict) else None
+            if not message or not isinstance(message, str):
+                message = "An error occurred during streaming"
+            self._stream.close()
+            raise openai.APIError(message=message, request=httpx.Request("POST", self._url), body=error)
+        return construct_type(type_=ChatCompletionChunk, value=data)
+
+    def _mid_stream(self, e: _core.CoreError) -> Exception:
+        return as_sdk_error(e, self._client, self._url, mid_stream=True)
+
+    def __iter__(self) -> Iterator[Any]:
+        return self
+
+    def __next__(self) -> Any:
+        while not self._pending:
+            try:
+                batch = next(self._stream)
+            except _core.CoreError as e:
+                raise self._mid_stream(e) from e
+            self._pending = batch[::-1]
+        return self._chunk(self._pending.pop())
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+class _AsyncChunkStream(_ChunkStream):
+    def __aiter__(self) -> AsyncIterator[Any]:
+        return self
+
+    async def __anext__(self) -> Any:
+        while not self._pending:
+            try:
+                batch = await self._stream.__anext__()
+            except _core.CoreError as e:
+                raise self._mid_stream(e) from e
+            self._pending = batch[::-1]
+        return self._chunk(self._pending.pop())
+
+    async def aclose(self) -> None:
+        self._stream.close()
+
+
+def _timed_out(e: Exception, timeout: Any, start: float) -> Exception:
+    # As LiteLLM's async chat request helper amends the SDK's timeout message.
+    if isinstance(e, openai.APITimeoutError):
+        e.message += f" - timeout value={timeout}, time taken={round(time.time() - start, 2)} seconds"
+    return e
+
+
+def _token_limit_reply(e: Exception, data: dict, logging_obj: Any, *, is_async: bool) -> Any:
+    """LiteLLM answers an output-token-limit 400 with a truncated response, not an error."""
+    if isinstance(e, openai.BadRequestError) and litellm_openai.is_output_token_limit_error(e):
+        return litellm_openai.build_output_token_limit_response(
+            e=e,
+            data=data,
+            is_async=is_async,
+            base_model=litellm_openai.get_base_model_from_metadata(logging_obj.model_call_details),
+        )
+    return None
+
+
+@track_llm_api_timing()
+def _chat_sync(client: Any, data: dict, timeout: Any, logging_obj: Any, req: tuple) -> tuple[dict, Any]:
+    where, kw = req
+    stream = bool(data.get("stream"))
+    try:
+        result = _core.request("chat_stream" if stream else "chat", "openai", data.get("model", ""), (), **kw)
+    except _core.CoreError as e:
+        err = as_sdk_error(e, client, where["url"])
+        reply = _token_limit_reply(err, data, logging_obj, is_async=False)
+        if reply is not None:
+            return reply
+        if e.kind == "decode":
+            # LiteLLM's sync helper wraps a parse failure with the SDK response's repr.
+            reply = f"Received response - {_SDK_REPLY_REPR}, Type of response - {LegacyAPIResponse}"
+            raise Exception(f"error - {err}, {reply}") from e
+        raise err from e
+    if stream:
+        return result.headers, _ChunkStream(result, client, where["url"])
+    body, headers, _ = result
+    return headers, _Reply(body, headers)
+
+
+@track_llm_api_timing()
+async def _chat_async(client: Any, data: dict, timeout: Any, logging_obj: Any, req: tuple) -> tuple[dict, Any]:
+    where, kw = req
+    stream = bool(data.get("stream"))
+    start = time.time()
+    try:
+        result = await _core.arequest("chat_stream" if stream else "chat", "openai", data.get("model", ""), (), **kw)
+    except _core.CoreError as e:
+        err = as_sdk_error(e, client, where["url"])
+        reply = _token_limit_reply(err, data, logging_obj, is_async=True)
+        if reply is not None:
+            return reply
+        raise _timed_out(err, timeout, start) from e
+    if stream:
+        return result.headers, _AsyncChunkStream(result, client, where["url"])
+    body, headers, _ = result
+    return headers, _Reply(body, headers)
+
+
+@track_llm_api_timing()
+def _embed_sync(client: Any, data: dict, timeout: Any, logging_obj: Any, req: tuple) -> _Reply:
+    where, kw = req
+    try:
+        body, headers, _ = _core.request("embed", "openai", data.get("model", ""), (), **kw)
+    except _core.CoreError as e:
+        raise as_sdk_error(e, client, where["url"]) from e
+    return _Reply(body, headers)
+
+
+@track_llm_api_timing()
+async def _embed_async(client: Any, data: dict, timeout: Any, logging_obj: Any, req: tuple) -> _Reply:
+    where, kw = req
+    try:
+        body, headers, _ = await _core.arequest("embed", "openai", data.get("model", ""), (), **kw)
+    except _core.CoreError as e:
+        raise as_sdk_error(e, client, where["url"]) from e
+    return _Reply(body, headers)
+
+
+class RustOpenAIChatCompletion(OpenAIChatCompletion):  # type: ignore[misc, valid-type]
+    """LiteLLM's ``OpenAIChatCompletion`` whose SDK requests are sent by the core."""
+
+    def make_sync_openai_chat_completion_request(  # type: ignore[override]
+        self, openai_client: Any, data: dict, timeout: Any, logging_obj: Any
+    ) -> tuple[dict, Any]:
+        req = _request(openai_client, data, timeout, "/chat/completions")
+        if req is None:
+            _note_fallback("openai.chat", "sdk-option")
+            return OpenAIChatCompletion.make_sync_openai_chat_completion_request(
+                self, openai_client=openai_client, data=data, timeout=timeout, logging_obj=logging_obj
+            )
+        return _chat_sync(openai_client, data, timeout, logging_obj=logging_obj, req=req)
+
+    async def make_openai_chat_completion_request(  # type: ignore[override]
+        self, openai_aclient: Any, data: dict, timeout: Any, logging_obj: Any
+    ) -> tuple[dict, Any]:
+        req = _request(openai_aclient, data, timeout, "/chat/completions")
+        if req is None:
+            _note_fallback("openai.chat", "sdk-option")
+            return await OpenAIChatCompletion.make_openai_chat_completion_request(
+                self, openai_aclient=openai_aclient, data=data, timeout=timeout, logging_obj=logging_obj
+            )
+        return await _chat_async(openai_aclient, data, timeout, logging_obj=logging_obj, req=req)
+
+    def make_sync_openai_embedding_request(  # type: ignore[override]
+        self, openai_client: Any, data: dict, timeout: Any, logging_obj: Any
+    ) -> Any:
+        req = _request(openai_client, data, timeout, "/embeddings")
+        if req is None:
+            _note_fallback("openai.embedding", "sdk-option")
+            return OpenAIChatCompletion.make_sync_openai_embedding_request(
+                self, openai_client=openai_client, data=data, timeout=timeout, logging_obj=logging_obj
+            )
+        return _embed_sync(openai_client, data, timeout, logging_obj=logging_obj, req=req)
+
+    async def make_openai_embedding_request(  # type: ignore[override]
+        self, openai_aclient: Any, data: dict, timeout: Any, logging_obj: Any
+    ) -> Any:
+        req = _request(openai_aclient, data, timeout, "/embeddings")
+        if req is None:
+            _note_fallback("openai.embedding", "sdk-option")
+            return await OpenAIChatCompletion.make_openai_embedding_request(
+                self, openai_aclient=openai_aclient, data=data, timeout=timeout, logging_obj=logging_obj
+            )
+        return await _embed_async(openai_aclient, data, timeout, logging_obj=logging_obj, req=req)
+
+
+def _note_fallback(route: str, reason: str) -> None:
+    from ._status import record
+
+    record(route, None, reason)

@@ -1,0 +1,75 @@
+"""The contract between transparent mode and LiteLLM's internals: it holds on the installed
+LiteLLM, and any drift makes ``install(patch=True)`` refuse loudly, leaving LiteLLM as it was."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+import edgequake_litellm
+from edgequake_litellm import _contract, _patch
+
+from .conftest import KEY
+
+
+def test_installed_litellm_matches_the_contract(litellm):
+    assert _contract.problems() == []
+
+
+def _refused(litellm) -> list[str]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        edgequake_litellm.install(patch=True)
+    try:
+        assert not _patch.is_patched()
+        for name in ("openai_chat_completions", "base_llm_http_handler"):
+            assert "completion" not in getattr(getattr(litellm.main, name, None), "__dict__", {})
+        messages = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+        assert messages and "transparent mode not installed" in messages[0]
+        assert edgequake_litellm.status()["refused"]
+        return messages
+    finally:
+        _patch.uninstall()
+
+
+def test_changed_signature_refuses(litellm, monkeypatch, mock):
+    from litellm.llms.openai.openai import OpenAIChatCompletion
+
+    def moved(self, openai_client, body, timeout, logging_obj):  # noqa: ANN001, ANN202 - `data` renamed
+        raise AssertionError("never called")
+
+    monkeypatch.setattr(OpenAIChatCompletion, "make_sync_openai_chat_completion_request", moved)
+    messages = _refused(litellm)
+    assert "make_sync_openai_chat_completion_request lost parameters ['data']" in messages[0]
+    # The edgequake/ provider does not depend on those internals.
+    r = litellm.completion(
+        model="edgequake/openai/gpt-4o-mini",
+        messages=[{"role": "user", "content": "hi"}],
+        api_key=KEY,
+        api_base=mock.base_url(),
+    )
+    assert r.choices[0].message.content
+
+
+def test_missing_handler_refuses(litellm, monkeypatch):
+    monkeypatch.delattr(litellm.main, "base_llm_http_handler")
+    messages = _refused(litellm)
+    assert "base_llm_http_handler" in messages[0]
+
+
+def test_dispatch_no_longer_calling_the_handler_refuses(litellm, monkeypatch):
+    monkeypatch.setattr(_contract, "_DISPATCH_CALLS", (*_contract._DISPATCH_CALLS, "openai_chat_completions.gone("))
+    messages = _refused(litellm)
+    assert "no longer calls openai_chat_completions.gone(" in messages[0]
+
+
+@pytest.mark.parametrize("route", ["CHAT_COMPLETIONS", "EMBEDDINGS"])
+def test_litellm_rust_bridge_taking_over_refuses(litellm, monkeypatch, route):
+    from litellm.rust_bridge import catalog
+    from litellm.rust_bridge.configuration import Rollout
+
+    flipped = (catalog.RouteRule(getattr(catalog.Route, route), Rollout.RUST_OPT_OUT), *catalog.RULES)
+    monkeypatch.setattr(catalog, "RULES", flipped)
+    messages = _refused(litellm)
+    assert "rust_bridge may serve" in messages[0]

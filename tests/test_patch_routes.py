@@ -1,0 +1,294 @@
+"""Transparent mode around the call: callbacks see the same payloads, the Router makes the
+same choices, unsupported shapes fall back to LiteLLM's own code (and say so), and
+install/uninstall leave LiteLLM exactly as it was."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+import pytest
+
+import edgequake_litellm
+from edgequake_litellm import _patch
+
+from .conftest import KEY
+from .test_differential import MSGS
+from .test_patch import MODEL, both, kwargs, patched
+
+# ---- callbacks --------------------------------------------------------------------------
+
+# Differ between any two calls: ids, clocks, durations.
+_VOLATILE = {
+    "id",
+    "trace_id",
+    "startTime",
+    "endTime",
+    "completionStartTime",
+    "response_time",
+    "litellm_call_id",
+    "api_call_start_time",
+    "llm_api_duration_ms",
+    "litellm_overhead_time_ms",
+    "_response_ms",
+    "queue_time_seconds",
+}
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: _scrub(v)
+            for k, v in value.items()
+            if k not in _VOLATILE and "request-id" not in k and "request_id" not in k and not k.endswith("_time")
+        }
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    return value
+
+
+class Capture:
+    def __init__(self) -> None:
+        from litellm.integrations.custom_logger import CustomLogger
+
+        seen: list[tuple[str, dict]] = []
+        self.seen = seen
+
+        class _Logger(CustomLogger):
+            def log_success_event(self, kwargs, response_obj, start_time, end_time):  # noqa: ANN001
+                seen.append(("success", kwargs["standard_logging_object"]))
+
+            def log_failure_event(self, kwargs, response_obj, start_time, end_time):  # noqa: ANN001
+                seen.append(("failure", kwargs["standard_logging_object"]))
+
+            async def async_log_success_event(self, kwargs, response_obj, start_time, end_time):  # noqa: ANN001
+                seen.append(("async_success", kwargs["standard_logging_object"]))
+
+            async def async_log_failure_event(self, kwargs, response_obj, start_time, end_time):  # noqa: ANN001
+                seen.append(("async_failure", kwargs["standard_logging_object"]))
+
+        self.logger = _Logger()
+
+
+@pytest.fixture()
+def capture(litellm):
+    cap = Capture()
+    litellm.callbacks = [cap.logger]
+    yield cap
+    litellm.callbacks = []
+    for name in ("success_callback", "failure_callback", "_async_success_callback", "_async_failure_callback"):
+        lst = getattr(litellm, name)
+        lst[:] = [c for c in lst if c is not cap.logger]
+
+
+def _logged(cap: Capture, fn, n: int) -> list[tuple[str, Any]]:
+    import time
+
+    cap.seen.clear()
+    fn()
+    deadline = time.time() + 10
+    while len(cap.seen) < n and time.time() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.2)
+    return sorted((kind, _scrub(payload)) for kind, payload in cap.seen)
+
+
+@pytest.mark.parametrize("scenario", [None, "status=429"])
+def test_callback_payloads_equal(litellm, mock, capture, scenario):
+    kw = kwargs(mock, scenario, max_retries=0, metadata={"team": "a"})
+
+    def call():
+        try:
+            litellm.completion(model=MODEL, **kw)
+        except litellm.RateLimitError:
+            pass
+
+    native, ours = both(lambda: _logged(capture, call, 1))
+    assert native, "no callback fired"
+    assert ours == native
+
+
+def test_async_callback_payloads_equal(litellm, mock, capture):
+    kw = kwargs(mock)
+
+    async def call():
+        await litellm.acompletion(model=MODEL, **kw)
+        await asyncio.sleep(0.5)  # LiteLLM's async callbacks run on this loop
+
+    native, ours = both(lambda: _logged(capture, lambda: asyncio.run(call()), 2))
+    assert native
+    assert ours == native
+
+
+def test_stream_callback_payloads_equal(litellm, mock, capture):
+    kw = kwargs(mock, None, stream_options={"include_usage": True})
+    native, ours = both(lambda: _logged(capture, lambda: list(litellm.completion(model=MODEL, stream=True, **kw)), 1))
+    assert native
+    assert ours == native
+
+
+# ---- Router -----------------------------------------------------------------------------
+
+
+def _router_run(litellm, mock, bad_scenario: str, timeout: float | None = None) -> list[Any]:
+    """Three calls through a Router whose first-priority deployment fails: which deployment
+    answered, the exception if any, and the upstream paths in order."""
+    mock.reset()
+    good = {"model": MODEL, "api_base": mock.base_url(), "api_key": KEY, "order": 2}
+    bad = {"model": MODEL, "api_base": mock.base_url(bad_scenario), "api_key": KEY, "order": 1, "max_retries": 0}
+    if timeout is not None:
+        bad["timeout"] = timeout
+    router = litellm.Router(
+        model_list=[
+            {"model_name": "m", "litellm_params": bad, "model_info": {"id": "bad"}},
+            {"model_name": "m", "litellm_params": good, "model_info": {"id": "good"}},
+        ],
+        num_retries=1,
+        retry_after=0,
+        allowed_fails=0,
+        cooldown_time=30,
+    )
+    out: list[Any] = []
+
+    async def calls():
+        for _ in range(3):
+            try:
+                r = await router.acompletion(model="m", messages=MSGS)
+                out.append(("ok", r._hidden_params.get("model_id"), r.choices[0].message.content))
+            except Exception as e:  # noqa: BLE001
+                out.append(("error", type(e).__name__))
+
+    asyncio.run(calls())
+    out.append([r["path"].split("/v1")[0] for r in mock.requests()])
+    return out
+
+
+@pytest.mark.parametrize(
+    ("bad", "timeout"), [("status=429", None), ("status=500", None), ("delay=2", 0.3)], ids=["429", "500", "timeout"]
+)
+def test_router_choices_equal(litellm, mock, bad, timeout):
+    native = _router_run(litellm, mock, bad, timeout)
+    before = edgequake_litellm.status()["served_by_rust"]
+    with patched():
+        ours = _router_run(litellm, mock, bad, timeout)
+    assert edgequake_litellm.status()["served_by_rust"] > before
+    assert ours == native
+    assert any(o[0] == "ok" and o[1] == "good" for o in native[:3])
+
+
+# ---- fallback to LiteLLM's own code -----------------------------------------------------
+
+
+def _route_counts() -> dict[tuple[str, str | None], int]:
+    return {(c["route"], c["reason"]): c["count"] for c in edgequake_litellm.status()["calls"]}
+
+
+def _delta(before: dict, after: dict) -> dict:
+    return {k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)}
+
+
+def test_caller_client_falls_back(litellm, mock):
+    import openai
+
+    client = openai.OpenAI(api_key=KEY, base_url=mock.base_url())
+    with patched():
+        before = _route_counts()
+        r = litellm.completion(model=MODEL, messages=MSGS, client=client)
+        assert _delta(before, _route_counts()) == {("openai.chat", "caller-client"): 1}
+    assert r.choices[0].message.content
+    assert mock.requests()[-1]["headers"]["user-agent"].startswith("OpenAI/")
+
+
+def test_phased_timeout_falls_back(litellm, mock):
+    import httpx
+
+    with patched():
+        before = _route_counts()
+        litellm.completion(**kwargs(mock), model=MODEL, timeout=httpx.Timeout(10.0, connect=2.0))
+        assert _delta(before, _route_counts()) == {("openai.chat", "phased-timeout"): 1}
+
+
+def test_tls_settings_fall_back(litellm, mock):
+    with patched():
+        before = _route_counts()
+        litellm.ssl_verify = False
+        try:
+            litellm.completion(**kwargs(mock), model=MODEL)
+            litellm.completion(**kwargs(mock), model="mistral/mistral-small-latest")
+        finally:
+            litellm.ssl_verify = True
+        assert _delta(before, _route_counts()) == {("openai.chat", "tls-settings"): 1, ("http.chat", "tls-settings"): 1}
+
+
+def test_extra_query_travels_as_litellm_sends_it(litellm, mock):
+    """LiteLLM folds an ``extra_query`` argument into the body; patched, the same body goes out."""
+    bodies = []
+
+    def call():
+        litellm.completion(**kwargs(mock), model=MODEL, extra_query={"x": "1"})
+        bodies.append((mock.requests()[-1]["path"], mock.requests()[-1]["body"]))
+
+    both(call)
+    assert bodies[0] == bodies[1]
+
+
+def test_status_reports_served_calls(litellm, mock):
+    with patched():
+        before = _route_counts()
+        litellm.completion(**kwargs(mock), model=MODEL)
+        litellm.embedding(model="openai/text-embedding-3-small", input=["a"], api_key=KEY, api_base=mock.base_url())
+        assert _delta(before, _route_counts()) == {("openai.chat", None): 1, ("openai.embedding", None): 1}
+        st = edgequake_litellm.status()
+        assert st["patched"] and not st["refused"]
+        assert "litellm.main.openai_chat_completions.completion" in st["patch_points"]
+        row = next(c for c in st["calls"] if c["route"] == "openai.chat" and c["served_by"] == "rust")
+        assert row["provider"] == "openai" and row["reason"] is None
+
+
+# ---- install / uninstall ----------------------------------------------------------------
+
+
+def test_install_is_idempotent_and_thread_safe(litellm):
+    from litellm.llms.openai.openai import OpenAIChatCompletion
+
+    inst = litellm.main.openai_chat_completions
+    threads = [threading.Thread(target=edgequake_litellm.install, kwargs={"patch": True}) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        routed = vars(inst)["completion"]
+        # One layer only: the saved original is LiteLLM's own bound method.
+        assert routed.__wrapped__.__func__ is OpenAIChatCompletion.completion
+        edgequake_litellm.install(patch=True)
+        assert vars(inst)["completion"] is routed
+    finally:
+        _patch.uninstall()
+
+
+def test_uninstall_restores_exact_originals(litellm):
+    from litellm.llms.custom_httpx.llm_http_handler import BaseLLMHTTPHandler
+    from litellm.llms.openai.openai import OpenAIChatCompletion
+
+    oai, http = litellm.main.openai_chat_completions, litellm.main.base_llm_http_handler
+    before = (dict(vars(oai)), dict(vars(http)))
+    edgequake_litellm.install(patch=True)
+    assert "completion" in vars(oai) and "completion" in vars(http)
+    assert isinstance(oai, OpenAIChatCompletion) and isinstance(http, BaseLLMHTTPHandler)
+    edgequake_litellm.uninstall()
+    try:
+        assert (dict(vars(oai)), dict(vars(http))) == before
+        assert oai.completion.__func__ is OpenAIChatCompletion.completion
+        assert http.embedding.__func__ is BaseLLMHTTPHandler.embedding
+        assert not _patch.is_patched()
+    finally:
+        edgequake_litellm.install()  # the session's edgequake provider
+
+
+def test_uninstalled_calls_are_not_served(litellm, mock):
+    before = edgequake_litellm.status()["served_by_rust"]
+    litellm.completion(**kwargs(mock), model=MODEL)
+    assert edgequake_litellm.status()["served_by_rust"] == before
+    assert mock.requests()[-1]["headers"]["user-agent"].startswith("OpenAI/")
