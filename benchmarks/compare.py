@@ -237,6 +237,12 @@ def check_answers(remotes: dict[str, Remote], nginx: Nginx) -> None:
         if problems:
             raise RuntimeError(f"{name} reads the canned answers wrongly: {'; '.join(problems)}")
         log(f"  {name}: answers correct" + (f" (stream: {a['stream'][0]} chunks)" if "stream" in a else ""))
+    if "patch" in remotes:  # transparent mode must really have served these calls
+        st = remotes["patch"].call("status")
+        by_core = {c["route"] for c in st["calls"] if c["served_by"] == "rust"}
+        if not st["patched"] or not by_core:
+            raise RuntimeError(f"install(patch=True) served nothing from the core: {st!r}")
+        log(f"  patch: served by the core: {sorted(by_core)}; status: {st['calls']}")
 
 
 # --------------------------------------------------------------------------- import time
@@ -352,13 +358,13 @@ def source_revision() -> str:
     return f"{rev} (with uncommitted changes)" if dirty else rev
 
 
-def environment(load: str, nginx_version: str) -> list[tuple[str, str]]:
+def environment(load: str, nginx_version: str, date: str) -> list[tuple[str, str]]:
     from importlib.metadata import version
 
     cores = os.cpu_count() or 0
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
     return [
-        ("Date", datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")),
+        ("Date", date),
         (
             "Machine",
             f"{cpu_model()}, {cores} cores ({usable} usable), {platform.system()} {platform.machine()}; "
@@ -416,11 +422,14 @@ class Settings:
 def settings_for(quick: bool) -> Settings:
     if quick:
         return Settings(calls=100, rounds=2, streams=10, tput_calls={1: 40, 64: 256, 512: 1024}, proxy_seconds=2.0)
-    return Settings(calls=500, rounds=4, streams=40, tput_calls={1: 100, 64: 512, 512: 1536}, proxy_seconds=4.0)
+    return Settings(calls=400, rounds=4, streams=40, tput_calls={1: 100, 64: 512, 512: 1024}, proxy_seconds=3.0)
 
 
 def measure(args: argparse.Namespace, s: Settings) -> dict[str, Any]:
-    results: dict[str, Any] = {"load": " / ".join(f"{x:.2f}" for x in os.getloadavg())}
+    results: dict[str, Any] = {
+        "load": " / ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
     started = time.perf_counter()
     all_cs = contenders()
     results["contenders"] = [(c.name, c.label, c.unavailable) for c in all_cs]
@@ -428,6 +437,7 @@ def measure(args: argparse.Namespace, s: Settings) -> dict[str, Any]:
     logdir = Path(tempfile.mkdtemp(prefix="eq-bench-logs-"))
     with Nginx() as nginx:
         results["nginx"] = nginx.version()
+        results["env"] = environment(results["load"], results["nginx"], results["date"])
         log(f"nginx {results['nginx']} at {nginx.url}; its ceiling with wrk ...")
         results["ceiling"] = ceiling(nginx, seconds=2.0 if args.quick else 4.0)
         for k, v in results["ceiling"].items():
@@ -479,6 +489,8 @@ def measure(args: argparse.Namespace, s: Settings) -> dict[str, Any]:
                     for n in ("edgequake", "native", "direct", "patch")
                     if n in remotes
                 }
+            if "patch" in remotes:
+                results["patch_status"] = remotes["patch"].call("status")
         finally:
             for r in remotes.values():
                 r.stop()
@@ -504,7 +516,13 @@ def measure(args: argparse.Namespace, s: Settings) -> dict[str, Any]:
             from proxy_load import run_proxy_load
 
             try:
-                results["proxy"] = run_proxy_load(nginx, seconds=s.proxy_seconds, logdir=logdir)
+                results["proxy"] = run_proxy_load(
+                    nginx,
+                    seconds=s.proxy_seconds,
+                    logdir=logdir,
+                    workers_list=(1,) if args.quick else (1, 2),
+                    connections=(1, 4, 16) if args.quick else (1, 2, 4, 8, 16, 32),
+                )
             except (RuntimeError, OSError, subprocess.CalledProcessError) as e:  # keep the rest of the run
                 log(f"proxy load test failed: {e}")
                 results["proxy_error"] = str(e)[:500]
@@ -547,7 +565,9 @@ def profile_only(n: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="a fast sanity pass (about 4 minutes), fewer samples")
+    parser.add_argument(
+        "--quick", action="store_true", help="a fast sanity pass (5-10 minutes), fewer samples, proxy with 1 worker"
+    )
     parser.add_argument(
         "--write", metavar="PATH", help="write the performance document (docs/performance.md) and its plot"
     )
@@ -575,6 +595,11 @@ def main(argv: list[str] | None = None) -> int:
     print(doc)
     if args.write:
         log(f"wrote {args.write} and {png}")
+        if Path(args.write).resolve() == (ROOT / "docs" / "performance.md").resolve():
+            from report import update_readme
+
+            if update_readme(ROOT / "README.md", results):
+                log("updated the headline block in README.md")
     return 0
 
 

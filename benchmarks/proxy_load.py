@@ -8,8 +8,9 @@ forwarding to the same nginx upstream; wrk and a small open-loop client drive th
 * open loop (evenly spaced requests at a fixed rate, ``upstream.open_loop``): p50 and p99 at ``FIXED_RATE`` requests/s.
 
 Routes and connection levels are interleaved (each level runs every route in turn). A route is
-one entry of ``ROUTES``: the transparent mode becomes one more (same ``openai/`` model, the patch
-enabled in the proxy process by its own setting).
+one entry of ``ROUTES``: LiteLLM native, the ``edgequake/`` provider, and the transparent mode
+(the same ``openai/`` model as native, with ``edgequake_litellm.transparent`` as the handler,
+which patches LiteLLM in every proxy worker).
 """
 
 from __future__ import annotations
@@ -53,6 +54,12 @@ ROUTES = [
         "`edgequake/openai/` (custom_provider_map)",
         f"edgequake/openai/{MODEL}",
         {"custom_provider_map": [{"provider": "edgequake", "custom_handler": "edgequake_litellm.handler"}]},
+    ),
+    Route(
+        "patch",
+        "transparent `openai/` (`custom_handler: edgequake_litellm.transparent`)",
+        f"openai/{MODEL}",
+        {"custom_provider_map": [{"provider": "edgequake", "custom_handler": "edgequake_litellm.transparent"}]},
     ),
 ]
 
@@ -161,11 +168,18 @@ class Proxy:
                 continue
 
 
-def run_proxy_load(nginx: Nginx, *, seconds: float, logdir: Path) -> dict[str, Any]:
+def run_proxy_load(
+    nginx: Nginx,
+    *,
+    seconds: float,
+    logdir: Path,
+    workers_list: tuple[int, ...] = WORKERS,
+    connections: tuple[int, ...] = CONNECTIONS,
+) -> dict[str, Any]:
     expected = json.loads(nginx.body("json/v1/chat/completions"))["choices"][0]["message"]["content"]
     body = json.dumps({"model": MODEL, "messages": MESSAGES})
     out: dict[str, Any] = {"routes": {r.name: r.label for r in ROUTES}, "by_workers": {}}
-    for workers in WORKERS:
+    for workers in workers_list:
         log(f"LiteLLM proxy, {workers} worker(s): starting {len(ROUTES)} proxies ...")
         proxies = [Proxy(r, workers, nginx.base_url("json"), logdir) for r in ROUTES]
         try:
@@ -175,7 +189,7 @@ def run_proxy_load(nginx: Nginx, *, seconds: float, logdir: Path) -> dict[str, A
             for p in proxies:  # warm up every worker process
                 wrk(f"{p.url}/chat/completions", connections=8, seconds=2, body=body, key=MASTER_KEY)
             sweep: dict[str, list[dict[str, float]]] = {p.route.name: [] for p in proxies}
-            for i, conns in enumerate(CONNECTIONS):
+            for i, conns in enumerate(connections):
                 order = proxies[i % len(proxies) :] + proxies[: i % len(proxies)]
                 for p in order:
                     res = p.load(conns, seconds, body)

@@ -406,6 +406,15 @@ class Worker:
             "first_error": repr(errors[0])[:300] if errors else "",
         }
 
+    def op_status(self) -> Any:
+        """Transparent mode's own count of the routes calls took (None for other contenders)."""
+        if NAME != "patch":
+            return None
+        import edgequake_litellm
+
+        st = edgequake_litellm.status()
+        return {"patched": st["patched"], "refused": st["refused"], "calls": st["calls"]}
+
     def op_cpu(self, n: int, inflight: int = 0) -> dict[str, float]:
         """CPU per call: of the calling thread (where Python runs: LiteLLM, our wrapper, the
         event loop) and of the whole process (adds the core's threads and LiteLLM's background
@@ -440,7 +449,10 @@ class Worker:
         own: list[tuple[float, str]] = []
         for (path, line, func), (_cc, _nc, tt, ct, _callers) in stats.items():
             where = f"{path.rsplit('site-packages/', 1)[-1]}:{line}({func})"
-            if path.endswith("_handler.py") and func == "completion":
+            ours = (path.endswith("_handler.py") and func == "completion") or (
+                path.endswith("_patch_openai.py") and func == "make_sync_openai_chat_completion_request"
+            )
+            if ours:
                 parts["handler"] = max(parts["handler"], ct)
             if "edgequake_litellm._core" in func or func == "<built-in method edgequake_litellm._core.request>":
                 parts["core"] = max(parts["core"], ct)
