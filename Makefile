@@ -12,7 +12,7 @@ export PYO3_PYTHON := $(abspath $(PY))
 OLDEST_VENV := .venv-oldest
 SDIST_VENV := $(abspath .sdist-venv)
 
-.PHONY: help setup build demo test test-rust test-python test-wheel test-sdist test-oldest lint stubtest format
+.PHONY: help setup build demo test test-rust test-python test-wheel test-sdist test-oldest lint stubtest format bench bench-pytest
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -73,4 +73,16 @@ format:  ## apply cargo fmt and ruff format
 	$(VENV)/bin/ruff format edgequake_litellm tests benchmarks
 	$(VENV)/bin/ruff check --fix edgequake_litellm tests benchmarks
 
+<<<<<<< HEAD
 test: lint test-rust stubtest test-python test-oldest test-wheel test-sdist  ## everything CI runs: lint, Rust tests, stub check, Python tests (newest and oldest LiteLLM), wheel install
+=======
+test: lint test-rust stubtest test-python test-wheel  ## everything CI runs: lint, Rust tests, stub check, Python tests, wheel install
+
+bench: build  ## benchmarks: every contender on a local nginx; writes docs/performance.md and its plot (~15 min)
+	$(PY) -m pip install --quiet -r benchmarks/requirements.txt
+	$(PY) benchmarks/compare.py --write docs/performance.md
+
+bench-pytest: build  ## pytest-benchmark cases for the per-call paths (not in `make test`)
+	$(PY) -m pip install --quiet -r benchmarks/requirements.txt
+	$(PY) -m pytest benchmarks -p no:cacheprovider
+>>>>>>> bench

@@ -1,17 +1,15 @@
-"""edgequake-litellm against LiteLLM's native path, on the same local upstream.
+"""edgequake-litellm against LiteLLM's native path and its peers, on one local nginx upstream.
 
-    python benchmarks/compare.py [--calls N] [--write docs/performance.md] [--profile N]
+    python benchmarks/compare.py [--quick] [--write docs/performance.md] [--no-proxy] [--profile N]
 
-Contenders, all talking to one mock upstream that runs in its own process:
-
-  native     litellm.completion(model="openai/gpt-4o-mini")            LiteLLM's own path
-  edgequake  litellm.completion(model="edgequake/openai/gpt-4o-mini")  the plugin (Rust core)
-  core       edgequake_litellm._core.request("chat", "openai", ...)    the Rust core alone: our floor
-  sdk        openai.OpenAI(...).chat.completions.create(...)            the OpenAI SDK alone: a reference
-
-Contenders are interleaved (each round runs a block of every contender, in rotating order) so
-that drift of the machine affects all of them equally. ``--profile N`` instead prints where N
-sequential ``edgequake/`` sync calls spend their time (cProfile, cumulative).
+Starts nginx (see ``upstream.py``), checks its ceiling with wrk, then runs every contender in a
+process of its own (``worker.py``) against it, interleaved: each round runs a block of every
+contender in rotating order, so drift of the (shared) machine affects all of them alike.
+Measures sync and async per-call latency, async throughput at 1, 64 and 512 in flight, 100-chunk
+streams, a 10 MB answer, memory per in-flight call (1,000 calls on a slow upstream, a fresh
+process per contender), import times, and a real LiteLLM proxy under load (``proxy_load.py``).
+``--write`` regenerates docs/performance.md and its plot. ``--profile N`` only prints a cProfile
+of N ``edgequake/`` sync calls.
 """
 
 from __future__ import annotations
@@ -21,9 +19,9 @@ import os
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 
 import argparse
-import asyncio
 import datetime
-import gc
+import inspect
+import json
 import platform
 import shlex
 import statistics
@@ -32,213 +30,170 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from collections.abc import Awaitable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from upstream import KEY, MESSAGES, MODEL, STREAM_CHUNKS, MockProcess, Nginx, ceiling, log  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-MODEL = "gpt-4o-mini"
-KEY = "sk-edgequake-bench-0123456789abcdef"
-MESSAGES = [{"role": "user", "content": "What is the weather in Paris?"}]
-STREAM_CHUNKS = 100
-INFLIGHT = 64
-# Timed calls of one contender in a row, within a round. LiteLLM finishes a call in background
-# threads or tasks (logging, stream assembly) that hold the GIL for a while after it returned:
-# inside a block that cost lands on the contender's own next call, as in a busy worker; between
-# blocks a short pause and one untimed call keep it from landing on the next contender.
-BLOCK = 20
-STREAM_BLOCK = 5
-SETTLE = 0.05  # seconds
+BENCH = ROOT / "benchmarks"
+WORKER = BENCH / "worker.py"
+LEGACY_VERSION = "0.10.4"
+LEGACY_VENV = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "edgequake-litellm" / "bench-legacy-venv"
+MEM_INFLIGHT = 1000
+SLOW_DELAY = 3.0  # seconds the slow upstream waits before answering (memory test)
+
+__all__ = ["KEY", "MESSAGES", "MODEL", "build_kind"]
 
 
-# No gc.collect() here: with LiteLLM loaded a full collection takes ~0.2 s.
-def settle() -> None:
-    time.sleep(SETTLE)
+@dataclass
+class Contender:
+    name: str
+    label: str
+    python: str = sys.executable
+    env: dict[str, str] = field(default_factory=dict)
+    unavailable: str = ""  # why it cannot run in this build / on this machine
+    measures: tuple[str, ...] = ("sync", "async", "tput", "stream", "big", "mem")
 
 
-async def asettle() -> None:
-    await asyncio.sleep(SETTLE)
+# --------------------------------------------------------------------------- availability
 
 
-LABELS = {
-    "native": "LiteLLM native `openai/gpt-4o-mini`",
-    "edgequake": "LiteLLM + edgequake `edgequake/openai/gpt-4o-mini`",
-    "core": "Rust core direct `_core.request`",
-    "direct": "direct API `edgequake_litellm.completion`",
-    "sdk": "OpenAI SDK alone (reference)",
-}
-ASYNC_LABELS = {
-    "core": "Rust core direct `_core.arequest`",
-    "direct": "direct API `edgequake_litellm.acompletion`",
-    "sdk": "OpenAI SDK alone, `AsyncOpenAI` (reference)",
-}
-STREAM_LABELS = {"core": 'Rust core direct `_core.request("chat_stream")`'}
+def patch_mode() -> str:
+    """'' when ``install(patch=True)`` exists in this build, else why not."""
+    import edgequake_litellm
 
-# Hand-written part of docs/performance.md; everything after it is generated.
-PREAMBLE = """\
-# Performance
+    if "patch" in inspect.signature(edgequake_litellm.install).parameters:
+        return ""
+    return "not available in this build (`install()` has no `patch` parameter yet)"
 
-Generated by `benchmarks/compare.py` (the exact command is at the end); edit the preamble there,
-not here.
 
-## What is measured
-
-Four ways of making the same chat completion against the same upstream:
-
-- **LiteLLM native**: `litellm.completion(model="openai/gpt-4o-mini", ...)`, LiteLLM's own path
-  (OpenAI SDK over httpx, aiohttp for async).
-- **LiteLLM + edgequake**: `litellm.completion(model="edgequake/openai/gpt-4o-mini", ...)` after
-  `edgequake_litellm.install()`: LiteLLM's wrapper, callbacks and cost tracking, with the request
-  served by the Rust core.
-- **Rust core direct**: `edgequake_litellm._core.request("chat", "openai", "gpt-4o-mini", ...)`,
-  no LiteLLM at all: the floor the plugin can approach.
-- **OpenAI SDK alone**: `openai.OpenAI(...).chat.completions.create(...)`, for reference.
-
-Measures: per-call latency of sequential sync calls and of sequential awaits in one event loop
-(median and p99); async throughput with 64 calls in flight; a 100-chunk streamed answer (time to
-the first chunk, total time, and time per chunk after the first; the core's row counts parsed SSE
-events, which it hands over in batches); and the time of `import edgequake_litellm` in a fresh
-interpreter (median of 5). Contenders are interleaved in
-rounds (a block of each, in rotating order), so machine drift affects all of them alike.
-
-## How to read the numbers
-
-- The upstream is the project's own mock (`edgequake_litellm.mock_upstream`), a Python asyncio
-  server, run in a separate process so it does not share the benchmark's GIL. Absolute numbers
-  include its cost (and, on a small machine, its competition for CPU, which matters most for the
-  throughput runs); **the ratios to LiteLLM native are what matter**.
-- LiteLLM's own per-call bookkeeping (the `@client` wrapper, the `Logging` object, provider
-  resolution, parameter mapping, cost calculation, callbacks), roughly 1.5-3 ms per call, is paid
-  on both LiteLLM routes, so it bounds the achievable ratio: the "Rust core direct" row shows what
-  is left once LiteLLM is out of the way.
-- Within a block, calls run back to back, as in a busy worker: LiteLLM's post-call work in its
-  background threads and tasks (success logging; for streams, assembling the complete response)
-  competes for the GIL with the next call and is counted there. This weighs most on the streaming
-  rows: with a pause before each stream, LiteLLM native's time to first chunk is several times
-  lower. Between blocks a 50 ms pause and one untimed call keep one contender's leftovers off the
-  next one's clock.
-- Targets from the issue: sync per call <= 0.5x native; async throughput >= 2x native;
-  streaming per chunk <= 0.5x native; `import edgequake_litellm` <= 50 ms.
-
-## Reproducing against a release build
-
-The numbers below should come from a release build of the core (a debug build roughly doubles
-the core's own time per call). Build a wheel, install it into a separate venv, and run from the
-repository root:
-
-```bash
-CARGO_TARGET_DIR=$HOME/.cache/edgequake-litellm/target .venv/bin/python -m maturin build --release -o /tmp/eqwheel
-python3 -m venv /tmp/benchvenv
-/tmp/benchvenv/bin/pip install -r requirements-dev.txt /tmp/eqwheel/*.whl
-/tmp/benchvenv/bin/python benchmarks/compare.py --write docs/performance.md
-```
-
-(`make build` also installs a release build in place, into `.venv`.)
+RUST_PROBE = """\
+import json
+from litellm.rust_bridge import catalog
+from litellm.rust_bridge.configuration import Rollout
+rules = [r for r in catalog.RULES if r.route is catalog.Route.CHAT_COMPLETIONS and r.rollout is not Rollout.PYTHON_ONLY]
+print(json.dumps([str(r) for r in rules]))
 """
 
 
-# --------------------------------------------------------------------------- the upstream
+def litellm_rust() -> str:
+    """'' when LiteLLM's own Rust path (``LITELLM_RUST=1``) can serve chat completions, else why not."""
+    done = subprocess.run([sys.executable, "-c", RUST_PROBE], capture_output=True, text=True, cwd=tempfile.gettempdir())
+    if done.returncode != 0:
+        return f"not available (LiteLLM has no rust_bridge catalog: {done.stderr.strip().splitlines()[-1:]})"
+    if json.loads(done.stdout):
+        return ""
+    from importlib.metadata import version
+
+    return (
+        f"not available: LiteLLM {version('litellm')} routes chat completions `PYTHON_ONLY` "
+        "(`litellm/rust_bridge/catalog.py`); only Anthropic `/v1/messages` is opt-in native"
+    )
 
 
-class MockProcess:
-    """The project's mock upstream in its own process (``python -m edgequake_litellm.mock_upstream``)."""
+def legacy_python() -> tuple[str, str]:
+    """(python of a venv with edgequake-litellm 0.10.4 from the registry, '' or why not)."""
+    py = LEGACY_VENV / "bin" / "python"
+    req = BENCH / "requirements-legacy.txt"
+    stamp = LEGACY_VENV / ".installed"
+    if stamp.exists() and stamp.read_text() == req.read_text():
+        return str(py), ""
+    log(f"creating {LEGACY_VENV} with edgequake-litellm {LEGACY_VERSION} from the registry ...")
+    try:
+        subprocess.run(["python3", "-m", "venv", "--clear", str(LEGACY_VENV)], check=True)
+        subprocess.run([str(py), "-m", "pip", "install", "--quiet", "-r", str(req)], check=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        return str(py), f"not available: could not install edgequake-litellm=={LEGACY_VERSION} ({e})"
+    stamp.write_text(req.read_text())
+    return str(py), ""
 
-    def __init__(self) -> None:
-        # A neutral cwd, so the child imports the same edgequake_litellm as this process
-        # rather than a source checkout in the current directory.
+
+def contenders() -> list[Contender]:
+    legacy_py, legacy_why = legacy_python()
+    return [
+        Contender("native", "LiteLLM native `openai/`"),
+        Contender("edgequake", "LiteLLM + `edgequake/openai/`"),
+        Contender("patch", "LiteLLM + `install(patch=True)`, `openai/`", unavailable=patch_mode()),
+        Contender("direct", "direct API `edgequake_litellm.completion`"),
+        Contender("core", "Rust core `_core.request` (floor)"),
+        Contender("sdk", "OpenAI SDK + httpx alone (reference)"),
+        Contender(
+            "legacy",
+            f"edgequake-litellm {LEGACY_VERSION} (registry)",
+            python=legacy_py,
+            env={"PYTHONPATH": ""},
+            unavailable=legacy_why,
+        ),
+        Contender("rust", "LiteLLM native, `LITELLM_RUST=1`", env={"LITELLM_RUST": "1"}, unavailable=litellm_rust()),
+        Contender("raw", "raw socket round trip (no client at all)", measures=("sync",)),
+    ]
+
+
+# --------------------------------------------------------------------------- workers
+
+
+class Remote:
+    """A contender's worker process; ``call(op, **kw)`` runs one command and returns its answer."""
+
+    def __init__(self, c: Contender, bases: dict[str, str], logdir: Path) -> None:
+        self.c = c
+        cfg = {"contender": c.name, "bases": bases, "key": KEY, "model": MODEL}
+        env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", **c.env}
+        if c.name != "rust":
+            env.pop("LITELLM_RUST", None)
+        self.log = logdir / f"worker-{c.name}.log"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "edgequake_litellm.mock_upstream", "--port", "0"],
+            [c.python, str(WORKER), json.dumps(cfg)],
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            stderr=self.log.open("w"),
             text=True,
-            cwd=tempfile.gettempdir(),
+            env=env,
+            cwd=tempfile.gettempdir(),  # so the venv's edgequake_litellm is imported, not a checkout
         )
+
+    def wait_ready(self) -> None:
+        self._read()
+
+    def _read(self) -> Any:
         assert self.proc.stdout is not None
-        line = self.proc.stdout.readline().strip()
-        if not line.startswith("listening on "):
-            self.stop()
-            raise RuntimeError(f"mock upstream did not start: {line!r}")
-        self.url = line[len("listening on ") :]
+        line = self.proc.stdout.readline()
+        if not line:
+            tail = self.log.read_text()[-3000:]
+            raise RuntimeError(f"worker {self.c.name} died; its log ends with:\n{tail}")
+        msg = json.loads(line)
+        if "error" in msg:
+            raise RuntimeError(f"worker {self.c.name}: {msg['error']}")
+        return msg.get("ok")
 
-    def base_url(self, scenario: str | None = None) -> str:
-        return f"{self.url}/s/{scenario}/v1" if scenario else f"{self.url}/v1"
-
-    def reset(self) -> None:
-        """Drop the requests the mock recorded, so its memory does not grow over a long run."""
-        urllib.request.urlopen(urllib.request.Request(f"{self.url}/_control/reset", method="POST"), timeout=10).read()
+    def call(self, op: str, **kw: Any) -> Any:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps({"op": op, **kw}) + "\n")
+        self.proc.stdin.flush()
+        return self._read()
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-    def __enter__(self) -> MockProcess:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        if self.proc.poll() is None:
+            try:
+                self.call("quit")
+            except (RuntimeError, OSError):
+                pass
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
 
 
-# --------------------------------------------------------------------------- the contenders
-
-
-def setup_litellm() -> Any:
-    import litellm
-
-    import edgequake_litellm
-
-    litellm.suppress_debug_info = True
-    edgequake_litellm.install()
-    return litellm
-
-
-def sync_contenders(base: str) -> dict[str, Callable[[], Any]]:
-    import openai
-
-    import edgequake_litellm
-    from edgequake_litellm import _core
-
-    litellm = setup_litellm()
-    client = openai.OpenAI(base_url=base, api_key=KEY)
-    common = {"messages": MESSAGES, "api_key": KEY, "api_base": base}
-    return {
-        "native": lambda: litellm.completion(model=f"openai/{MODEL}", **common),
-        "edgequake": lambda: litellm.completion(model=f"edgequake/openai/{MODEL}", **common),
-        "core": lambda: _core.request("chat", "openai", MODEL, MESSAGES, {}, api_key=KEY, api_base=base),
-        "direct": lambda: edgequake_litellm.completion(model=f"openai/{MODEL}", **common),
-        "sdk": lambda: client.chat.completions.create(model=MODEL, messages=MESSAGES),  # type: ignore[arg-type]
-    }
-
-
-def async_contenders(base: str) -> dict[str, Callable[[], Awaitable[Any]]]:
-    """Build inside the running loop (the async clients bind to it)."""
-    import openai
-
-    import edgequake_litellm
-    from edgequake_litellm import _core
-
-    litellm = setup_litellm()
-    client = openai.AsyncOpenAI(base_url=base, api_key=KEY)
-    common = {"messages": MESSAGES, "api_key": KEY, "api_base": base}
-    return {
-        "native": lambda: litellm.acompletion(model=f"openai/{MODEL}", **common),
-        "edgequake": lambda: litellm.acompletion(model=f"edgequake/openai/{MODEL}", **common),
-        "core": lambda: _core.arequest("chat", "openai", MODEL, MESSAGES, {}, api_key=KEY, api_base=base),
-        "direct": lambda: edgequake_litellm.acompletion(model=f"openai/{MODEL}", **common),
-        "sdk": lambda: client.chat.completions.create(model=MODEL, messages=MESSAGES),  # type: ignore[arg-type]
-    }
-
-
-def content_of(result: Any) -> str:
-    if isinstance(result, tuple):  # the core: (body, headers, status)
-        return result[0]["choices"][0]["message"]["content"]
-    return result.choices[0].message.content
-
-
-# --------------------------------------------------------------------------- measurements
+def start_workers(cs: list[Contender], bases: dict[str, str], logdir: Path) -> dict[str, Remote]:
+    remotes = {c.name: Remote(c, bases, logdir) for c in cs}
+    for r in remotes.values():
+        r.wait_ready()
+    return remotes
 
 
 def rotated(names: list[str], r: int) -> list[str]:
@@ -246,138 +201,102 @@ def rotated(names: list[str], r: int) -> list[str]:
     return names[k:] + names[:k]
 
 
-def sync_latency(fns: dict[str, Callable[[], Any]], calls: int) -> dict[str, list[float]]:
-    names = list(fns)
-    samples: dict[str, list[float]] = {n: [] for n in names}
-    clock = time.perf_counter
-    for r in range(-(-calls // BLOCK)):
-        for name in rotated(names, r):
-            fn, out = fns[name], samples[name]
-            settle()
-            fn()  # untimed (see BLOCK)
-            for _ in range(BLOCK):
-                t0 = clock()
-                fn()
-                out.append(clock() - t0)
-    return samples
-
-
-async def async_latency(fns: dict[str, Callable[[], Awaitable[Any]]], calls: int) -> dict[str, list[float]]:
-    names = list(fns)
-    samples: dict[str, list[float]] = {n: [] for n in names}
-    clock = time.perf_counter
-    for r in range(-(-calls // BLOCK)):
-        for name in rotated(names, r):
-            fn, out = fns[name], samples[name]
-            await asettle()
-            await fn()  # untimed (see BLOCK)
-            for _ in range(BLOCK):
-                t0 = clock()
-                await fn()
-                out.append(clock() - t0)
-    return samples
-
-
-async def burst(fn: Callable[[], Awaitable[Any]], total: int, inflight: int) -> float:
-    """``total`` calls with ``inflight`` of them in flight at any time; returns calls/s."""
-    todo = iter(range(total))
-
-    async def worker() -> None:
-        for _ in todo:
-            await fn()
-
-    t0 = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(inflight)))
-    return total / (time.perf_counter() - t0)
-
-
-async def async_throughput(
-    fns: dict[str, Callable[[], Awaitable[Any]]], rounds: int, per_round: int
-) -> dict[str, list[float]]:
-    names = list(fns)
-    rates: dict[str, list[float]] = {n: [] for n in names}
+def interleave(remotes: dict[str, Remote], rounds: int, op: str, **kw: Any) -> dict[str, list[Any]]:
+    """``rounds`` rounds; in each, every worker runs ``op`` once, in rotating order."""
+    names = list(remotes)
+    out: dict[str, list[Any]] = {n: [] for n in names}
     for r in range(rounds):
         for name in rotated(names, r):
-            await asettle()
-            rates[name].append(await burst(fns[name], per_round, INFLIGHT))
-    return rates
-
-
-def stream_once(open_stream: Callable[[], Any]) -> tuple[float, float, int, str]:
-    """(time to first chunk, total time, chunks, text) of one streamed completion."""
-    clock = time.perf_counter
-    t0 = clock()
-    first = None
-    n = 0
-    text = []
-    for chunk in open_stream():
-        if first is None:
-            first = clock() - t0
-        if isinstance(chunk, list):  # the core yields batches of parsed event dicts
-            n += len(chunk)
-            text += [c["choices"][0]["delta"].get("content") or "" for c in chunk if c.get("choices")]
-        else:
-            n += 1
-            text.append(chunk.choices[0].delta.content or "")
-    return first or 0.0, clock() - t0, n, "".join(text)
-
-
-def stream_contenders(base: str) -> dict[str, Callable[[], Any]]:
-    from edgequake_litellm import _core
-
-    litellm = setup_litellm()
-    common = {"messages": MESSAGES, "api_key": KEY, "api_base": base, "stream": True}
-    return {
-        "native": lambda: litellm.completion(model=f"openai/{MODEL}", **common),
-        "edgequake": lambda: litellm.completion(model=f"edgequake/openai/{MODEL}", **common),
-        "core": lambda: _core.request("chat_stream", "openai", MODEL, MESSAGES, {}, api_key=KEY, api_base=base),
-    }
-
-
-def streaming(base: str, streams: int) -> dict[str, dict[str, list[float]]]:
-    fns = stream_contenders(base)
-    texts = {name: stream_once(fn)[3] for name, fn in fns.items()}
-    if len(set(texts.values())) != 1 or texts["native"].count("tok") != STREAM_CHUNKS:
-        raise RuntimeError(f"streamed answers differ or are short: {texts!r}")
-    for _ in range(3):  # warm up
-        for fn in fns.values():
-            stream_once(fn)
-    out: dict[str, dict[str, list[float]]] = {n: {"first": [], "total": [], "per_chunk": []} for n in fns}
-    names = list(fns)
-    for r in range(-(-streams // STREAM_BLOCK)):
-        for name in rotated(names, r):
-            settle()
-            stream_once(fns[name])  # untimed (see BLOCK)
-            for _ in range(STREAM_BLOCK):
-                first, total, n, _ = stream_once(fns[name])
-                out[name]["first"].append(first)
-                out[name]["total"].append(total)
-                out[name]["per_chunk"].append((total - first) / max(n - 1, 1))
+            res = remotes[name].call(op, **kw)
+            if isinstance(res, list):
+                out[name] += res
+            else:
+                out[name].append(res)
     return out
 
+
+# --------------------------------------------------------------------------- checks
+
+
+def check_answers(remotes: dict[str, Remote], nginx: Nginx) -> None:
+    """Every contender must read the canned answers as LiteLLM native does."""
+    answers = {name: r.call("check") for name, r in remotes.items()}
+    expected = json.loads(nginx.body("json/v1/chat/completions"))["choices"][0]["message"]["content"]
+    big = json.loads(nginx.body("big/v1/chat/completions"))["choices"][0]["message"]["content"]
+    ref_stream = answers["native"]["stream"][1]
+    for name, a in answers.items():
+        problems = []
+        if a["json"] != expected:
+            problems.append(f"content {a['json']!r}")
+        if "async" in a and a["async"] != expected:
+            problems.append(f"async content {a['async']!r}")
+        if "big" in a and a["big"][0] != len(big):
+            problems.append(f"10 MB content of length {a['big'][0]}")
+        if "stream" in a and (a["stream"][1] != ref_stream or ref_stream.count("tok") != STREAM_CHUNKS):
+            problems.append(f"streamed text {a['stream'][1][:80]!r}...")
+        if problems:
+            raise RuntimeError(f"{name} reads the canned answers wrongly: {'; '.join(problems)}")
+        log(f"  {name}: answers correct" + (f" (stream: {a['stream'][0]} chunks)" if "stream" in a else ""))
+    if "patch" in remotes:  # transparent mode must really have served these calls
+        st = remotes["patch"].call("status")
+        by_core = {c["route"] for c in st["calls"] if c["served_by"] == "rust"}
+        if not st["patched"] or not by_core:
+            raise RuntimeError(f"install(patch=True) served nothing from the core: {st!r}")
+        log(f"  patch: served by the core: {sorted(by_core)}; status: {st['calls']}")
+
+
+# --------------------------------------------------------------------------- import time
 
 IMPORT_SNIPPET = """\
 import time
 t0 = time.perf_counter()
 import {module} as m
-print(time.perf_counter() - t0, m.__file__)
+t1 = time.perf_counter()
+{then}
+print(t1 - t0, time.perf_counter() - t1, m.__file__)
 """
 
 
-def import_time(module: str, runs: int = 5) -> tuple[list[float], str]:
-    samples = []
-    path = ""
+def import_time(module: str, then: str = "", python: str = sys.executable, runs: int = 5) -> dict[str, Any]:
+    first, second, path = [], [], ""
     for _ in range(runs):
         out = subprocess.run(
-            [sys.executable, "-c", IMPORT_SNIPPET.format(module=module)],
+            [python, "-c", IMPORT_SNIPPET.format(module=module, then=then)],
             capture_output=True,
             text=True,
             check=True,
             cwd=tempfile.gettempdir(),
-        ).stdout.split(maxsplit=1)
-        samples.append(float(out[0]))
-        path = out[1].strip()
-    return samples, path
+            env={**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "PYTHONPATH": ""},
+        ).stdout.split(maxsplit=2)
+        first.append(float(out[0]))
+        second.append(float(out[1]))
+        path = out[2].strip()
+    return {"import": first, "then": second, "path": path}
+
+
+def import_breakdown(module: str, top: int = 4) -> list[tuple[str, float]]:
+    """The modules with the largest cumulative import time (``python -X importtime``)."""
+    err = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tempfile.gettempdir(),
+    ).stderr
+    children: list[tuple[str, float]] = []
+    for line in err.splitlines():
+        parts = line.split("|")
+        if len(parts) != 3 or not parts[1].strip().isdigit():
+            continue
+        name = parts[2].rstrip()
+        depth = (len(name) - len(name.lstrip()) - 1) // 2  # "| name" is depth 0, two spaces a level
+        if depth == 1:
+            children.append((name.strip(), int(parts[1]) / 1e6))
+        elif depth == 0:
+            if name.strip() == module:
+                return sorted(children, key=lambda r: -r[1])[:top]
+            children = []
+    return []
 
 
 # --------------------------------------------------------------------------- environment
@@ -405,12 +324,12 @@ def build_kind() -> str:
     path = Path(_core.__file__ or "")
     size = path.stat().st_size / 2**20
     if ".debug_info" in elf_sections(path):
-        kind = "debug (the core carries .debug_info: a `maturin develop` / dev-profile build)"
+        kind = "debug (the core carries .debug_info: a dev-profile build)"
     elif sys.platform.startswith("linux"):
         kind = "release (no .debug_info in the core)"
     else:
         kind = "unknown"
-    return f"{kind}; `{path}`, {size:.1f} MiB"
+    return f"{kind}; `{path.name}`, {size:.1f} MiB"
 
 
 def cpu_model() -> str:
@@ -439,27 +358,31 @@ def source_revision() -> str:
     return f"{rev} (with uncommitted changes)" if dirty else rev
 
 
-def environment(load: str) -> list[tuple[str, str]]:
+def environment(load: str, nginx_version: str, date: str) -> list[tuple[str, str]]:
     from importlib.metadata import version
-
-    import edgequake_litellm as pkg
 
     cores = os.cpu_count() or 0
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
     return [
-        ("Date", datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")),
-        ("Machine", f"{cpu_model()}, {cores} cores ({usable} usable), {platform.system()} {platform.machine()}"),
+        ("Date", date),
+        (
+            "Machine",
+            f"{cpu_model()}, {cores} cores ({usable} usable), {platform.system()} {platform.machine()}; "
+            "**shared with other developers' builds and tests while this ran**",
+        ),
         ("Load average before the run (1/5/15 min)", load),
         ("Python", f"{platform.python_version()} ({platform.python_implementation()})"),
-        ("litellm", version("litellm")),
-        ("openai", version("openai")),
-        ("edgequake-litellm", f"{version('edgequake-litellm')}, imported from `{Path(pkg.__file__ or '').parent}`"),
-        ("Benchmark checkout", source_revision()),
+        (
+            "litellm / openai / httpx / aiohttp",
+            " / ".join(version(p) for p in ("litellm", "openai", "httpx", "aiohttp")),
+        ),
+        ("edgequake-litellm", f"{version('edgequake-litellm')} (this checkout, {source_revision()})"),
         ("Core build", build_kind()),
+        ("Upstream", f"nginx {nginx_version} (1 worker process, static files, keep-alive) on 127.0.0.1"),
     ]
 
 
-# --------------------------------------------------------------------------- report
+# --------------------------------------------------------------------------- report helpers
 
 
 def p99(xs: list[float]) -> float:
@@ -468,7 +391,11 @@ def p99(xs: list[float]) -> float:
 
 
 def ms(x: float) -> str:
-    return f"{x * 1000:.3f} ms" if x < 0.01 else f"{x * 1000:.2f} ms"
+    if x != x:  # NaN
+        return "n/a"
+    if x < 1e-4:
+        return f"{x * 1e6:.1f} µs"
+    return f"{x * 1000:.3f} ms" if x < 0.01 else f"{x * 1000:.2f} ms" if x < 1 else f"{x * 1000:,.0f} ms"
 
 
 def ratio(x: float, ref: float) -> str:
@@ -476,190 +403,203 @@ def ratio(x: float, ref: float) -> str:
     return f"{r:.2f}x" if r >= 0.1 else f"{r:.3f}x"
 
 
-class Report:
-    def __init__(self) -> None:
-        self.rows: list[tuple[str, str, str, str, str]] = []
-        self.targets: list[tuple[str, str, str, bool]] = []
+# --------------------------------------------------------------------------- main run
 
-    def latency(self, measure: str, samples: dict[str, list[float]], labels: dict[str, str] | None = None) -> None:
-        labels = {**LABELS, **(labels or {})}
-        base = statistics.median(samples["native"])
-        for i, (name, xs) in enumerate(samples.items()):
-            med = statistics.median(xs)
-            self.rows.append((measure if i == 0 else "", labels[name], ms(med), ms(p99(xs)), ratio(med, base)))
 
-    def rates(self, measure: str, rates: dict[str, list[float]]) -> None:
-        base = statistics.median(rates["native"])
-        for i, (name, xs) in enumerate(rates.items()):
-            med = statistics.median(xs)
-            self.rows.append(
-                (
-                    measure if i == 0 else "",
-                    ASYNC_LABELS.get(name, LABELS[name]),
-                    f"{med:,.0f} calls/s",
-                    f"{min(xs):,.0f} calls/s",
-                    ratio(med, base),
+@dataclass
+class Settings:
+    calls: int  # sequential calls per contender (sync, async)
+    rounds: int  # rounds for the throughput and big-answer measures
+    streams: int
+    block: int = 20
+    stream_block: int = 5
+    tput_levels: tuple[int, ...] = (1, 64, 512)
+    tput_calls: dict[int, int] = field(default_factory=dict)
+    big_block: int = 3
+    proxy_seconds: float = 5.0
+
+
+def settings_for(quick: bool) -> Settings:
+    if quick:
+        return Settings(calls=100, rounds=2, streams=10, tput_calls={1: 40, 64: 256, 512: 1024}, proxy_seconds=2.0)
+    return Settings(calls=400, rounds=4, streams=40, tput_calls={1: 100, 64: 512, 512: 1024}, proxy_seconds=3.0)
+
+
+def measure(args: argparse.Namespace, s: Settings) -> dict[str, Any]:
+    results: dict[str, Any] = {
+        "load": " / ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+    started = time.perf_counter()
+    all_cs = contenders()
+    results["contenders"] = [(c.name, c.label, c.unavailable) for c in all_cs]
+    cs = [c for c in all_cs if not c.unavailable]
+    logdir = Path(tempfile.mkdtemp(prefix="eq-bench-logs-"))
+    with Nginx() as nginx:
+        results["nginx"] = nginx.version()
+        results["env"] = environment(results["load"], results["nginx"], results["date"])
+        log(f"nginx {results['nginx']} at {nginx.url}; its ceiling with wrk ...")
+        results["ceiling"] = ceiling(nginx, seconds=2.0 if args.quick else 4.0)
+        for k, v in results["ceiling"].items():
+            log(f"  {k}: {v['rps']:,.0f} req/s, p99 {ms(v['p99'])}")
+        bases = {k: nginx.base_url(k) for k in ("json", "stream", "short", "big")}
+        log(f"starting {len(cs)} workers: {', '.join(c.name for c in cs)} ...")
+        remotes = start_workers(cs, bases, logdir)
+        try:
+            log("checking answers ...")
+            check_answers(remotes, nginx)
+            for r in remotes.values():  # warm up pools and caches
+                r.call("sync", n=50)
+            sel = {
+                m: {n: r for n, r in remotes.items() if m in r.c.measures}
+                for m in ("sync", "async", "tput", "stream", "big")
+            }
+            rounds = -(-s.calls // s.block)
+            log(f"sync per call: {s.calls} calls per contender ...")
+            results["sync"] = interleave(sel["sync"], rounds, "sync", n=s.block)
+            log(f"async per call (sequential awaits): {s.calls} calls per contender ...")
+            for r in sel["async"].values():
+                r.call("async", n=30)
+            results["async"] = interleave(sel["async"], rounds, "async", n=s.block)
+            results["tput"] = {}
+            for k in s.tput_levels:
+                total = s.tput_calls[k]
+                log(f"async throughput: {k} in flight, {s.rounds} rounds of {total} calls ...")
+                for r in sel["tput"].values():
+                    r.call("tput", total=min(total, 2 * k), inflight=k)  # grow the pools
+                results["tput"][k] = interleave(sel["tput"], s.rounds, "tput", total=total, inflight=k)
+            log(f"streaming, {STREAM_CHUNKS} chunks: {s.streams} streams per contender ...")
+            results["stream"] = interleave(sel["stream"], -(-s.streams // s.stream_block), "stream", n=s.stream_block)
+            log(f"10 MB answer: {s.rounds * s.big_block} calls per contender ...")
+            results["big"] = interleave(sel["big"], s.rounds, "sync", n=s.big_block, kind="big")
+            log("CPU per call (sync sequential; async at 64 in flight) ...")
+            cpu_sync = interleave(sel["tput"], 3, "cpu", n=s.block * 5)
+            cpu_async = interleave(sel["tput"], 3, "cpu", n=s.tput_calls[64], inflight=64)
+            results["cpu"] = {
+                n: {
+                    mode: {k: statistics.median(x[k] for x in runs[n]) for k in ("thread", "process")}
+                    for mode, runs in (("sync", cpu_sync), ("async64", cpu_async))
+                }
+                for n in sel["tput"]
+            }
+            if "edgequake" in remotes and "native" in remotes:
+                log("cProfile of sync calls (edgequake, native, direct) ...")
+                results["profile"] = {
+                    n: remotes[n].call("profile", n=300 if not args.quick else 100)
+                    for n in ("edgequake", "native", "direct", "patch")
+                    if n in remotes
+                }
+            if "patch" in remotes:
+                results["patch_status"] = remotes["patch"].call("status")
+        finally:
+            for r in remotes.values():
+                r.stop()
+
+        log(f"memory: {MEM_INFLIGHT} concurrent calls on a slow upstream, a fresh process each ...")
+        results["mem"] = {}
+        with MockProcess() as slow:
+            mem_bases = {**bases, "slow": slow.base_url(f"delay={SLOW_DELAY}")}
+            for c in cs:
+                if "mem" not in c.measures:
+                    continue
+                r = Remote(c, mem_bases, logdir)
+                try:
+                    r.wait_ready()
+                    results["mem"][c.name] = r.call("mem", inflight=MEM_INFLIGHT)
+                    slow.reset()
+                finally:
+                    r.stop()
+                m = results["mem"][c.name]
+                log(f"  {c.name}: {m['per_call'] / 1024:.1f} KiB per call, {m['errors']} errors, {m['elapsed']:.1f} s")
+
+        if not args.no_proxy:
+            from proxy_load import run_proxy_load
+
+            try:
+                results["proxy"] = run_proxy_load(
+                    nginx,
+                    seconds=s.proxy_seconds,
+                    logdir=logdir,
+                    workers_list=(1,) if args.quick else (1, 2),
+                    connections=(1, 4, 16) if args.quick else (1, 2, 4, 8, 16, 32),
                 )
-            )
+            except (RuntimeError, OSError, subprocess.CalledProcessError) as e:  # keep the rest of the run
+                log(f"proxy load test failed: {e}")
+                results["proxy_error"] = str(e)[:500]
 
-    def target(self, what: str, goal: str, value: str, met: bool) -> None:
-        self.targets.append((what, goal, value, met))
-
-    def markdown(self, env: list[tuple[str, str]], command: str, settings: str) -> str:
-        lines = [
-            "| Measure | Contender | Median | p99 (throughput: slowest round) | vs LiteLLM native |",
-            "|---|---|---:|---:|---:|",
-        ]
-        lines += ["| " + " | ".join(r) + " |" for r in self.rows]
-        lines += [
-            "",
-            "Latency ratios: lower is better. Throughput ratio: higher is better.",
-            "",
-            "| Target (issue) | Goal | Measured | Met |",
-            "|---|---|---:|:---:|",
-        ]
-        lines += [f"| {w} | {g} | {v} | {'yes' if m else '**no**'} |" for w, g, v, m in self.targets]
-        lines += ["", "| Environment | |", "|---|---|"]
-        lines += [f"| {k} | {v} |" for k, v in env]
-        lines += [f"| Settings | {settings} |", f"| Command | `{command}` |"]
-        return "\n".join(lines) + "\n"
+    log("import times (fresh interpreters) ...")
+    results["import"] = {
+        "edgequake_litellm": import_time("edgequake_litellm"),
+        "install": import_time("edgequake_litellm", then="m.install()"),
+        "litellm": import_time("litellm"),
+    }
+    results["importtime"] = import_breakdown("edgequake_litellm")
+    legacy = next((c for c in all_cs if c.name == "legacy" and not c.unavailable), None)
+    if legacy:
+        results["import"]["legacy"] = import_time("edgequake_litellm", python=legacy.python)
+    results["elapsed"] = time.perf_counter() - started
+    return results
 
 
-# --------------------------------------------------------------------------- main
-
-
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
-
-
-def profile(up: MockProcess, calls: int) -> None:
+def profile_only(n: int) -> None:
+    """Print a cProfile of ``n`` edgequake sync calls (in-process, against nginx)."""
     import cProfile
     import pstats
 
-    fn = sync_contenders(up.base_url())["edgequake"]
-    for _ in range(50):
-        fn()
-    prof = cProfile.Profile()
-    prof.enable()
-    for _ in range(calls):
-        fn()
-    prof.disable()
-    pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
+    import litellm
 
-
-def run(args: argparse.Namespace) -> str:
-    load = " / ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "unknown"
-    calls = args.calls
-    per_round = max(INFLIGHT * 4, calls // 2)
-    started = time.perf_counter()
-    report = Report()
-    with MockProcess() as up:
-        base = up.base_url()
-        if args.profile:
-            profile(up, args.profile)
-            return ""
-
-        log(f"upstream {up.url}; sync per-call latency, {calls} calls per contender ...")
-        fns = sync_contenders(base)
-        answers = {name: content_of(fn()) for name, fn in fns.items()}
-        if len(set(answers.values())) != 1:
-            raise RuntimeError(f"contenders disagree: {answers!r}")
-        for fn in fns.values():
-            for _ in range(50):
-                fn()
-        gc.collect()
-        sync = sync_latency(fns, calls)
-        report.latency("sync per call", sync)
-        up.reset()
-
-        async def async_part() -> tuple[dict[str, list[float]], dict[str, list[float]]]:
-            afns = async_contenders(base)
-            for fn in afns.values():
-                for _ in range(50):
-                    await fn()
-            log(f"async per-call latency (sequential awaits), {calls} calls per contender ...")
-            gc.collect()
-            lat = await async_latency(afns, calls)
-            up.reset()
-            log(f"async throughput, {INFLIGHT} in flight, {args.rounds} rounds of {per_round} calls ...")
-            tput = {k: afns[k] for k in ("native", "edgequake", "core")}
-            for fn in tput.values():
-                await burst(fn, INFLIGHT * 2, INFLIGHT)  # grow the connection pools
-            rates = await async_throughput(tput, args.rounds, per_round)
-            return lat, rates
-
-        lat, rates = asyncio.run(async_part())
-        report.latency("async per call (sequential)", lat, ASYNC_LABELS)
-        report.rates(f"async throughput, {INFLIGHT} in flight", rates)
-        up.reset()
-
-        streams = STREAM_BLOCK * max(4, calls // 100)
-        log(f"streaming, {STREAM_CHUNKS} chunks, {streams} streams per contender ...")
-        st = streaming(up.base_url(f"chunks={STREAM_CHUNKS}"), streams)
-        report.latency("stream: time to first chunk", {k: v["first"] for k, v in st.items()}, STREAM_LABELS)
-        report.latency(f"stream: total, {STREAM_CHUNKS} chunks", {k: v["total"] for k, v in st.items()}, STREAM_LABELS)
-        report.latency("stream: per chunk after the first", {k: v["per_chunk"] for k, v in st.items()}, STREAM_LABELS)
-
-    log("import time (fresh interpreters) ...")
-    ours, path = import_time("edgequake_litellm")
-    theirs, _ = import_time("litellm")
     import edgequake_litellm
 
-    if Path(path).resolve() != Path(edgequake_litellm.__file__ or "").resolve():
-        raise RuntimeError(f"a fresh interpreter imports {path}, this one {edgequake_litellm.__file__}")
-    med_ours, med_theirs = statistics.median(ours), statistics.median(theirs)
-    report.rows.append(
-        (
-            "import (fresh interpreter, 5 runs)",
-            "`import edgequake_litellm`",
-            ms(med_ours),
-            ms(max(ours)),
-            ratio(med_ours, med_theirs),
-        )
-    )
-    report.rows.append(("", "`import litellm` (reference)", ms(med_theirs), ms(max(theirs)), "1.00x"))
-
-    def med_ratio(samples: dict[str, list[float]]) -> float:
-        return statistics.median(samples["edgequake"]) / statistics.median(samples["native"])
-
-    r_sync = med_ratio(sync)
-    r_tput = med_ratio(rates)
-    r_chunk = med_ratio({k: v["per_chunk"] for k, v in st.items()})
-    report.target("sync per call, edgequake vs native", "<= 0.5x", f"{r_sync:.3f}x", r_sync <= 0.5)
-    report.target("async throughput, edgequake vs native", ">= 2x", f"{r_tput:.3f}x", r_tput >= 2)
-    report.target("streaming per chunk, edgequake vs native", "<= 0.5x", f"{r_chunk:.3f}x", r_chunk <= 0.5)
-    report.target("`import edgequake_litellm`", "<= 50 ms", ms(med_ours), med_ours <= 0.05)
-    direct_over = statistics.median(sync["direct"]) - statistics.median(sync["core"])
-    report.target(
-        "direct API per call above the core's floor (sync)", "<= 0.3 ms", ms(direct_over), direct_over <= 0.0003
-    )
-
-    command = shlex.join([sys.executable, *sys.argv])
-    settings = (
-        f"{calls} sequential calls per contender (blocks of {BLOCK}, rotating order); throughput "
-        f"{args.rounds} rounds of {per_round} calls; {streams} streams per contender (blocks of "
-        f"{STREAM_BLOCK}); total run {time.perf_counter() - started:.0f} s"
-    )
-    return report.markdown(environment(load), command, settings)
+    edgequake_litellm.install()
+    with Nginx() as nginx:
+        kw = {"messages": MESSAGES, "api_key": KEY, "api_base": nginx.base_url("json")}
+        for _ in range(50):
+            litellm.completion(model=f"edgequake/openai/{MODEL}", **kw)
+        prof = cProfile.Profile()
+        prof.enable()
+        for _ in range(n):
+            litellm.completion(model=f"edgequake/openai/{MODEL}", **kw)
+        prof.disable()
+    pstats.Stats(prof).sort_stats("cumulative").print_stats(30)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--calls", type=int, default=1000, help="sequential calls per contender (default 1000)")
-    parser.add_argument("--rounds", type=int, default=7, help="throughput rounds per contender (default 7)")
-    parser.add_argument("--write", metavar="PATH", help="write the full performance document (docs/performance.md)")
-    parser.add_argument("--profile", type=int, metavar="N", help="only profile N edgequake sync calls (cProfile)")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="a fast sanity pass (5-10 minutes), fewer samples, proxy with 1 worker"
+    )
+    parser.add_argument(
+        "--write", metavar="PATH", help="write the performance document (docs/performance.md) and its plot"
+    )
+    parser.add_argument("--no-proxy", action="store_true", help="skip the LiteLLM proxy load test")
+    parser.add_argument("--json", metavar="PATH", help="also save the raw results as JSON")
+    parser.add_argument("--profile", type=int, metavar="N", help="only print a cProfile of N edgequake sync calls")
+    parser.add_argument("--render", metavar="JSON", help="no measuring: render the results saved by --json")
     args = parser.parse_args(argv)
-    if args.calls < 1 or args.rounds < 1:
-        parser.error("--calls and --rounds must be positive")
-    table = run(args)
-    if not table:
+    if args.profile:
+        profile_only(args.profile)
         return 0
-    print(table)
+    from report import render
+
+    if args.render:
+        results = json.loads(Path(args.render).read_text())
+    else:
+        s = settings_for(args.quick)
+        results = measure(args, s)
+        results["command"] = shlex.join(["python", os.path.relpath(sys.argv[0], ROOT), *sys.argv[1:]])
+        results["settings"] = s.__dict__
+        if args.json:
+            Path(args.json).write_text(json.dumps(results, indent=1, default=str))
+
+    doc, png = render(results, Path(args.write) if args.write else None)
+    print(doc)
     if args.write:
-        doc = PREAMBLE + "\n## Results\n\n" + table
-        Path(args.write).write_text(doc)
-        log(f"wrote {args.write}")
+        log(f"wrote {args.write} and {png}")
+        if Path(args.write).resolve() == (ROOT / "docs" / "performance.md").resolve():
+            from report import update_readme
+
+            if update_readme(ROOT / "README.md", results):
+                log("updated the headline block in README.md")
     return 0
 
 
