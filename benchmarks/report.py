@@ -436,6 +436,48 @@ def normalize(res: dict[str, Any]) -> dict[str, Any]:
     return res
 
 
+FAMILY_LABELS = {"mistral": "Mistral (LiteLLM's generic HTTP handler)", "anthropic": "Anthropic", "gemini": "Gemini"}
+FAMILY_ROUTES = (
+    ("native", "LiteLLM native"),
+    ("edgequake", "`edgequake/` (translated in Rust)"),
+    ("patch", "transparent mode (core as LiteLLM's transport)"),
+)
+
+
+def family_section(res: dict[str, Any]) -> list[str]:
+    """Sequential latency per provider family and tier, as ratios to that family's native path."""
+    sync, asy = res.get("sync", {}), res.get("async", {})
+    if not any(k.startswith("native_") for k in sync):
+        return []
+    lines = [
+        "## Per provider and tier",
+        "",
+        "Sequential calls, each ratio against LiteLLM native for the same provider in the same run "
+        "(the canned answers are the provider's own wire format, served by nginx). The OpenAI rows "
+        "above are the OpenAI SDK tier; here, Mistral is LiteLLM's generic HTTP handler, whose "
+        "transform classes stay Python in transparent mode, and Anthropic and Gemini compare "
+        "translation in Rust (`edgequake/`) with LiteLLM's own handlers on the core's transport.",
+        "",
+        "| Provider | Route | sync median | sync p99 | sync vs native | async median | async vs native |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for fam, label in FAMILY_LABELS.items():
+        base_s, base_a = sync.get(f"native_{fam}"), asy.get(f"native_{fam}")
+        if not base_s:
+            continue
+        for route, route_label in FAMILY_ROUTES:
+            xs, ys = sync.get(f"{route}_{fam}"), asy.get(f"{route}_{fam}")
+            if not xs:
+                continue
+            a_med = ms(med(ys)) if ys else "-"
+            a_ratio = ratio(med(ys), med(base_a)) if ys and base_a else "-"
+            lines.append(
+                f"| {label} | {route_label} | {ms(med(xs))} | {ms(p99(xs))} | {ratio(med(xs), med(base_s))} "
+                f"| {a_med} | {a_ratio} |"
+            )
+    return [*lines, ""]
+
+
 def render(res: dict[str, Any], out: Path | None) -> tuple[str, Path | None]:
     res = normalize(res)
     d = Doc(res)
@@ -513,6 +555,7 @@ def render(res: dict[str, Any], out: Path | None) -> tuple[str, Path | None]:
     ]
     lines += d.table()
     lines += ["", "Latency and memory ratios: lower is better. Throughput ratios: higher is better.", ""]
+    lines += family_section(res)
     lines += ["## Targets", ""]
     lines += targets
     lines += ["", FINDINGS]

@@ -37,6 +37,10 @@ from pathlib import Path
 from typing import Any
 
 MODEL = "gpt-4o-mini"
+# Provider families measured per tier (benchmarks/worker.py FAMILIES): model, and where nginx
+# serves the provider's canned native answer.
+ANTHROPIC_MODEL = "claude-sonnet-4-5-20250929"
+GEMINI_MODEL = "gemini-2.5-flash"
 EMBED_MODEL = "text-embedding-3-small"
 KEY = "sk-edgequake-bench-0123456789abcdef"
 MESSAGES = [{"role": "user", "content": "What is the weather in Paris?"}]
@@ -71,6 +75,8 @@ http {{
         location /big/ {{ default_type application/json; }}
         location /stream/ {{ default_type text/event-stream; }}
         location /short/ {{ default_type text/event-stream; }}
+        location /anth/ {{ default_type application/json; }}
+        location /gem/ {{ default_type application/json; }}
     }}
 }}
 """
@@ -127,6 +133,14 @@ def record_bodies(www: Path) -> None:
             ),
             "stream/v1/chat/completions": _post(f"{mock.base_url(f'chunks={STREAM_CHUNKS}')}/chat/completions", stream),
             "short/v1/chat/completions": _post(f"{mock.base_url(f'chunks={SHORT_CHUNKS}')}/chat/completions", stream),
+            "anth/v1/messages": _post(
+                f"{mock.url}/v1/messages", {"model": ANTHROPIC_MODEL, "messages": MESSAGES, "max_tokens": 64}
+            ),
+            # LiteLLM asks `{api_base}/models/<model>:generateContent` when given an api_base.
+            f"gem/models/{GEMINI_MODEL}:generateContent": _post(
+                f"{mock.url}/v1beta/models/{GEMINI_MODEL}:generateContent",
+                {"contents": [{"role": "user", "parts": [{"text": MESSAGES[0]["content"]}]}]},
+            ),
         }
     big = json.loads(bodies["json/v1/chat/completions"])
     words = BIG_BYTES // 8

@@ -96,6 +96,26 @@ class LiteLLM(Contender):
         return self.litellm.completion(**self._kw("stream"), stream=True)
 
 
+class Family(LiteLLM):
+    """A provider family served by LiteLLM's own handler (native), by the `edgequake/` route
+    (translated by the core) or by transparent mode (the core as that handler's transport)."""
+
+    def __init__(self, prefix: str, mode: str, model: str, kind: str) -> None:
+        super().__init__(prefix, mode)
+        self.model, self.kind = model, kind
+
+    def _kw(self, kind: str) -> dict[str, Any]:
+        return {"model": self.prefix + self.model, "messages": MESSAGES, "api_key": KEY, "api_base": BASES[self.kind]}
+
+
+# family -> (LiteLLM prefix, model, nginx base); measured native, edgequake/ and patched.
+FAMILIES = {
+    "mistral": ("mistral/", "mistral-small-latest", "json"),
+    "anthropic": ("anthropic/", "claude-sonnet-4-5-20250929", "anth"),
+    "gemini": ("gemini/", "gemini-2.5-flash", "gem"),
+}
+
+
 class Direct(Contender):
     def setup(self) -> None:
         import edgequake_litellm
@@ -234,6 +254,10 @@ def make(name: str) -> Contender:
         "legacy": Legacy,
         "raw": RawSocket,
     }
+    for fam, (prefix, model, kind) in FAMILIES.items():
+        table[f"native_{fam}"] = lambda p=prefix, m=model, k=kind: Family(p, "", m, k)
+        table[f"patch_{fam}"] = lambda p=prefix, m=model, k=kind: Family(p, "patch", m, k)
+        table[f"edgequake_{fam}"] = lambda p=prefix, m=model, k=kind: Family("edgequake/" + p, "install", m, k)
     return table[name]()
 
 
@@ -274,6 +298,7 @@ class Worker:
         out: dict[str, Any] = {"json": self.c.content(self.c.call("json"))}
         if not isinstance(self.c, RawSocket):
             out["async"] = self.c.content(self.arun("json"))
+        if not isinstance(self.c, (RawSocket, Family)):  # families: sequential latency only
             big = self.c.content(self.c.call("big"))
             out["big"] = [len(big), big[:20]]
             n, texts = self._stream_texts()
@@ -408,7 +433,7 @@ class Worker:
 
     def op_status(self) -> Any:
         """Transparent mode's own count of the routes calls took (None for other contenders)."""
-        if NAME != "patch":
+        if not NAME.startswith("patch"):
             return None
         import edgequake_litellm
 
