@@ -73,10 +73,7 @@ format:  ## apply cargo fmt and ruff format
 	$(VENV)/bin/ruff format edgequake_litellm tests benchmarks
 	$(VENV)/bin/ruff check --fix edgequake_litellm tests benchmarks
 
-<<<<<<< HEAD
 test: lint test-rust stubtest test-python test-oldest test-wheel test-sdist  ## everything CI runs: lint, Rust tests, stub check, Python tests (newest and oldest LiteLLM), wheel install
-=======
-test: lint test-rust stubtest test-python test-wheel  ## everything CI runs: lint, Rust tests, stub check, Python tests, wheel install
 
 bench: build  ## benchmarks: every contender on a local nginx; writes docs/performance.md and its plot (~15 min)
 	$(PY) -m pip install --quiet -r benchmarks/requirements.txt
@@ -85,4 +82,3 @@ bench: build  ## benchmarks: every contender on a local nginx; writes docs/perfo
 bench-pytest: build  ## pytest-benchmark cases for the per-call paths (not in `make test`)
 	$(PY) -m pip install --quiet -r benchmarks/requirements.txt
 	$(PY) -m pytest benchmarks -p no:cacheprovider
->>>>>>> bench
