@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from .conftest import KEY
+from .test_differential import _raise
 
 MODEL = "claude-sonnet-4-5-20250929"
 NATIVE = f"anthropic/{MODEL}"
@@ -334,14 +335,6 @@ ERROR_CASES = [
     ("context_length", "error=context_length"),
     ("bad_key", "auth=other-key"),
 ]
-
-
-def _raise(fn):
-    try:
-        fn()
-    except Exception as e:  # noqa: BLE001
-        return e
-    raise AssertionError("no exception")
 
 
 @pytest.mark.parametrize(("name", "scenario"), ERROR_CASES, ids=[c[0] for c in ERROR_CASES])

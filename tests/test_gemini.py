@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from .test_differential import _raise
+
 KEY = "AIza-edgequake-test-0123456789"
 MODEL = "gemini-2.5-flash"
 NATIVE = f"gemini/{MODEL}"
@@ -299,14 +301,6 @@ ERROR_CASES = [
     ("context_length", "error=context_length"),
     ("bad_key", "auth=other-key"),
 ]
-
-
-def _raise(fn):
-    try:
-        fn()
-    except Exception as e:  # noqa: BLE001
-        return e
-    raise AssertionError("no exception")
 
 
 @pytest.mark.parametrize(("name", "scenario"), ERROR_CASES, ids=[c[0] for c in ERROR_CASES])
