@@ -66,14 +66,31 @@ impl Receiver {
                 "stream reader stopped unexpectedly",
             )),
         };
+        Some(self.collect(first))
+    }
+
+    /// The answer `next_batch` would give if it is there already, without waiting: lets a
+    /// sync consumer take queued chunks without releasing and retaking the GIL.
+    fn ready_batch(&mut self) -> Option<Option<Batch>> {
+        if self.finished || self.pending.is_some() {
+            return None; // the async path settles ends and terminal messages
+        }
+        self.rx
+            .try_recv()
+            .ok()
+            .map(|first| Some(self.collect(first)))
+    }
+
+    /// `first` and every message already queued behind it.
+    fn collect(&mut self, first: Msg) -> Batch {
         let mut events = match first {
             Msg::Events(ev) => ev,
             other => {
                 self.finished = true;
-                return Some(Batch {
+                return Batch {
                     events: Vec::new(),
                     tail: Some(other),
-                });
+                };
             }
         };
         while let Ok(m) = self.rx.try_recv() {
@@ -85,7 +102,7 @@ impl Receiver {
                 }
             }
         }
-        Some(Batch { events, tail: None })
+        Batch { events, tail: None }
     }
 }
 
@@ -197,6 +214,8 @@ impl ChatStream {
             }
             let batch = if self.deferred.lock().map(|d| d.is_some()).unwrap_or(false) {
                 None
+            } else if let Some(ready) = receiver.try_lock().ok().and_then(|mut r| r.ready_batch()) {
+                ready
             } else {
                 block_on(py, async move { receiver.lock().await.next_batch().await })?
             };
