@@ -97,6 +97,8 @@ _NAMES: tuple[str, ...] = (
     "litellm.llms.openai.openai.is_output_token_limit_error",
     "litellm.llms.openai.openai.build_output_token_limit_response",
     "litellm.llms.openai.openai.get_base_model_from_metadata",
+    "litellm.llms.openai.openai._request_without_sdk_transform",
+    "openai._constants.RAW_RESPONSE_HEADER",
     "litellm.litellm_core_utils.logging_utils.track_llm_api_timing",
     "litellm.llms.custom_httpx.http_handler.get_default_headers",
     "litellm.llms.custom_httpx.http_handler.get_ssl_verify",

@@ -53,11 +53,9 @@ def _environment_fallback(litellm_params: Any = None) -> str | None:
         return "per-call ssl_verify"
     if os.getenv("SSL_CERTIFICATE") or litellm.ssl_certificate:
         return "tls-client-certificate"
-    if os.getenv("SSL_SECURITY_LEVEL") or litellm.ssl_security_level or os.getenv("SSL_ECDH_CURVE"):
+    if os.getenv("SSL_SECURITY_LEVEL") or os.getenv("SSL_ECDH_CURVE") or litellm.ssl_security_level:
         return "tls-settings"
-    if litellm.ssl_ecdh_curve:
-        return "tls-settings"
-    return None
+    return "tls-settings" if litellm.ssl_ecdh_curve else None
 
 
 def _timeout_fallback(timeout: Any) -> str | None:

@@ -19,6 +19,7 @@ import httpx
 import openai
 from litellm.litellm_core_utils.logging_utils import track_llm_api_timing
 from litellm.llms.openai import openai as litellm_openai
+from openai._constants import RAW_RESPONSE_HEADER
 from openai._legacy_response import LegacyAPIResponse
 from openai._models import construct_type
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
@@ -29,7 +30,6 @@ from ._errors import as_sdk_error
 from ._tls import ssl_verify
 
 OpenAIChatCompletion = litellm_openai.OpenAIChatCompletion
-_SDK_OPTION_KEYS = ("extra_headers", "extra_query", "extra_body")
 _SDK_REPLY_REPR = f"<APIResponse [200 OK] type={ChatCompletion}>"
 
 
@@ -52,31 +52,31 @@ class _Reply:
 
 def _request(client: Any, data: dict, timeout: Any, path: str) -> tuple[dict, dict[str, Any]] | None:
     """The core arguments for the request the SDK would send, or None when the SDK client
-    carries something the core does not reproduce (then LiteLLM's own path runs)."""
-    if data.get("extra_query") or client._custom_query or not isinstance(client.api_key, str):
+    carries something the core does not reproduce (then LiteLLM's own path runs).
+
+    Body and options come from LiteLLM's own split of ``data`` (``_request_without_sdk_transform``),
+    so its validation (header values must be text) and its SDK options apply unchanged."""
+    body, options = litellm_openai._request_without_sdk_transform(data, timeout)
+    if options.get("params") or client._custom_query or not isinstance(client.api_key, str):
         return None
-    seconds = timeout_seconds(timeout)
-    if isinstance(timeout, httpx.Timeout) and len({timeout.connect, timeout.read, timeout.write, timeout.pool}) > 1:
-        return None
-    body = {k: v for k, v in data.items() if k not in _SDK_OPTION_KEYS}
-    extra_body = data.get("extra_body")
-    if extra_body:
-        body.update(extra_body)
+    extra_json = options.get("extra_json")
     headers: dict[str, str] = {}
     if client.organization:
         headers["OpenAI-Organization"] = client.organization
     if client.project:
         headers["OpenAI-Project"] = client.project
     headers.update(client._custom_headers or {})
-    headers.update({k: v for k, v in (data.get("extra_headers") or {}).items() if isinstance(v, str)})
+    headers.update({k: v for k, v in (options.get("headers") or {}).items() if k != RAW_RESPONSE_HEADER})
     base = str(client.base_url)
     kw = {
         "api_key": client.api_key,
         "api_base": base,
         "headers": headers,
-        "timeout": seconds,
+        # One value for every phase: routing sends phased httpx.Timeouts to LiteLLM's own code.
+        "timeout": timeout_seconds(timeout),
         "max_retries": client.max_retries,
-        "body": body,
+        # The SDK merges extra_body over the body, shallowly.
+        "body": {**body, **extra_json} if extra_json else dict(body),
         # LiteLLM builds the SDK's httpx client from its global TLS settings.
         "ssl_verify": ssl_verify(),
     }
@@ -227,6 +227,7 @@ def _sync_twin(name: str, path: str, serve: Any) -> Any:
     def method(self: Any, openai_client: Any, data: dict, timeout: Any, logging_obj: Any) -> Any:
         req = _request(openai_client, data, timeout, path)
         if req is None:
+            # Routing already counted this call as served; say why it went back to the SDK.
             _status.record(_ROUTES[path], None, "sdk-client-option")
             return parent(self, openai_client=openai_client, data=data, timeout=timeout, logging_obj=logging_obj)
         return serve(openai_client, data, timeout, logging_obj=logging_obj, req=req)

@@ -345,3 +345,10 @@ def test_http_tier_connection_errors_equal(litellm, host):
     kw = {"messages": MSGS, "api_key": KEY, "api_base": "http://" + host.format(port=port) + "/v1"}
     native, ours = both(lambda: _raise(lambda: litellm.completion(model="mistral/mistral-small-latest", **kw)))
     same_error(native, ours)
+
+
+def test_extra_headers_validated_as_litellm_validates_them(litellm, mock):
+    """LiteLLM refuses a non-text header value before sending: patched, the same error."""
+    kw = kwargs(mock, None, extra_headers={"x-custom": "1", "x-bad": None}, max_retries=0)
+    native, ours = both(lambda: _raise(lambda: litellm.completion(model=MODEL, **kw)), expect_rust=1)
+    same_error(native, ours)

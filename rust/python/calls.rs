@@ -431,20 +431,7 @@ fn gemini_body(
     stream: Option<bool>,
     opts: &mut CallOpts<'_>,
 ) -> PyResult<Vec<u8>> {
-    let params_json = match params {
-        Some(p) => to_json(py, p.as_any())?,
-        None => serde_json::Value::Object(Default::default()),
-    };
-    if opts.max_retries.is_none() {
-        // LiteLLM's Gemini handler never retries; only an explicit max_retries does.
-        opts.max_retries = Some(
-            params_json
-                .get("max_retries")
-                .and_then(serde_json::Value::as_u64)
-                .map(|n| n as u32)
-                .unwrap_or(0),
-        );
-    }
+    let params_json = translated_params(py, params, opts)?;
     let empty = serde_json::Map::new();
     let p = params_json.as_object().unwrap_or(&empty);
     let body = match (opts.body.take(), endpoint) {
@@ -464,6 +451,29 @@ fn gemini_body(
         }
     };
     serde_json::to_vec(&body).map_err(|e| to_pyerr(py, CoreError::invalid(e.to_string())))
+}
+
+/// The call's parameters as JSON, for the providers the core translates. LiteLLM's Anthropic
+/// and Gemini handlers never retry: only an explicit `max_retries` does.
+fn translated_params(
+    py: Python<'_>,
+    params: Option<&Bound<'_, PyDict>>,
+    opts: &mut CallOpts<'_>,
+) -> PyResult<serde_json::Value> {
+    let params_json = match params {
+        Some(p) => to_json(py, p.as_any())?,
+        None => serde_json::Value::Object(Default::default()),
+    };
+    if opts.max_retries.is_none() {
+        opts.max_retries = Some(
+            params_json
+                .get("max_retries")
+                .and_then(serde_json::Value::as_u64)
+                .map(|n| n as u32)
+                .unwrap_or(0),
+        );
+    }
+    Ok(params_json)
 }
 
 /// Python objects -> a JSON tree, for the providers the core translates.
@@ -489,20 +499,7 @@ fn anthropic_body(
     stream: Option<bool>,
     opts: &mut CallOpts<'_>,
 ) -> PyResult<(Vec<u8>, bool)> {
-    let params_json = match params {
-        Some(p) => to_json(py, p.as_any())?,
-        None => serde_json::Value::Object(Default::default()),
-    };
-    if opts.max_retries.is_none() {
-        // LiteLLM's Anthropic handler never retries; only an explicit max_retries does.
-        opts.max_retries = Some(
-            params_json
-                .get("max_retries")
-                .and_then(serde_json::Value::as_u64)
-                .map(|n| n as u32)
-                .unwrap_or(0),
-        );
-    }
+    let params_json = translated_params(py, params, opts)?;
     let body = match opts.body.take() {
         Some(prebuilt) => to_json(py, prebuilt.as_any())?,
         None => {
@@ -518,16 +515,10 @@ fn anthropic_body(
                 if let Some(v) = n.get_item("metadata_user_id")?.filter(|v| !v.is_none()) {
                     o.metadata_user_id = Some(v.extract()?);
                 }
-                let flag = |k: &str| -> PyResult<bool> {
-                    Ok(match n.get_item(k)? {
-                        Some(v) => v.is_truthy()?,
-                        None => false,
-                    })
-                };
-                o.adaptive_thinking = flag("adaptive_thinking")?;
-                o.no_sampling_params = flag("no_sampling_params")?;
-                o.no_forced_tool_use = flag("no_forced_tool_use")?;
             }
+            o.adaptive_thinking = native_flag(opts, "adaptive_thinking")?;
+            o.no_sampling_params = native_flag(opts, "no_sampling_params")?;
+            o.no_forced_tool_use = native_flag(opts, "no_forced_tool_use")?;
             let empty = serde_json::Map::new();
             let p = params_json.as_object().unwrap_or(&empty);
             anthropic::request_body(model, &to_json(py, payload)?, p, &o)
@@ -587,6 +578,24 @@ async fn run(op: Op, client: Client, plan: Plan) -> Result<Outcome, CoreError> {
     }))
 }
 
+/// What `request` and `arequest` share: the operation, the client for the call's TLS setting,
+/// and the request ready to send.
+#[allow(clippy::too_many_arguments)]
+fn prepare_call(
+    py: Python<'_>,
+    op: &str,
+    provider: &str,
+    model: &str,
+    payload: &Bound<'_, PyAny>,
+    params: Option<Bound<'_, PyDict>>,
+    opts: CallOpts<'_>,
+    ssl_verify: Option<Bound<'_, PyAny>>,
+) -> PyResult<(Op, Client, Plan)> {
+    let op = Op::parse(py, op)?;
+    let plan = build(py, op, provider, model, payload, params.as_ref(), opts)?;
+    Ok((op, client_for(py, ssl_verify.as_ref())?, plan))
+}
+
 /// One upstream call, blocking with the GIL released. `op` is "chat", "chat_stream" or
 /// "embed"; `payload` is the messages or the embedding input. Replies come back as
 /// `(body, headers, status)`; streams as a `ChatStream` once the response head arrived, so
@@ -612,7 +621,6 @@ pub fn request<'py>(
     ssl_verify: Option<Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     guard(py, || {
-        let op = Op::parse(py, op)?;
         let opts = CallOpts {
             api_key,
             api_base,
@@ -623,8 +631,8 @@ pub fn request<'py>(
             body,
             native,
         };
-        let plan = build(py, op, provider, model, &payload, params.as_ref(), opts)?;
-        let client = client_for(py, ssl_verify.as_ref())?;
+        let (op, client, plan) =
+            prepare_call(py, op, provider, model, &payload, params, opts, ssl_verify)?;
         let outcome = block_on(py, run(op, client, plan))?.map_err(|e| to_pyerr(py, e))?;
         outcome.into_pyobject(py)
     })
@@ -653,7 +661,6 @@ pub fn arequest<'py>(
     ssl_verify: Option<Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     guard(py, || {
-        let op = Op::parse(py, op)?;
         let opts = CallOpts {
             api_key,
             api_base,
@@ -664,8 +671,8 @@ pub fn arequest<'py>(
             body,
             native,
         };
-        let plan = build(py, op, provider, model, &payload, params.as_ref(), opts)?;
-        let client = client_for(py, ssl_verify.as_ref())?;
+        let (op, client, plan) =
+            prepare_call(py, op, provider, model, &payload, params, opts, ssl_verify)?;
         into_awaitable(py, async move {
             run(op, client, plan).await.map_err(PyErr::from)
         })
