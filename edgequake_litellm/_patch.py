@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from . import _status
+from . import _doubles, _status
 
 logger = logging.getLogger("edgequake_litellm")
 
@@ -76,23 +76,38 @@ def _call_fallback(kw: dict[str, Any]) -> str | None:
     )
 
 
-def _router(route: str, original: Any, serve: Callable[[dict[str, Any]], Any]) -> Any:
+def _current(owner: Any, method: str) -> Any:
+    """``owner.method`` as attribute lookup would find it without the router: a double may have
+    replaced the class's method since ``install()``."""
+    value = getattr(type(owner), method)
+    get = getattr(type(value), "__get__", None)
+    return get(value, owner, type(owner)) if get is not None else value
+
+
+def _router(route: str, owner: Any, original: Any, serve: Callable[[dict[str, Any]], Any]) -> Any:
     """The patched method: LiteLLM calls these handlers with keyword arguments only."""
     default_provider = "openai" if route.startswith("openai.") else None
+    method = getattr(original, "__name__", route)
 
     def routed(*args: Any, **kw: Any) -> Any:
         provider = kw.get("custom_llm_provider") or default_provider
         reason = "positional-call" if args else _call_fallback(kw)
+        fallback = original
+        if reason is None:
+            reason = _doubles.active(owner)
+            if reason is not None:
+                fallback = _current(owner, method)
         if reason is None and route == "gemini.chat" and provider != "gemini":
             reason = "vertex_ai (Google Cloud auth) not served"
         if reason is not None:
             _status.record(route, provider, reason)
             logger.debug("edgequake: %s for %s runs LiteLLM's own code (%s)", route, provider, reason)
-            return original(*args, **kw)
-        _status.record(route, provider, _status.RUST)
+            return fallback(*args, **kw)
         if logger.isEnabledFor(logging.DEBUG):
-            logger.debug("edgequake: %s for %s served by the Rust core", route, provider)
-        return serve(kw)
+            logger.debug("edgequake: %s for %s routed to the Rust core", route, provider)
+        # Counted as served where the core sends (``_status.sent``), not here: LiteLLM's own
+        # code may still fail the call before any request is made.
+        return _status.serving(route, provider, serve, kw)
 
     routed.__name__ = getattr(original, "__name__", route)
     routed.__doc__ = getattr(original, "__doc__", None)
@@ -164,7 +179,8 @@ def install() -> bool:
         for owner, method, route, serve in _plan():
             original = getattr(owner, method)
             _saved[(id(owner), method)] = (owner, method, method in vars(owner), vars(owner).get(method))
-            setattr(owner, method, _router(route, original, serve(original)))
+            setattr(owner, method, _router(route, owner, original, serve(original)))
+        _doubles.snapshot([owner for owner, _, _, _ in _saved.values()])
         return True
 
 
@@ -177,6 +193,7 @@ def uninstall() -> None:
             else:
                 vars(owner).pop(method, None)
         _saved.clear()
+        _doubles.clear()
 
 
 def is_patched() -> bool:

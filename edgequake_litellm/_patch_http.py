@@ -24,7 +24,7 @@ from litellm.llms.custom_httpx.http_handler import (
     get_default_headers,
 )
 
-from . import _core
+from . import _core, _status
 from ._tls import ssl_verify
 
 # Connection-level headers belong to the connection the core opens, not to the request.
@@ -117,6 +117,7 @@ class CoreTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         url, headers, body, timeout = _outgoing(request)
+        _status.sent()
         try:
             status, head, content = _core.send(
                 request.method, url, headers, body, timeout=timeout, stream=self._stream, ssl_verify=ssl_verify()
@@ -132,6 +133,7 @@ class AsyncCoreTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         url, headers, body, timeout = _outgoing(request)
+        _status.sent()
         try:
             status, head, content = await _core.asend(
                 request.method, url, headers, body, timeout=timeout, stream=self._stream, ssl_verify=ssl_verify()

@@ -24,7 +24,7 @@ from openai._legacy_response import LegacyAPIResponse
 from openai._models import construct_type
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
-from . import _core, _status
+from . import _core, _doubles, _status
 from ._call import timeout_seconds
 from ._errors import as_sdk_error
 from ._tls import ssl_verify
@@ -225,11 +225,12 @@ def _sync_twin(name: str, path: str, serve: Any) -> Any:
     parent = getattr(OpenAIChatCompletion, name)
 
     def method(self: Any, openai_client: Any, data: dict, timeout: Any, logging_obj: Any) -> Any:
-        req = _request(openai_client, data, timeout, path)
+        reason = _doubles.sdk_transport(openai_client)
+        req = None if reason else _request(openai_client, data, timeout, path)
         if req is None:
-            # Routing already counted this call as served; say why it went back to the SDK.
-            _status.record(_ROUTES[path], None, "sdk-client-option")
+            _status.fell_back(_ROUTES[path], reason or "sdk-client-option")
             return parent(self, openai_client=openai_client, data=data, timeout=timeout, logging_obj=logging_obj)
+        _status.sent()
         return serve(openai_client, data, timeout, logging_obj=logging_obj, req=req)
 
     method.__name__ = name
@@ -240,12 +241,14 @@ def _async_twin(name: str, path: str, serve: Any) -> Any:
     parent = getattr(OpenAIChatCompletion, name)
 
     async def method(self: Any, openai_aclient: Any, data: dict, timeout: Any, logging_obj: Any) -> Any:
-        req = _request(openai_aclient, data, timeout, path)
+        reason = _doubles.sdk_transport(openai_aclient)
+        req = None if reason else _request(openai_aclient, data, timeout, path)
         if req is None:
-            _status.record(_ROUTES[path], None, "sdk-client-option")
+            _status.fell_back(_ROUTES[path], reason or "sdk-client-option")
             return await parent(
                 self, openai_aclient=openai_aclient, data=data, timeout=timeout, logging_obj=logging_obj
             )
+        _status.sent()
         return await serve(openai_aclient, data, timeout, logging_obj=logging_obj, req=req)
 
     method.__name__ = name
