@@ -46,13 +46,12 @@ _ENTRY_POINTS: tuple[tuple[str, str, str, str], ...] = (
     ("httpx", "AsyncClient", "send", _HTTPX_CLIENT),
     ("aiohttp", "ClientSession", "_request", _AIOHTTP),
     ("litellm.llms.custom_httpx.aiohttp_transport", "LiteLLMAiohttpTransport", "handle_async_request", _AIOHTTP),
-    # The OpenAI SDK, which the SDK tier does not call to send.
-    ("openai.resources.chat.completions", "Completions", "create", ""),
-    ("openai.resources.chat.completions", "AsyncCompletions", "create", ""),
-    ("openai.resources.embeddings", "Embeddings", "create", ""),
-    ("openai.resources.embeddings", "AsyncEmbeddings", "create", ""),
-    ("openai._base_client", "SyncAPIClient", "request", ""),
-    ("openai._base_client", "AsyncAPIClient", "request", ""),
+    # The OpenAI SDK client's send (LiteLLM posts with ``client.post``), which the SDK tier
+    # does not call; looked up through the client classes LiteLLM builds.
+    ("openai", "OpenAI", "post", ""),
+    ("openai", "AsyncOpenAI", "post", ""),
+    ("openai", "OpenAI", "request", ""),
+    ("openai", "AsyncOpenAI", "request", ""),
     # LiteLLM's handler methods the SDK twin overrides or the router shadows on the instance.
     ("litellm.llms.openai.openai", "OpenAIChatCompletion", "make_sync_openai_chat_completion_request", ""),
     ("litellm.llms.openai.openai", "OpenAIChatCompletion", "make_openai_chat_completion_request", ""),

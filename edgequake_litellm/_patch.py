@@ -200,9 +200,14 @@ def is_patched() -> bool:
     return bool(_saved)
 
 
+# What a patch point serves when its handler's name says more than that.
+_SERVES = {"vertex_chat_completion": " (gemini/ only: vertex_ai/ keeps LiteLLM's path)"}
+
+
 def patch_points() -> list[str]:
     with _lock:
-        return [f"litellm.main.{_owner_name(owner)}.{method}" for owner, method, _, _ in _saved.values()]
+        names = [(_owner_name(owner), method) for owner, method, _, _ in _saved.values()]
+    return [f"litellm.main.{owner}.{method}{_SERVES.get(owner, '')}" for owner, method in names]
 
 
 def _owner_name(owner: Any) -> str:

@@ -469,3 +469,34 @@ def test_call_failed_before_sending_is_not_served(litellm, mock, monkeypatch):
         litellm.completion(model=SDK, messages=MSGS, api_base=mock.base_url(), api_key=KEY)
         assert edgequake_litellm.status()["served_by_rust"] == before + 1
     assert len(mock.requests()) == n + 1
+
+
+def test_patch_points_say_vertex_ai_keeps_litellms_path(litellm):
+    with patched():
+        points = edgequake_litellm.status()["patch_points"]
+    vertex = [p for p in points if "vertex_chat_completion" in p]
+    assert vertex == ["litellm.main.vertex_chat_completion.completion (gemini/ only: vertex_ai/ keeps LiteLLM's path)"]
+
+
+def test_patched_openai_sdk_is_honoured(litellm):
+    """A double of the OpenAI SDK client's ``post``, which LiteLLM sends with and the SDK tier
+    does not call."""
+    import openai
+
+    err = openai.APIConnectionError(request=httpx.Request("POST", CLOSED + "/chat/completions"))
+    fake = um.MagicMock(side_effect=err)
+    # LiteLLM caches SDK clients, whose raw-response wrapper binds ``create`` once: fresh ones.
+    litellm.in_memory_llm_clients_cache.flush_cache()
+    try:
+        native, ours, delta = _both(
+            lambda: (
+                litellm.in_memory_llm_clients_cache.flush_cache(),
+                _call(litellm, SDK, CLOSED, "chat", is_async=False),
+            )[1],
+            lambda: um.patch.object(openai.OpenAI, "post", fake),
+        )
+    finally:
+        litellm.in_memory_llm_clients_cache.flush_cache()
+    assert fake.call_count == 2
+    assert ours == native and native[0] == "error", native
+    assert delta == {("openai.chat", "test-double: OpenAI.post patched"): 1}
