@@ -500,3 +500,27 @@ def test_patched_openai_sdk_is_honoured(litellm):
     assert fake.call_count == 2
     assert ours == native and native[0] == "error", native
     assert delta == {("openai.chat", "test-double: OpenAI.post patched"): 1}
+
+
+def test_cached_sdk_client_with_mock_transport_is_honoured(litellm):
+    """A patched factory is gone, but LiteLLM cached the SDK client it built (with a
+    ``MockTransport``) and keeps using it: so must the plugin."""
+    from litellm.llms.openai.openai import OpenAIChatCompletion
+
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(200, json=CHAT)
+
+    litellm.in_memory_llm_clients_cache.flush_cache()
+    try:
+        factory = lambda: httpx.Client(transport=httpx.MockTransport(answer))  # noqa: E731
+        with um.patch.object(OpenAIChatCompletion, "_get_sync_http_client", factory):
+            _call(litellm, SDK, CLOSED, "chat", is_async=False)  # builds and caches the SDK client
+        native, ours, delta = _both(lambda: _call(litellm, SDK, CLOSED, "chat", is_async=False))
+    finally:
+        litellm.in_memory_llm_clients_cache.flush_cache()
+    assert ours == native == ("from the double", "stop", 6)
+    assert len(seen) == 3
+    assert delta == {("openai.chat", "test-double: OpenAI SDK client transport MockTransport"): 1}
