@@ -36,8 +36,9 @@ def status() -> dict[str, Any]:
     """What transparent mode patched, why it refused if it did, and the route calls took.
 
     ``calls`` lists ``{"route", "provider", "served_by": "rust" | "litellm", "reason", "count"}``
-    (``reason`` is None for calls served by the core), most frequent first."""
-    from . import _patch
+    (``reason`` is None for calls served by the core), most frequent first; ``accelerators``
+    has each accelerator's state and its fast/fallback counts (``edgequake_litellm.accel``)."""
+    from . import _patch, accel
 
     with _lock:
         counts = sorted(_counts.items(), key=lambda kv: -kv[1])
@@ -59,4 +60,5 @@ def status() -> dict[str, Any]:
         "calls": calls,
         "served_by_rust": sum(c["count"] for c in calls if c["served_by"] == "rust"),
         "fell_back": sum(c["count"] for c in calls if c["served_by"] == "litellm"),
+        "accelerators": accel.status(),
     }
