@@ -233,7 +233,9 @@ def _usage_independent(info: Mapping[str, Any]) -> bool:
 
 def _rates(model: str, provider: str) -> _Rates | None:
     f = _F
-    info = f["apply_provider_cache_read_default"](f["get_model_info"](model=model, custom_llm_provider=provider), provider)
+    info = f["apply_provider_cache_read_default"](
+        f["get_model_info"](model=model, custom_llm_provider=provider), provider
+    )
     if not _usage_independent(info):
         return None
     from litellm.types.utils import Usage
