@@ -362,7 +362,7 @@ def test_calls_same_cost_on_and_off(litellm, mock, capture, model, scenario):
             accel.install(on)
             cost.reset_counts()
             got: dict[str, Any] = {}
-            logged = _logged(cap, lambda: got.update(_calls(litellm, mock, model, msgs, scenario)), 3, msgs)
+            logged = _logged(cap, lambda g=got: g.update(_calls(litellm, mock, model, msgs, scenario)), 3, msgs)
             payloads = sorted(
                 (kind, _bits(p.get("response_cost")), repr(p.get("cost_breakdown"))) for kind, p in logged
             )
