@@ -40,6 +40,7 @@ _lock = threading.Lock()
 _installed: list[str] = []
 _refused: dict[str, list[str]] = {}
 _disabled: list[str] = []
+_decided: list[bool] = []  # whether install() has run: a later default must not undo a choice
 
 
 def registry() -> dict[str, Accelerator]:
@@ -75,6 +76,7 @@ def install(accelerate: bool | Iterable[str] | None = None) -> list[str]:
     wanted, off = selected(accelerate)
     table = registry()
     with _lock:
+        _decided[:] = [True]
         for name in list(_installed):
             if name not in wanted:
                 table[name].uninstall()
@@ -98,6 +100,13 @@ def install(accelerate: bool | Iterable[str] | None = None) -> list[str]:
             acc.install()
             _installed.append(name)
         return list(_installed)
+
+
+def install_default() -> None:
+    """The default set (``install(None)``) unless ``install`` already ran: for entry points such
+    as the proxy's ``custom_handler: edgequake_litellm.handler``."""
+    if not _decided:
+        install(None)
 
 
 def uninstall() -> None:
