@@ -570,6 +570,7 @@ def render(res: dict[str, Any], out: Path | None) -> tuple[str, Path | None]:
         + ", ".join(f"{v} calls at {k} in flight" for k, v in s["tput_calls"].items())
         + f"; {s['streams']} streams per contender; total run {res['elapsed']:.0f} s"
     )
+    lines += accel_section(out)
     lines += ["", "## Environment", "", "| | |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in env]
     lines += [f"| Settings | {settings} |", f"| Command | `{res['command']}` |"]
@@ -580,6 +581,18 @@ def render(res: dict[str, Any], out: Path | None) -> tuple[str, Path | None]:
         png = out.with_name("performance.png")
         plot(res, png)
     return doc, png
+
+
+def accel_section(out: Path | None) -> list[str]:
+    """The "Accelerators" section benchmarks/accel.py wrote into the existing file, kept as is."""
+    if out is None or not out.exists():
+        return []
+    text = out.read_text()
+    start = text.find("\n## Accelerators\n")
+    if start < 0:
+        return []
+    end = text.find("\n## ", start + 1)
+    return ["", *text[start + 1 : end if end >= 0 else len(text)].rstrip("\n").split("\n")]
 
 
 def target_rows(

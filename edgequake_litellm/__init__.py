@@ -60,12 +60,14 @@ def __getattr__(name: str) -> Any:
     if name in ("handler", "transparent"):
         # `custom_handler: edgequake_litellm.transparent` in a proxy config (or
         # EDGEQUAKE_LITELLM_PATCH=1 with `.handler`) also switches transparent mode on.
+        from . import accel
         from ._handler import handler
 
         if name == "transparent" or os.environ.get("EDGEQUAKE_LITELLM_PATCH", "").lower() in ("1", "true", "yes"):
             from . import _patch
 
             _patch.install()
+        accel.install_default()  # as install() does: all, unless EDGEQUAKE_ACCEL=0 / _DISABLE
         return handler
     if name in _DIRECT:
         from . import _direct

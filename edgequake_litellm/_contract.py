@@ -208,3 +208,11 @@ def problems() -> list[str]:
         except Exception as e:  # noqa: BLE001 - a check that cannot run is a mismatch
             out.append(f"{check.__name__} failed: {type(e).__name__}: {e}")
     return out
+
+
+def accelerator_problems() -> dict[str, list[str]]:
+    """Per accelerator, every mismatch with the LiteLLM internals it replaces or calls; an
+    accelerator with any is refused by ``install`` (LiteLLM's own function stays)."""
+    from .accel import problems as accel_problems
+
+    return accel_problems()

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 
 PROVIDER = "edgequake"
 
 _lock = threading.Lock()
 
 
-def install(patch: bool = False) -> None:
+def install(patch: bool = False, accelerate: bool | Iterable[str] | None = None) -> None:
     """Register the ``edgequake`` provider in ``litellm.custom_provider_map``; with
     ``patch=True`` also serve LiteLLM's own provider calls (``openai/gpt-4o``, ...) from the
     core where it can do so exactly (transparent mode, see ``status()``).
+
+    ``accelerate`` picks the accelerators (exact, faster stand-ins for LiteLLM's per-call
+    bookkeeping, see ``edgequake_litellm.accel``): None (default) installs all of them unless
+    ``EDGEQUAKE_ACCEL=0``; False none; a set of names only those. ``EDGEQUAKE_ACCEL_DISABLE=cost``
+    switches named ones off whatever the argument says.
 
     Idempotent and thread-safe; other custom providers are left as they are. If the installed
     LiteLLM does not match what transparent mode relies on, it warns and leaves LiteLLM's own
@@ -33,6 +39,9 @@ def install(patch: bool = False) -> None:
         from . import _patch
 
         _patch.install()
+    from . import accel
+
+    accel.install(accelerate)
 
 
 def uninstall() -> None:
@@ -43,9 +52,10 @@ def uninstall() -> None:
     litellm = sys.modules.get("litellm")
     if litellm is None:
         return
-    from . import _patch
+    from . import _patch, accel
 
     _patch.uninstall()
+    accel.uninstall()
     with _lock:
         litellm.custom_provider_map = [e for e in litellm.custom_provider_map if e.get("provider") != PROVIDER]
         if PROVIDER in litellm._custom_providers:

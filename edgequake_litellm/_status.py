@@ -122,8 +122,9 @@ def status() -> dict[str, Any]:
     ``calls`` lists ``{"route", "provider", "served_by": "rust" | "litellm", "reason", "count"}``
     (``reason`` is None for calls served by the core), most frequent first. A call counts as
     served when the core sent its request (once, whatever LiteLLM retries inside the call); a
-    call LiteLLM's own code failed before sending anything is counted nowhere."""
-    from . import _patch
+    call LiteLLM's own code failed before sending anything is counted nowhere. ``accelerators``
+    has each accelerator's state and its fast/fallback counts (``edgequake_litellm.accel``)."""
+    from . import _patch, accel
 
     with _lock:
         counts = sorted(_counts.items(), key=lambda kv: -kv[1])
@@ -145,4 +146,5 @@ def status() -> dict[str, Any]:
         "calls": calls,
         "served_by_rust": sum(c["count"] for c in calls if c["served_by"] == "rust"),
         "fell_back": sum(c["count"] for c in calls if c["served_by"] == "litellm"),
+        "accelerators": accel.status(),
     }

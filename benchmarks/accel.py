@@ -1,0 +1,109 @@
+"""Each accelerator on and off, interleaved in one process against the mock upstream.
+
+    .venv/bin/python benchmarks/accel.py [--calls 400] [--rounds 6] [--accel cost]
+
+For transparent mode (``openai/...``) and the ``edgequake/`` route: CPU per sync call
+(``time.process_time`` over a block of calls, every thread of this process, after LiteLLM's
+logging threads have drained; the upstream runs in its own process) and async throughput with
+64 calls in flight. Blocks alternate on/off so drift on a shared machine hits both alike; the
+median of the rounds is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+MSGS = [{"role": "user", "content": "hello"}]
+
+
+def _upstream() -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "edgequake_litellm.mock_upstream", "--port", "0"], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    return proc, proc.stdout.readline().strip().removeprefix("listening on ") + "/v1"
+
+
+def _drain() -> None:
+    time.sleep(0.2)  # LiteLLM's success logging finishes in its thread pool; sleeping costs no CPU
+
+
+def cpu_per_call(litellm: Any, model: str, base: str, n: int) -> float:
+    t = time.process_time()
+    for _ in range(n):
+        litellm.completion(model=model, messages=MSGS, api_base=base, api_key="sk-bench")
+    _drain()
+    return (time.process_time() - t) / n * 1e3
+
+
+def async_throughput(litellm: Any, model: str, base: str, n: int, conc: int = 64) -> float:
+    async def run() -> float:
+        sem = asyncio.Semaphore(conc)
+
+        async def one() -> None:
+            async with sem:
+                await litellm.acompletion(model=model, messages=MSGS, api_base=base, api_key="sk-bench")
+
+        t = time.perf_counter()
+        await asyncio.gather(*(one() for _ in range(n)))
+        return n / (time.perf_counter() - t)
+
+    rate = asyncio.run(run())
+    _drain()
+    return rate
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--calls", type=int, default=400)
+    ap.add_argument("--rounds", type=int, default=6)
+    ap.add_argument("--accel", default="cost", help="the accelerator to switch on and off")
+    args = ap.parse_args()
+    proc, base = _upstream()
+    try:
+        import litellm
+
+        import edgequake_litellm
+
+        litellm.suppress_debug_info = True
+        edgequake_litellm.install(patch=True, accelerate=False)
+        routes = {"transparent": "openai/gpt-4o-mini", "edgequake/": "edgequake/openai/gpt-4o-mini"}
+        for model in routes.values():  # warm-up: imports, pools, plans
+            for on in (False, True):
+                edgequake_litellm.install(patch=True, accelerate={args.accel} if on else False)
+                cpu_per_call(litellm, model, base, 30)
+                async_throughput(litellm, model, base, 64)
+        samples: dict[tuple[str, str, bool], list[float]] = {}
+        for r in range(args.rounds):
+            for route, model in routes.items():
+                for on in (r % 2 == 0, r % 2 == 1):
+                    edgequake_litellm.install(patch=True, accelerate={args.accel} if on else False)
+                    samples.setdefault((route, "cpu", on), []).append(cpu_per_call(litellm, model, base, args.calls))
+                    samples.setdefault((route, "async", on), []).append(
+                        async_throughput(litellm, model, base, args.calls)
+                    )
+        counts = edgequake_litellm.status()["accelerators"][args.accel]["counts"]
+    finally:
+        proc.terminate()
+        proc.wait()
+    print(f"accelerator {args.accel!r}: {args.rounds} interleaved rounds of {args.calls} calls; fast path {counts}")
+    print("| route | measure | off | on | on - off |")
+    print("|---|---|---:|---:|---:|")
+    for route in routes:
+        off, on = statistics.median(samples[(route, "cpu", False)]), statistics.median(samples[(route, "cpu", True)])
+        print(f"| {route} | CPU per sync call | {off:.3f} ms | {on:.3f} ms | {on - off:+.3f} ms |")
+        off, on = (statistics.median(samples[(route, "async", o)]) for o in (False, True))
+        print(f"| {route} | async calls/s, 64 in flight | {off:.0f} | {on:.0f} | {(on / off - 1) * 100:+.0f}% |")
+
+
+if __name__ == "__main__":
+    main()
