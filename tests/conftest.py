@@ -8,6 +8,9 @@ import sys
 from collections.abc import Iterator
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+# The native side of every comparison is LiteLLM's own code: accelerators only where a test
+# asks for them (transparent mode's `patched()`, the accelerator tests).
+os.environ.setdefault("EDGEQUAKE_ACCEL", "0")
 
 import pytest
 

@@ -317,7 +317,7 @@ def test_switches(litellm, monkeypatch):
     accel.uninstall()
     assert litellm.completion_cost is original
     assert litellm.response_cost_calculator is litellm.cost_calculator.response_cost_calculator
-    accel.install(None)
+    accel.install(False)  # the suite's default (conftest: EDGEQUAKE_ACCEL=0)
 
 
 def test_contract_holds(litellm):

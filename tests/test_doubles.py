@@ -129,7 +129,11 @@ def _embedding_outcome(r: Any) -> tuple:
 
 
 def _counts() -> dict[tuple[str, str | None], int]:
-    return {(c["route"], c["reason"]): c["count"] for c in edgequake_litellm.status()["calls"]}
+    # Summed over providers: one (route, reason) can appear once per provider.
+    counts: dict[tuple[str, str | None], int] = {}
+    for c in edgequake_litellm.status()["calls"]:
+        counts[(c["route"], c["reason"])] = counts.get((c["route"], c["reason"]), 0) + c["count"]
+    return counts
 
 
 def _delta(before: dict, after: dict) -> dict:

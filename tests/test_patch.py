@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import edgequake_litellm
-from edgequake_litellm import _patch
+from edgequake_litellm import _patch, accel
 
 from .conftest import KEY
 from .test_differential import CHAT_CASES, ERROR_CASES, MSGS, STREAM_CASES, TOOLS, _raise
@@ -24,12 +24,14 @@ EMB = "openai/text-embedding-3-small"
 
 @contextmanager
 def patched() -> Iterator[None]:
-    edgequake_litellm.install(patch=True)
+    """Transparent mode as users get it (with the accelerators), against LiteLLM's own code."""
+    edgequake_litellm.install(patch=True, accelerate=True)
     assert _patch.is_patched()
     try:
         yield
     finally:
         _patch.uninstall()
+        accel.install(None)
 
 
 def served() -> int:
