@@ -58,3 +58,22 @@ def test_mock_upstream_command_serves_until_interrupted():
     finally:
         proc.terminate()
         assert proc.wait(timeout=30) == 0
+
+
+def test_demo_result_lines_align(litellm, capsys):
+    """The demo's result lines put their values in one column, the streamed one included."""
+    from edgequake_litellm._demo import run
+
+    assert run(calls=2) == 0
+    out = capsys.readouterr().out
+    labelled = [
+        ln
+        for ln in out.splitlines()
+        if ln.split(":", 1)[0].strip() in ("completion", "usage", "streaming", "tool call", "embedding")
+    ]
+    assert len(labelled) == 5, out
+    columns = {len(ln) - len(ln.split(":", 1)[1].lstrip()) for ln in labelled}
+    assert len(columns) == 1, out
+    assert (
+        "streaming:" in out and "Echo: What is the weather in Paris?" in out.split("streaming:", 1)[1].splitlines()[0]
+    )
