@@ -26,7 +26,9 @@ $(VENV)/.deps: requirements-dev.txt requirements-proxy.txt
 setup: $(VENV)/.deps  ## create .venv with the pinned tools and LiteLLM
 
 build: setup  ## compile the Rust core into the package (release, in place)
-	$(PY) -m maturin develop --release --quiet
+	@# maturin pip-installs the package's dependencies (setup already did): PIP_QUIET keeps
+	@# pip's "Requirement already satisfied" lines out; errors still print.
+	PIP_QUIET=1 $(PY) -m maturin develop --release --quiet
 
 demo: build  ## set up, build and run the demo against the local mock upstream
 	$(PY) -m edgequake_litellm demo

@@ -21,6 +21,11 @@ _TOOLS = [
 ]
 
 
+def _label(name: str) -> str:
+    """The label column every result line starts with, so the values line up."""
+    return f"{name + ':':<14}"
+
+
 def _per_call_ms(fn: Callable[[], Any], calls: int) -> float:
     for _ in range(20):  # warm up pools and caches
         fn()
@@ -45,17 +50,15 @@ def run(calls: int = 200) -> int:
         print(f"mock upstream: {upstream.url} (OpenAI-compatible, on 127.0.0.1)\n")
 
         r = litellm.completion(model="edgequake/openai/gpt-4o-mini", messages=_MESSAGES, **common)
-        print("completion:  ", r.choices[0].message.content)
+        print(_label("completion"), r.choices[0].message.content, sep="")
         print(
-            "   usage:    ",
-            r.usage.prompt_tokens,
-            "prompt +",
-            r.usage.completion_tokens,
-            "completion tokens,",
+            _label("   usage"),
+            f"{r.usage.prompt_tokens} prompt + {r.usage.completion_tokens} completion tokens, ",
             f"cost ${r._hidden_params['response_cost']:.8f}",
+            sep="",
         )
 
-        print("streaming:   ", end="", flush=True)
+        print(_label("streaming"), end="", flush=True)
         for chunk in litellm.completion(
             model="edgequake/openai/gpt-4o-mini", messages=_MESSAGES, stream=True, **common
         ):
@@ -65,14 +68,13 @@ def run(calls: int = 200) -> int:
         r = litellm.completion(model="edgequake/openai/gpt-4o-mini", messages=_MESSAGES, tools=_TOOLS, **common)
         call = r.choices[0].message.tool_calls[0]
         print(
-            "tool call:   ",
-            call.function.name,
-            call.function.arguments,
-            f"(finish_reason={r.choices[0].finish_reason})",
+            _label("tool call"),
+            f"{call.function.name} {call.function.arguments} (finish_reason={r.choices[0].finish_reason})",
+            sep="",
         )
 
         e = litellm.embedding(model="edgequake/openai/text-embedding-3-small", input=["a", "b"], **common)
-        print("embedding:   ", len(e.data), "vectors of", len(e.data[0]["embedding"]), "floats")
+        print(_label("embedding"), f"{len(e.data)} vectors of {len(e.data[0]['embedding'])} floats", sep="")
 
         print(f"\nper-call time, {calls} sequential litellm.completion calls (median):")
         native = _per_call_ms(

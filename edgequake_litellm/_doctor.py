@@ -113,13 +113,16 @@ def _transparent() -> None:
 def _providers() -> None:
     from . import _core
 
-    table = _core.providers()
-    print("\nproviders")
-    print(f"  {'name':<16}{'body':<9}{'auth':<10}{'chat':<6}embeddings")
-    for name, info in sorted(table.items()):
+    rows = [("name", "body", "auth", "chat", "embeddings")]
+    for name, info in sorted(_core.providers().items()):
         chat = "yes" if info.get("chat_path") else "no"
         emb = "yes" if info.get("embeddings_path") else "no"
-        print(f"  {name:<16}{info.get('body', '?')!s:<9}{info.get('auth', '?')!s:<10}{chat:<6}{emb}")
+        rows.append((name, str(info.get("body", "?")), str(info.get("auth", "?")), chat, emb))
+    # Each column as wide as its longest cell plus two spaces, so no value runs into the next.
+    widths = [max(len(row[i]) for row in rows) + 2 for i in range(len(rows[0]) - 1)]
+    print("\nproviders")
+    for row in rows:
+        print("  " + "".join(cell.ljust(w) for cell, w in zip(row, widths)) + row[-1])
 
 
 def _check(name: str, fn: Callable[[], str]) -> bool:

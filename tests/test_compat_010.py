@@ -316,3 +316,18 @@ def test_embedding_exception_is_litellm_class(mock):
         )
     )
     assert type(exc) is real_litellm.AuthenticationError
+
+
+def test_exception_names_as_the_migration_guide_says():
+    """docs/migration.md: 0.10's exception names that LiteLLM has are LiteLLM's own classes; the
+    0.10-only ones are gone; ``openai.APIError`` is the base to catch instead of 0.10's base."""
+    from litellm.exceptions import LITELLM_EXCEPTION_TYPES
+
+    eq = litellm  # this module imports edgequake_litellm as litellm, as 0.10 code does
+    for name in ("AuthenticationError", "RateLimitError", "ContextWindowExceededError", "NotFoundError"):
+        assert getattr(eq, name) is getattr(real_litellm, name)
+    for name in ("Timeout", "APIConnectionError", "APIError"):
+        assert getattr(eq, name) is getattr(real_litellm, name)
+    for name in ("LiteLLMEdgeError", "EdgeQuakeError", "ModelNotFoundError", "exceptions"):
+        assert not hasattr(eq, name), name
+    assert all(issubclass(t, openai.APIError) for t in LITELLM_EXCEPTION_TYPES if t.__name__ != "OpenAIError")

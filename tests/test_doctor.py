@@ -54,3 +54,18 @@ def test_litellm_requirement_matches_pyproject():
 )
 def test_in_range(version, expected):
     assert _in_range(version, ">=1.110.2,<1.111,!=1.107.*") is expected
+
+
+def test_provider_table_columns_never_run_together(capsys):
+    """Every cell starts at its header's column and leaves a space before the next one."""
+    from edgequake_litellm._doctor import _providers
+
+    _providers()
+    lines = capsys.readouterr().out.strip().splitlines()[1:]
+    header = lines[0]
+    starts = [header.index(h) for h in ("name", "body", "auth", "chat", "embeddings")]
+    assert len(lines) > 10
+    for line in lines:
+        cells = [line[a:b] for a, b in zip(starts, starts[1:] + [len(line)])]
+        assert all(c[:1] != " " and c.strip() for c in cells), line  # each starts at its column
+        assert all(c.endswith(" ") for c in cells[:-1]), line  # and ends before the next

@@ -1,22 +1,29 @@
-"""Every LiteLLM chat provider that transparent mode serves, differentially.
+"""The tier table of docs/providers.md, checked provider by provider.
 
 For each provider LiteLLM routes through one of the two patched handlers, the same call
 (``<provider>/test-model`` against the mock upstream, ``api_base`` given, so nothing leaves
 127.0.0.1) runs unpatched and patched: the outcome must be the same (equal responses, or the
 same exception class and message where LiteLLM's transform cannot read the mock's OpenAI-shaped
-answer), the patched run must be served by the expected tier, and docs/providers.md must list
-the provider under that tier.
+answer) and the patched run must be served by the expected tier. Bedrock's Invoke API is served
+by the generic tier too, against a local Bedrock runtime that checks the SigV4 signature. Every
+provider listed as not served runs LiteLLM's own code: no call counted as served, and the very
+same request reaches the upstream from LiteLLM's own client. docs/providers.md must list exactly
+these providers under each heading.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import edgequake_litellm
 
+from .bedrock_upstream import BedrockUpstream, Seen, credentials
 from .conftest import KEY
 from .test_patch import patched
 
@@ -83,11 +90,203 @@ def test_provider_outcome_equal_and_served(litellm, mock, provider, route):
     assert ours == native
 
 
+def _listed(section: str, start: str) -> set[str]:
+    """The backticked names on the list line of ``section`` that begins with ``start``."""
+    line = next(ln for ln in section.replace("\n  ", " ").splitlines() if ln.startswith(start))
+    return set(re.findall(r"`([^`]+)`", line))
+
+
 def test_docs_list_each_tier():
     text = (Path(__file__).resolve().parent.parent / "docs" / "providers.md").read_text()
     section = text.split("## Transparent mode tiers", 1)[1]
-    sdk, http = section.split("### The generic HTTP tier", 1)
-    for p in OPENAI_SDK_TIER:
-        assert f"`{p}`" in sdk, p
-    for p in HTTP_TIER + HTTP_TIER_UNTESTABLE:
-        assert f"`{p}`" in http.split("###", 1)[0], p
+    sdk, rest = section.split("### The generic HTTP tier", 1)
+    http, rest = rest.split("### Anthropic and Gemini", 1)
+    not_served = rest.split("### Not served in transparent mode", 1)[1].split("###", 1)[0]
+    assert _listed(sdk, "`abliteration`") == set(OPENAI_SDK_TIER)
+    assert _listed(http, "`a2a`") == set(HTTP_TIER + HTTP_TIER_UNTESTABLE)
+    assert "`bedrock/invoke/<model>`" in http
+    assert _listed(not_served, "- chat:") - {"bedrock/converse/..."} == (
+        set(NOT_SERVED_CHAT) - {"vertex_ai"} | set(NOT_SERVED_UNTESTABLE) | {"bedrock/converse"}
+    )
+    assert _listed(not_served, "- embeddings:") == set(NOT_SERVED_EMBEDDINGS) | {"bedrock"}
+    assert _listed(not_served, "- LiteLLM's") == {"responses"}
+    assert _listed(not_served, "- `vertex_ai`") >= {"vertex_ai"}
+
+
+# --- Bedrock: the Invoke API goes through the generic handler, Converse and embeddings do not.
+
+INVOKE_MODEL = "bedrock/invoke/anthropic.claude-3-haiku-20240307-v1:0"
+CONVERSE_MODEL = "bedrock/anthropic.claude-3-haiku-20240307-v1:0"  # LiteLLM's default route: Converse
+# Headers that differ between two signed sends by design: the signing time (and so the
+# signature), and the transport's Accept-Encoding (docs/providers.md, known differences).
+# `connection` is the connection's, not the request's (the core pools without announcing it).
+_VOLATILE = {"x-amz-date", "authorization", "accept-encoding", "connection"}
+
+
+@pytest.fixture(scope="module")
+def bedrock():  # noqa: ANN201
+    with BedrockUpstream() as b:
+        yield b
+
+
+def _bedrock_call(litellm, endpoint: str, mode: str, model: str) -> Any:
+    kw = {"model": model, **credentials(endpoint)}
+    if mode == "embedding":
+        return litellm.embedding(input=["a", "bc"], **kw).model_dump()
+    kw["messages"] = MSGS
+    if mode == "sync":
+        r = litellm.completion(**kw)
+        return (r.choices[0].message.model_dump(), r.usage.model_dump(), r._hidden_params.get("response_cost"))
+    if mode == "stream":
+        return [c.choices[0].delta.model_dump() for c in litellm.completion(stream=True, **kw)]
+
+    async def run() -> Any:
+        if mode == "async":
+            r = await litellm.acompletion(**kw)
+            return (r.choices[0].message.model_dump(), r.usage.model_dump())
+        return [c.choices[0].delta.model_dump() async for c in await litellm.acompletion(stream=True, **kw)]
+
+    return asyncio.run(run())
+
+
+def _bedrock_run(litellm, bedrock: BedrockUpstream, mode: str, model: str) -> tuple[Any, list[Seen]]:
+    bedrock.take()
+    out = _bedrock_call(litellm, bedrock.url, mode, model)
+    return out, bedrock.take()
+
+
+def _wire(seen: list[Seen], ignore: set[str]) -> list[tuple[str, list[tuple[str, str]], bytes]]:
+    return [(s.path, sorted((k.lower(), v) for k, v in s.headers if k.lower() not in ignore), s.body) for s in seen]
+
+
+@pytest.mark.parametrize("mode", ["sync", "stream", "async", "async-stream"])
+def test_bedrock_invoke_served_exactly(litellm, bedrock, mode):
+    """SigV4 is computed by LiteLLM in Python: the core must send exactly the signed bytes (the
+    local runtime recomputes the signature), and LiteLLM decodes the event stream it hands back."""
+    native, native_seen = _bedrock_run(litellm, bedrock, mode, INVOKE_MODEL)
+    with patched():
+        before = _routes()
+        ours, our_seen = _bedrock_run(litellm, bedrock, mode, INVOKE_MODEL)
+        after = _routes()
+    served = {k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)}
+    assert served == {("http.chat", "bedrock", None): 1}
+    assert [s.signature_ok for s in native_seen + our_seen] == [True, True]
+    assert _wire(our_seen, _VOLATILE) == _wire(native_seen, _VOLATILE)
+    assert ours == native
+    text = ours[0]["content"] if mode in ("sync", "async") else "".join(d["content"] or "" for d in ours)
+    assert text == "Hello from the local Bedrock."
+
+
+@pytest.mark.parametrize(
+    ("mode", "model"),
+    [("sync", CONVERSE_MODEL), ("stream", CONVERSE_MODEL), ("embedding", "bedrock/amazon.titan-embed-text-v1")],
+)
+def test_bedrock_converse_and_embeddings_not_served(litellm, bedrock, mode, model):
+    native, native_seen = _bedrock_run(litellm, bedrock, mode, model)
+    with patched():
+        before = edgequake_litellm.status()["served_by_rust"]
+        ours, our_seen = _bedrock_run(litellm, bedrock, mode, model)
+        assert edgequake_litellm.status()["served_by_rust"] == before
+    assert native_seen and all(s.signature_ok for s in native_seen + our_seen)
+    # LiteLLM's own httpx client sent it: every header equal, its Accept-Encoding included.
+    assert _wire(our_seen, {"x-amz-date", "authorization"}) == _wire(native_seen, {"x-amz-date", "authorization"})
+    assert ours == native
+
+
+# --- Providers whose LiteLLM handlers are not patched: LiteLLM's own code runs.
+
+Call = Callable[[Any, str], Any]
+
+
+def _chat(model: str, **extra: Any) -> Call:
+    def call(litellm, base: str) -> Any:
+        return litellm.completion(
+            model=model, messages=MSGS, api_base=base, api_key=KEY, max_retries=0, timeout=10, **extra
+        )
+
+    return call
+
+
+def _embed(model: str, **extra: Any) -> Call:
+    def call(litellm, base: str) -> Any:
+        return litellm.embedding(model=model, input=["a"], api_base=base, api_key=KEY, timeout=10, **extra)
+
+    return call
+
+
+def _sagemaker(litellm, base: str) -> Any:  # SigV4-signed by LiteLLM's own SagemakerLLM
+    return litellm.completion(
+        model="sagemaker/test-endpoint",
+        messages=MSGS,
+        sagemaker_base_url=f"{base}/invocations",
+        aws_access_key_id="AKIATEST",
+        aws_secret_access_key="secret",
+        aws_region_name="us-east-1",
+        timeout=10,
+    )
+
+
+def _responses(litellm, base: str) -> Any:
+    return litellm.responses(model="openai/gpt-4o-mini", input="hi", api_base=base, api_key=KEY, timeout=10)
+
+
+# name in docs/providers.md -> the call. Each reaches the mock upstream, or fails inside LiteLLM's
+# own handler before sending (vllm and petals import their libraries, vertex_ai its Google auth).
+NOT_SERVED_CHAT: dict[str, Call] = {
+    "azure": _chat("azure/test-model", api_version="2024-10-21"),
+    "azure_text": _chat("azure_text/test-model", api_version="2024-10-21"),
+    "petals": _chat("petals/test-model"),
+    "predibase": _chat("predibase/test-model"),  # tenant: PREDIBASE_TENANT_ID
+    "sagemaker": _sagemaker,
+    "text-completion-codestral": _chat("text-completion-codestral/test-model"),
+    "text-completion-inception": _chat("text-completion-inception/test-model"),
+    "text-completion-openai": _chat("text-completion-openai/test-model"),
+    "vertex_ai": _chat("vertex_ai/gemini-1.5-flash", vertex_project="p", vertex_location="us-central1"),
+    "vllm": _chat("vllm/test-model"),
+    "watsonx": _chat("watsonx/test-model", token="fake-iam-token", project_id="p"),
+}
+NOT_SERVED_EMBEDDINGS: dict[str, Call] = {
+    "azure": _embed("azure/test-embedding", api_version="2024-10-21"),
+    "gemini": _embed("gemini/text-embedding-004"),
+}
+# Ignores api_base (LiteLLM always addresses api.replicate.com): not callable without the internet.
+NOT_SERVED_UNTESTABLE = ["replicate"]
+
+
+def _request_seen(mock) -> list[tuple[str, str, dict[str, str], str]]:
+    return [
+        (q["method"], q["path"], {k: v for k, v in q["headers"].items() if k.lower() != "x-amz-date"}, q["raw_body"])
+        for q in mock.requests()
+    ]
+
+
+def _own_code_outcome(litellm, mock, call: Call) -> tuple[Any, list[Any]]:
+    mock.reset()
+    try:
+        r = call(litellm, mock.base_url())
+        out: Any = ("ok", r.model_dump() if hasattr(r, "model_dump") else r)
+        if isinstance(out[1], dict):
+            out[1].pop("created", None)
+            out[1].pop("created_at", None)
+    except Exception as e:  # noqa: BLE001 - the exception is the outcome compared
+        # LiteLLM quotes some tracebacks in the message (vertex_ai): their frames are not the outcome.
+        out = ("error", type(e).__name__, re.sub(r"req-mock-\d+", "req", str(e)).split("\nTraceback", 1)[0])
+    return out, _request_seen(mock)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [pytest.param(c, id=f"chat-{n}") for n, c in NOT_SERVED_CHAT.items()]
+    + [pytest.param(c, id=f"embedding-{n}") for n, c in NOT_SERVED_EMBEDDINGS.items()]
+    + [pytest.param(_responses, id="responses-api")],
+)
+def test_not_served_runs_litellm_own_code(litellm, mock, monkeypatch, call):
+    monkeypatch.setenv("PREDIBASE_TENANT_ID", "tenant")
+    native, native_sent = _own_code_outcome(litellm, mock, call)
+    with patched():
+        before = edgequake_litellm.status()["served_by_rust"]
+        ours, our_sent = _own_code_outcome(litellm, mock, call)
+        assert edgequake_litellm.status()["served_by_rust"] == before
+    # The same request from LiteLLM's own client (the core's transport would send `gzip` only).
+    assert our_sent == native_sent
+    assert ours == native
