@@ -18,7 +18,9 @@ values are URL-decoded; unknown keys are ignored):
 * shaping: ``model``, ``auth``, ``parallel``, ``reasoning``, ``cached``,
   ``chunks``, ``chunk_delay``, ``crlf``, ``comments``, ``garbage_lines``,
   ``close``, ``ct``, ``redirect=<3xx>`` (with ``to=<base URL>`` for another origin; the
-  redirect target drops the scenario, unless ``loop`` makes it the same URL).
+  redirect target drops the scenario, unless ``loop`` makes it the same URL),
+  ``not_sse=json|garbage`` (a chat answered 200 with its ``chat.completion`` JSON even
+  when streamed, or with text; no trailing newline).
 
 Control endpoints (never counted, no auth): ``GET /_control/stats``,
 ``GET /_control/requests``, ``GET /_control/connections``, ``POST /_control/reset``.
@@ -842,7 +844,10 @@ class MockUpstream:
                 code="missing_required_parameter",
             )
             return reply.keep
-        if body.get("stream") is True:
+        if scn.get("not_sse") == "garbage":
+            await reply.body(200, b"this is not an event stream", "text/plain")
+            return reply.keep
+        if body.get("stream") is True and "not_sse" not in scn:
             return await self._chat_stream(reply, reader, scn, body, model)
         return await self._chat_json(reply, scn, body, model)
 

@@ -13,10 +13,11 @@ use super::json::{parse, write_str, write_value};
 use super::stream::ChatStream;
 use crate::errors::CoreError;
 use crate::providers::openai::{build_request, Endpoint, Target};
-use crate::providers::registry::GEMINI_DEFAULT_BASE;
+use crate::providers::registry::{Join, GEMINI_DEFAULT_BASE};
 use crate::providers::{anthropic, gemini};
 use crate::providers::{resolve, spec, Translator, Wire};
 use crate::runtime::{block_on, core, into_awaitable};
+use crate::sse::StreamEnd;
 use crate::transport::{Client, HttpRequest, Tls};
 
 /// How much of an unparsable reply body an error carries.
@@ -353,12 +354,18 @@ fn build(
             CoreError::invalid(format!("request body: {}", e.value(py))),
         )
     })?;
-    Ok(Plan::new(
+    let mut plan = Plan::new(
         prepare(py, provider, endpoint, model, body, opts)?,
         Wire::OpenAi,
         false,
         model,
-    ))
+    );
+    // LiteLLM reads these providers' streams with the OpenAI SDK, whose decoder drops an
+    // incomplete last event (a body that is not SSE yields no chunks, not an error).
+    if spec(provider).is_some_and(|s| s.chat_join == Join::Always) {
+        plan.end = StreamEnd::LikeOpenAiSdk;
+    }
+    Ok(plan)
 }
 
 /// The `ssl_verify` argument: `False` turns verification off, a string is a PEM CA bundle
@@ -397,6 +404,8 @@ struct Plan {
     json_mode: bool,
     /// The model the call named, for replies that do not say.
     model: String,
+    /// What an incomplete last stream event means.
+    end: StreamEnd,
 }
 
 impl Plan {
@@ -406,6 +415,7 @@ impl Plan {
             wire,
             json_mode,
             model: model.to_owned(),
+            end: StreamEnd::Strict,
         }
     }
 }
@@ -540,6 +550,7 @@ async fn run(op: Op, client: Client, plan: Plan) -> Result<Outcome, CoreError> {
         wire,
         json_mode,
         model,
+        end,
     } = plan;
     let resp = client.send(req).await?;
     if op == Op::ChatStream {
@@ -550,7 +561,7 @@ async fn run(op: Op, client: Client, plan: Plan) -> Result<Outcome, CoreError> {
             Wire::Gemini => Some(Translator::Gemini(gemini::StreamState::new(&model))),
             Wire::OpenAi => None,
         };
-        return Ok(Outcome::Stream(ChatStream::start(resp, translator)));
+        return Ok(Outcome::Stream(ChatStream::start(resp, translator, end)));
     }
     let status = resp.status;
     let headers = resp.headers.clone();
