@@ -74,6 +74,7 @@ def request(
     body: Mapping[str, Any] | None = None,
     native: Mapping[str, Any] | None = None,
     ssl_verify: bool | str | None = None,
+    retry_count_header: str | None = None,
 ) -> Any:
     """One upstream call with the GIL released: ``(body, headers, status)`` or a ``ChatStream``.
 
@@ -86,7 +87,10 @@ def request(
     raises ``CoreError(kind="unsupported")`` before anything is sent.
 
     ``ssl_verify``: ``False`` disables certificate checks, a path is the only CA bundle
-    trusted, ``True``/``None`` use the platform trust store.
+    trusted, ``True``/``None`` use the platform trust store. ``retry_count_header`` names a
+    header set on each attempt to the number of retries already taken (the OpenAI SDK's
+    ``x-stainless-retry-count``). An ``Accept-Encoding`` in ``headers`` is reduced to the
+    codings the core decodes (gzip, deflate).
     """
 
 def arequest(
@@ -105,6 +109,7 @@ def arequest(
     body: Mapping[str, Any] | None = None,
     native: Mapping[str, Any] | None = None,
     ssl_verify: bool | str | None = None,
+    retry_count_header: str | None = None,
 ) -> Awaitable[Any]:
     """``request`` as an asyncio awaitable."""
 

@@ -5,6 +5,9 @@ and (where it applies) the ``edgequake/`` route against the same mock upstream.
   ``stream`` and sends its ``chat.completion`` JSON, or text) without a trailing newline: the
   OpenAI SDK's decoder drops the unterminated line, and LiteLLM yields its one empty chunk with
   ``finish_reason="stop"``. The core must end such a stream the same way, sync and async.
+- The request headers the upstream receives from the SDK tier are the SDK's (``User-Agent``,
+  ``X-Stainless-*``, ``Accept``, ``Accept-Encoding``, ``Connection``, ...), in the same
+  order, retries numbered as the SDK numbers them.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ from typing import Any
 import pytest
 
 from .conftest import KEY
-from .test_patch import both
+from .test_patch import both, patched, served
 
 MODEL = "openai/gpt-4o-mini"
+EMB = "openai/text-embedding-3-small"
 ROUTE = "edgequake/openai/gpt-4o-mini"
 MSGS = [{"role": "user", "content": "hello there"}]
 
@@ -71,3 +75,84 @@ def test_stream_answered_without_sse_ends_as_natively(litellm, mock, scenario, a
 def test_route_stream_answered_without_sse_ends_as_openai_does(litellm, mock, scenario, aio):
     base = mock.base_url(scenario)
     assert _stream(litellm, ROUTE, base, aio) == _stream(litellm, MODEL, base, aio)
+
+
+# ---- request headers ----------------------------------------------------------------------
+
+
+def _headers(mock) -> list[tuple[str, str]]:
+    """The last request's headers as received, in order; ``Host`` is placed by each HTTP
+    client differently (httpx first, hyper last)."""
+    return [(k, v) for k, v in mock.requests()[-1]["headers"].items() if k != "host"]
+
+
+def _call(litellm, op: str, aio: bool, kw: dict[str, Any]) -> None:
+    if op == "embedding":
+        emb = {k: v for k, v in kw.items() if k != "messages"}
+        fn = litellm.aembedding if aio else litellm.embedding
+        call = fn(model=EMB, input=["a b"], **emb)
+    else:
+        fn = litellm.acompletion if aio else litellm.completion
+        call = fn(model=MODEL, stream=op == "stream", **kw)
+
+    async def consume() -> None:
+        r = await call
+        if op == "stream":
+            async for _ in r:
+                pass
+
+    if aio:
+        asyncio.run(consume())
+    elif op == "stream":
+        list(call)
+
+
+CALLER = {"organization": "org-wire", "extra_headers": {"X-Caller": "1", "Accept": "text/plain"}}
+
+
+@pytest.mark.parametrize("aio", [False, True], ids=["sync", "async"])
+@pytest.mark.parametrize("op", ["chat", "stream", "embedding"])
+@pytest.mark.parametrize("extra", [{}, CALLER], ids=["plain", "caller_headers"])
+def test_request_headers_equal(litellm, mock, op, aio, extra):
+    kw = {"messages": MSGS, "api_key": KEY, "api_base": mock.base_url(), "timeout": 30, **extra}
+    if op == "embedding":
+        kw.pop("organization", None)  # LiteLLM's embedding takes no organization
+    seen = []
+
+    def call() -> None:
+        _call(litellm, op, aio, kw)
+        seen.append(_headers(mock))
+
+    both(call)
+    native, ours = seen
+    assert ours == native
+    names = {k for k, _ in native}
+    assert {"user-agent", "x-stainless-lang", "x-stainless-retry-count", "connection"} <= names
+
+
+@pytest.mark.parametrize("aio", [False, True], ids=["sync", "async"])
+@pytest.mark.parametrize("caller_count", [None, "7"], ids=["sdk_numbers", "caller_sets"])
+def test_retries_numbered_as_the_sdk_numbers_them(litellm, mock, aio, caller_count):
+    scenario = "status=500,retry_after=0.01,fail_times=2"
+    extra = {} if caller_count is None else {"extra_headers": {"X-Stainless-Retry-Count": caller_count}}
+    kw = {"messages": MSGS, "api_key": KEY, "timeout": 30, "max_retries": 2, **extra}
+    counts = []
+
+    def call() -> None:
+        mock.reset()  # fail_times counts per scenario: each run starts afresh
+        _call(litellm, "chat", aio, {**kw, "api_base": mock.base_url(scenario)})
+        counts.append([r["headers"]["x-stainless-retry-count"] for r in mock.requests()])
+
+    both(call)
+    native, ours = counts
+    assert ours == native
+    assert native == (["0", "1", "2"] if caller_count is None else [caller_count] * 3)
+
+
+def test_sdk_tier_request_is_served_by_the_core(litellm, mock):
+    """Same headers as the SDK's, yet the request left through the core."""
+    before = served()
+    with patched():
+        litellm.completion(model=MODEL, messages=MSGS, api_key=KEY, api_base=mock.base_url())
+    assert served() == before + 1
+    assert mock.requests()[-1]["headers"]["user-agent"].startswith("OpenAI/Python ")

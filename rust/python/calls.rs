@@ -82,6 +82,8 @@ struct CallOpts<'py> {
     /// Settings of natively translated providers that LiteLLM reads from its model map
     /// and `litellm_params` (see `anthropic::Options`).
     native: Option<Bound<'py, PyDict>>,
+    /// A header numbering the attempts (see `HttpRequest::retry_count_header`).
+    retry_count_header: Option<String>,
 }
 
 fn prepare(
@@ -164,6 +166,7 @@ fn prepare(
         .map_err(|e| to_pyerr(py, e))?;
     req.timeout = timeout;
     req.max_retries = opts.max_retries.unwrap_or(2);
+    req.retry_count_header = opts.retry_count_header;
     Ok(req)
 }
 
@@ -612,7 +615,7 @@ fn prepare_call(
 /// `(body, headers, status)`; streams as a `ChatStream` once the response head arrived, so
 /// upstream errors raise here as they do in LiteLLM.
 #[pyfunction]
-#[pyo3(signature = (op, provider, model, payload, params=None, *, api_key=None, api_base=None, api_version=None, headers=None, timeout=None, max_retries=None, body=None, native=None, ssl_verify=None))]
+#[pyo3(signature = (op, provider, model, payload, params=None, *, api_key=None, api_base=None, api_version=None, headers=None, timeout=None, max_retries=None, body=None, native=None, ssl_verify=None, retry_count_header=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn request<'py>(
     py: Python<'py>,
@@ -630,6 +633,7 @@ pub fn request<'py>(
     body: Option<Bound<'py, PyDict>>,
     native: Option<Bound<'py, PyDict>>,
     ssl_verify: Option<Bound<'py, PyAny>>,
+    retry_count_header: Option<String>,
 ) -> PyResult<Bound<'py, PyAny>> {
     guard(py, || {
         let opts = CallOpts {
@@ -641,6 +645,7 @@ pub fn request<'py>(
             max_retries,
             body,
             native,
+            retry_count_header,
         };
         let (op, client, plan) =
             prepare_call(py, op, provider, model, &payload, params, opts, ssl_verify)?;
@@ -652,7 +657,7 @@ pub fn request<'py>(
 /// `request` as an asyncio awaitable; cancelling the task drops the request and its
 /// connection.
 #[pyfunction]
-#[pyo3(signature = (op, provider, model, payload, params=None, *, api_key=None, api_base=None, api_version=None, headers=None, timeout=None, max_retries=None, body=None, native=None, ssl_verify=None))]
+#[pyo3(signature = (op, provider, model, payload, params=None, *, api_key=None, api_base=None, api_version=None, headers=None, timeout=None, max_retries=None, body=None, native=None, ssl_verify=None, retry_count_header=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn arequest<'py>(
     py: Python<'py>,
@@ -670,6 +675,7 @@ pub fn arequest<'py>(
     body: Option<Bound<'py, PyDict>>,
     native: Option<Bound<'py, PyDict>>,
     ssl_verify: Option<Bound<'py, PyAny>>,
+    retry_count_header: Option<String>,
 ) -> PyResult<Bound<'py, PyAny>> {
     guard(py, || {
         let opts = CallOpts {
@@ -681,6 +687,7 @@ pub fn arequest<'py>(
             max_retries,
             body,
             native,
+            retry_count_header,
         };
         let (op, client, plan) =
             prepare_call(py, op, provider, model, &payload, params, opts, ssl_verify)?;
