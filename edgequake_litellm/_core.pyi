@@ -23,7 +23,7 @@ _Op = Literal["chat", "chat_stream", "embed"]
 _Kind = Literal["status", "timeout", "connection", "decode", "invalid_request", "too_large", "internal", "unsupported"]
 
 class CoreError(Exception):
-    """An error from the Rust core; ``args`` are ``(message, kind, status, headers, body)``."""
+    """An error from the Rust core; ``args`` are ``(message, kind, status, headers, body, reason)``."""
 
     def __init__(
         self,
@@ -32,6 +32,7 @@ class CoreError(Exception):
         status: int | None = ...,
         headers: list[tuple[str, str]] | None = ...,
         body: str | None = ...,
+        reason: str | None = ...,
         /,
     ) -> None: ...
     @property
@@ -42,6 +43,9 @@ class CoreError(Exception):
     def headers(self) -> dict[str, str]: ...
     @property
     def body(self) -> str | None: ...
+    @property
+    def reason(self) -> str | None:
+        """The reason phrase of the upstream's status line, when it answered."""
     @property
     def message(self) -> str: ...
 

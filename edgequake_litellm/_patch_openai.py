@@ -30,7 +30,6 @@ from ._errors import as_sdk_error
 from ._tls import ssl_verify
 
 OpenAIChatCompletion = litellm_openai.OpenAIChatCompletion
-_SDK_REPLY_REPR = f"<APIResponse [200 OK] type={ChatCompletion}>"
 
 
 class _Reply:
@@ -202,8 +201,10 @@ def _chat_sync(client: Any, data: dict, timeout: Any, logging_obj: Any, req: tup
         if reply is not None:
             return reply
         if e.kind == "decode":
-            # LiteLLM's sync helper wraps a parse failure with the SDK response's repr.
-            reply = f"Received response - {_SDK_REPLY_REPR}, Type of response - {LegacyAPIResponse}"
+            # LiteLLM's sync helper wraps a parse failure with the SDK response's repr, which
+            # quotes the upstream's status line.
+            sdk_reply = f"<APIResponse [{e.status} {e.reason}] type={ChatCompletion}>"
+            reply = f"Received response - {sdk_reply}, Type of response - {LegacyAPIResponse}"
             raise Exception(f"error - {err}, {reply}") from e
         raise err from e
     if stream:

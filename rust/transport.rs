@@ -50,6 +50,8 @@ pub struct HttpRequest {
 /// A response whose status was checked and whose body is still on the wire.
 pub struct Response {
     pub status: u16,
+    /// The status line's reason phrase, as the upstream worded it.
+    pub reason: String,
     pub headers: Vec<(String, String)>,
     pub inner: reqwest::Response,
     pub timeout: Option<Duration>,
@@ -198,16 +200,17 @@ impl Client {
                 continue;
             }
             let headers = header_pairs(resp.headers());
+            let reason = reason_phrase(&resp);
             if status >= 400 {
                 let body = read_all(resp, req.timeout, MAX_BODY_BYTES).await?;
-                return Err(CoreError::status(
-                    status,
-                    headers,
-                    String::from_utf8_lossy(&body).into_owned(),
-                ));
+                let mut err =
+                    CoreError::status(status, headers, String::from_utf8_lossy(&body).into_owned());
+                err.reason = Some(reason);
+                return Err(err);
             }
             return Ok(Response {
                 status,
+                reason,
                 headers,
                 inner: resp,
                 timeout: req.timeout,
@@ -373,6 +376,20 @@ fn classify(err: reqwest::Error) -> CoreError {
         CoreError::invalid(text)
     } else {
         CoreError::connection(text)
+    }
+}
+
+/// The reason phrase the upstream sent (hyper keeps it only when it is not the canonical
+/// one), read as httpx reads it: its ASCII characters.
+fn reason_phrase(resp: &reqwest::Response) -> String {
+    match resp.extensions().get::<hyper::ext::ReasonPhrase>() {
+        Some(r) => r
+            .as_bytes()
+            .iter()
+            .filter(|b| b.is_ascii())
+            .map(|&b| b as char)
+            .collect(),
+        None => resp.status().canonical_reason().unwrap_or("").to_owned(),
     }
 }
 

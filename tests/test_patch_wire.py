@@ -156,3 +156,17 @@ def test_sdk_tier_request_is_served_by_the_core(litellm, mock):
         litellm.completion(model=MODEL, messages=MSGS, api_key=KEY, api_base=mock.base_url())
     assert served() == before + 1
     assert mock.requests()[-1]["headers"]["user-agent"].startswith("OpenAI/Python ")
+
+
+# ---- the SDK reply's repr in LiteLLM's parse-failure message ------------------------------
+
+
+@pytest.mark.parametrize("reason", [None, "Fine", "Non-Authoritative Information", ""], ids=repr)
+def test_unparsable_reply_quotes_the_upstreams_status_line(litellm, mock, reason):
+    """LiteLLM's sync chat wraps a reply it cannot parse with the SDK response's repr,
+    ``<APIResponse [200 <reason phrase>] ...>``: the reason phrase is the upstream's."""
+    scenario = "malformed_json" if reason is None else f"malformed_json,reason={reason}"
+    kw = {"messages": MSGS, "api_key": KEY, "api_base": mock.base_url(scenario), "max_retries": 0}
+    native, ours = both(lambda: _outcome(lambda: litellm.completion(model=MODEL, **kw)))
+    assert ours == native
+    assert f"<APIResponse [200 {'OK' if reason is None else reason}]" in native[1]

@@ -27,6 +27,8 @@ const MAX_ERROR_BODY: usize = 1 << 20;
 /// parsed straight from bytes.
 pub struct Reply {
     pub status: u16,
+    /// The status line's reason phrase, carried by a decode error.
+    pub reason: String,
     pub headers: Vec<(String, String)>,
     pub body: Bytes,
 }
@@ -44,6 +46,8 @@ impl<'py> IntoPyObject<'py> for Reply {
                 let n = self.body.len().min(MAX_ERROR_BODY);
                 e.body = Some(String::from_utf8_lossy(&self.body[..n]).into_owned());
             }
+            e.status = e.status.or(Some(self.status));
+            e.reason = Some(self.reason.clone());
             to_pyerr(py, e)
         })?;
         let headers = headers_dict(py, &self.headers)?;
@@ -567,6 +571,7 @@ async fn run(op: Op, client: Client, plan: Plan) -> Result<Outcome, CoreError> {
         return Ok(Outcome::Stream(ChatStream::start(resp, translator, end)));
     }
     let status = resp.status;
+    let reason = resp.reason.clone();
     let headers = resp.headers.clone();
     let mut body = resp.bytes().await?;
     if wire != Wire::OpenAi {
@@ -587,6 +592,7 @@ async fn run(op: Op, client: Client, plan: Plan) -> Result<Outcome, CoreError> {
     }
     Ok(Outcome::Reply(Reply {
         status,
+        reason,
         headers,
         body,
     }))
