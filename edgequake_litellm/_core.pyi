@@ -23,7 +23,7 @@ _Op = Literal["chat", "chat_stream", "embed"]
 _Kind = Literal["status", "timeout", "connection", "decode", "invalid_request", "too_large", "internal", "unsupported"]
 
 class CoreError(Exception):
-    """An error from the Rust core; ``args`` are ``(message, kind, status, headers, body)``."""
+    """An error from the Rust core; ``args`` are ``(message, kind, status, headers, body, reason)``."""
 
     def __init__(
         self,
@@ -32,6 +32,7 @@ class CoreError(Exception):
         status: int | None = ...,
         headers: list[tuple[str, str]] | None = ...,
         body: str | None = ...,
+        reason: str | None = ...,
         /,
     ) -> None: ...
     @property
@@ -42,6 +43,9 @@ class CoreError(Exception):
     def headers(self) -> dict[str, str]: ...
     @property
     def body(self) -> str | None: ...
+    @property
+    def reason(self) -> str | None:
+        """The reason phrase of the upstream's status line, when it answered."""
     @property
     def message(self) -> str: ...
 
@@ -74,6 +78,7 @@ def request(
     body: Mapping[str, Any] | None = None,
     native: Mapping[str, Any] | None = None,
     ssl_verify: bool | str | None = None,
+    retry_count_header: str | None = None,
 ) -> Any:
     """One upstream call with the GIL released: ``(body, headers, status)`` or a ``ChatStream``.
 
@@ -86,7 +91,10 @@ def request(
     raises ``CoreError(kind="unsupported")`` before anything is sent.
 
     ``ssl_verify``: ``False`` disables certificate checks, a path is the only CA bundle
-    trusted, ``True``/``None`` use the platform trust store.
+    trusted, ``True``/``None`` use the platform trust store. ``retry_count_header`` names a
+    header set on each attempt to the number of retries already taken (the OpenAI SDK's
+    ``x-stainless-retry-count``). An ``Accept-Encoding`` in ``headers`` is reduced to the
+    codings the core decodes (gzip, deflate).
     """
 
 def arequest(
@@ -105,6 +113,7 @@ def arequest(
     body: Mapping[str, Any] | None = None,
     native: Mapping[str, Any] | None = None,
     ssl_verify: bool | str | None = None,
+    retry_count_header: str | None = None,
 ) -> Awaitable[Any]:
     """``request`` as an asyncio awaitable."""
 

@@ -12,16 +12,16 @@ would have returned: a dumpable reply, a chunk stream, or the SDK's own exceptio
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator
+import weakref
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
 import httpx
 import openai
 from litellm.litellm_core_utils.logging_utils import track_llm_api_timing
 from litellm.llms.openai import openai as litellm_openai
-from openai._constants import RAW_RESPONSE_HEADER
 from openai._legacy_response import LegacyAPIResponse
-from openai._models import construct_type
+from openai._models import FinalRequestOptions, construct_type
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from . import _core, _doubles, _status
@@ -30,7 +30,6 @@ from ._errors import as_sdk_error
 from ._tls import ssl_verify
 
 OpenAIChatCompletion = litellm_openai.OpenAIChatCompletion
-_SDK_REPLY_REPR = f"<APIResponse [200 OK] type={ChatCompletion}>"
 
 
 class _Reply:
@@ -50,6 +49,40 @@ class _Reply:
         return self._body
 
 
+# Per SDK client: the inputs of its last header computation, and the headers it gave.
+_HEADERS: weakref.WeakKeyDictionary[Any, tuple[tuple, dict[str, str]]] = weakref.WeakKeyDictionary()
+# SDK client settings whose credentials the SDK resolves per request (LiteLLM's path runs).
+_PER_REQUEST_AUTH = ("_api_key_provider", "_provider_runtime", "workload_identity")
+# The SDK numbers its attempts in this header, unless the caller set it.
+_RETRY_COUNT = "x-stainless-retry-count"
+
+
+def _sdk_headers(client: Any, path: str, options: Mapping[str, Any]) -> dict[str, str]:
+    """The headers ``client`` sends on the first attempt of this request: the SDK's own
+    (``_build_headers``: auth, ``User-Agent``, ``X-Stainless-*``, organization, the caller's)
+    over its HTTP client's defaults (``Accept-Encoding``, ``Connection``). Computed by the SDK
+    itself, again only when the client's settings or the call's headers or timeout change."""
+    call_headers = options.get("headers") or {}
+    key = (
+        client.api_key,
+        client.organization,
+        client.project,
+        tuple(client._custom_headers.items()),
+        tuple(call_headers.items()),
+        options.get("timeout"),
+    )
+    cached = _HEADERS.get(client)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    sdk = client._build_headers(FinalRequestOptions.construct(method="post", url=path, **options), retries_taken=0)
+    headers = dict(client._client.headers.multi_items())
+    for name, value in sdk.multi_items():
+        headers.pop(name, None)  # as httpx merges them: the request's own go last
+        headers[name] = value
+    _HEADERS[client] = (key, headers)
+    return headers
+
+
 def _request(client: Any, data: dict, timeout: Any, path: str) -> tuple[dict, dict[str, Any]] | None:
     """The core arguments for the request the SDK would send, or None when the SDK client
     carries something the core does not reproduce (then LiteLLM's own path runs).
@@ -59,19 +92,17 @@ def _request(client: Any, data: dict, timeout: Any, path: str) -> tuple[dict, di
     body, options = litellm_openai._request_without_sdk_transform(data, timeout)
     if options.get("params") or client._custom_query or not isinstance(client.api_key, str):
         return None
+    if any(getattr(client, a, None) is not None for a in _PER_REQUEST_AUTH):
+        return None
     extra_json = options.get("extra_json")
-    headers: dict[str, str] = {}
-    if client.organization:
-        headers["OpenAI-Organization"] = client.organization
-    if client.project:
-        headers["OpenAI-Project"] = client.project
-    headers.update(client._custom_headers or {})
-    headers.update({k: v for k, v in (options.get("headers") or {}).items() if k != RAW_RESPONSE_HEADER})
+    headers = _sdk_headers(client, path, options)
     base = str(client.base_url)
+    call_headers = options.get("headers") or {}
     kw = {
         "api_key": client.api_key,
         "api_base": base,
         "headers": headers,
+        "retry_count_header": None if any(k.lower() == _RETRY_COUNT for k in call_headers) else _RETRY_COUNT,
         # One value for every phase: routing sends phased httpx.Timeouts to LiteLLM's own code.
         "timeout": timeout_seconds(timeout),
         "max_retries": client.max_retries,
@@ -170,8 +201,10 @@ def _chat_sync(client: Any, data: dict, timeout: Any, logging_obj: Any, req: tup
         if reply is not None:
             return reply
         if e.kind == "decode":
-            # LiteLLM's sync helper wraps a parse failure with the SDK response's repr.
-            reply = f"Received response - {_SDK_REPLY_REPR}, Type of response - {LegacyAPIResponse}"
+            # LiteLLM's sync helper wraps a parse failure with the SDK response's repr, which
+            # quotes the upstream's status line.
+            sdk_reply = f"<APIResponse [{e.status} {e.reason}] type={ChatCompletion}>"
+            reply = f"Received response - {sdk_reply}, Type of response - {LegacyAPIResponse}"
             raise Exception(f"error - {err}, {reply}") from e
         raise err from e
     if stream:

@@ -18,7 +18,10 @@ values are URL-decoded; unknown keys are ignored):
 * shaping: ``model``, ``auth``, ``parallel``, ``reasoning``, ``cached``,
   ``chunks``, ``chunk_delay``, ``crlf``, ``comments``, ``garbage_lines``,
   ``close``, ``ct``, ``redirect=<3xx>`` (with ``to=<base URL>`` for another origin; the
-  redirect target drops the scenario, unless ``loop`` makes it the same URL).
+  redirect target drops the scenario, unless ``loop`` makes it the same URL),
+  ``not_sse=json|garbage`` (a chat answered 200 with its ``chat.completion`` JSON even
+  when streamed, or with text; no trailing newline), ``reason`` (the status line's reason
+  phrase).
 
 Control endpoints (never counted, no auth): ``GET /_control/stats``,
 ``GET /_control/requests``, ``GET /_control/connections``, ``POST /_control/reset``.
@@ -126,17 +129,18 @@ class _Conn:
 class _Reply:
     """Writes one response; knows the request id and keep-alive decision."""
 
-    __slots__ = ("writer", "rid", "keep", "ct", "extra")
+    __slots__ = ("writer", "rid", "keep", "ct", "reason", "extra")
 
     def __init__(self, writer: asyncio.StreamWriter, rid: int, keep: bool) -> None:
         self.writer = writer
         self.rid = rid
         self.keep = keep
         self.ct: str | None = None  # scenario ``ct`` override
+        self.reason: str | None = None  # scenario ``reason`` override
         self.extra: list[tuple[str, str]] = []
 
     def head(self, status: int, headers: list[tuple[str, str]]) -> bytes:
-        lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}"]
+        lines = [f"HTTP/1.1 {status} {self.reason if self.reason is not None else _REASONS.get(status, 'Status')}"]
         lines += [f"{k}: {v}" for k, v in headers]
         lines += [
             f"x-request-id: req-mock-{self.rid}",
@@ -671,6 +675,7 @@ class MockUpstream:
         scn = _parse_scenario(scn_raw)
         reply = _Reply(writer, rid, req.keep_alive and not _flag(scn, "close"))
         reply.ct = scn.get("ct") or None
+        reply.reason = scn.get("reason")
 
         kind, deployment = None, None
         azure = re.fullmatch(r"/openai/deployments/([^/]+)/(chat/completions|embeddings)", route)
@@ -842,7 +847,10 @@ class MockUpstream:
                 code="missing_required_parameter",
             )
             return reply.keep
-        if body.get("stream") is True:
+        if scn.get("not_sse") == "garbage":
+            await reply.body(200, b"this is not an event stream", "text/plain")
+            return reply.keep
+        if body.get("stream") is True and "not_sse" not in scn:
             return await self._chat_stream(reply, reader, scn, body, model)
         return await self._chat_json(reply, scn, body, model)
 

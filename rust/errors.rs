@@ -48,6 +48,8 @@ pub struct CoreError {
     pub headers: Vec<(String, String)>,
     /// Upstream error body as text, when there was one.
     pub body: Option<String>,
+    /// The reason phrase of the upstream's status line (`OK`), when it answered.
+    pub reason: Option<String>,
 }
 
 impl CoreError {
@@ -58,6 +60,7 @@ impl CoreError {
             status: None,
             headers: Vec::new(),
             body: None,
+            reason: None,
         }
     }
 
@@ -93,6 +96,7 @@ impl CoreError {
             status: Some(status),
             headers,
             body: Some(body),
+            reason: None,
         }
     }
 }

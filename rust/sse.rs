@@ -71,6 +71,29 @@ impl fmt::Display for SseError {
 
 impl std::error::Error for SseError {}
 
+/// What an incomplete last event means when the body ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamEnd {
+    /// A truncated stream: an error.
+    Strict,
+    /// Nothing: dropped as the OpenAI Python SDK's decoder drops it (the native reader of
+    /// every provider LiteLLM serves through the SDK); see `finish_dropping_partial`.
+    LikeOpenAiSdk,
+}
+
+impl SseParser {
+    /// End of stream under `end`: `Err` with what went wrong, else `Ok`.
+    pub fn end(&mut self, end: StreamEnd) -> Result<(), String> {
+        match end {
+            StreamEnd::Strict if self.finish() => {
+                Err("stream ended in the middle of an event".to_owned())
+            }
+            StreamEnd::Strict => Ok(()),
+            StreamEnd::LikeOpenAiSdk => self.finish_dropping_partial().map_err(|e| e.to_string()),
+        }
+    }
+}
+
 /// Incremental SSE parser. Feed chunks with [`SseParser::feed`], then call
 /// [`SseParser::finish`] at end of stream.
 ///
@@ -146,6 +169,22 @@ impl SseParser {
             || !self.builder.event.is_empty();
         *self = Self::with_limits(self.max_line, self.builder.max_event);
         partial
+    }
+
+    /// End of stream as the OpenAI Python SDK's decoder ends it: the unterminated last line
+    /// is still decoded (so invalid UTF-8 fails) and an event without its blank line is
+    /// dropped silently, so a body that is not SSE at all ends with no events. Resets the
+    /// parser for reuse.
+    pub fn finish_dropping_partial(&mut self) -> Result<(), SseError> {
+        // A BOM cut short is bytes no UTF-8 decoder accepts on their own.
+        let bom_cut = self.bom != 0 && self.bom != BOM_RESOLVED;
+        let valid = !bom_cut && std::str::from_utf8(&self.line).is_ok();
+        self.finish();
+        if valid {
+            Ok(())
+        } else {
+            Err(SseError::InvalidUtf8)
+        }
     }
 
     fn feed_inner(&mut self, mut rest: &[u8], out: &mut Vec<SseEvent>) -> Result<(), SseError> {
@@ -741,6 +780,31 @@ mod tests {
             let (_, partial) = parse_chunks(&mut SseParser::new(), [input]);
             assert!(!partial, "{input:?}");
         }
+    }
+
+    #[test]
+    fn finish_dropping_partial_drops_what_the_sdk_drops() {
+        let mut p = SseParser::new();
+        let mut out = Vec::new();
+        // Not SSE at all, no trailing newline: nothing, and no error.
+        p.feed(br#"{"id":"x","object":"chat.completion"}"#, &mut out)
+            .unwrap();
+        assert_eq!(p.finish_dropping_partial(), Ok(()));
+        // A data line without its blank line: dropped.
+        p.feed(b"data: {\"a\":1}\n", &mut out).unwrap();
+        assert_eq!(p.finish_dropping_partial(), Ok(()));
+        assert!(out.is_empty());
+        // Complete events before the partial one are kept.
+        p.feed(b"data: 1\n\ndata: 2", &mut out).unwrap();
+        assert_eq!(p.finish_dropping_partial(), Ok(()));
+        assert_eq!(out, vec![ev("1")]);
+        // The unterminated line is still decoded: invalid UTF-8 fails, as in Python.
+        p.feed(b"abc\xff", &mut out).unwrap();
+        assert_eq!(p.finish_dropping_partial(), Err(SseError::InvalidUtf8));
+        p.feed(b"\xEF\xBB", &mut out).unwrap();
+        assert_eq!(p.finish_dropping_partial(), Err(SseError::InvalidUtf8));
+        // Reset after each call.
+        assert!(!p.finish());
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, COOKIE};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT_ENCODING, COOKIE};
 
 use crate::errors::{describe, CoreError, ErrorKind};
 use crate::proxies::EnvProxies;
@@ -42,11 +42,16 @@ pub struct HttpRequest {
     pub timeout: Option<Duration>,
     /// Retries after the first attempt, as the OpenAI SDK's `max_retries` (default 2).
     pub max_retries: u32,
+    /// A header set on each attempt to the number of retries already taken (the OpenAI
+    /// SDK's `x-stainless-retry-count`).
+    pub retry_count_header: Option<String>,
 }
 
 /// A response whose status was checked and whose body is still on the wire.
 pub struct Response {
     pub status: u16,
+    /// The status line's reason phrase, as the upstream worded it.
+    pub reason: String,
     pub headers: Vec<(String, String)>,
     pub inner: reqwest::Response,
     pub timeout: Option<Duration>,
@@ -103,7 +108,7 @@ impl Client {
     pub async fn send(&self, req: HttpRequest) -> Result<Response, CoreError> {
         let mut attempt = 0u32;
         loop {
-            match self.send_once(&req).await {
+            match self.send_once(&req, attempt).await {
                 Err(e) if attempt < req.max_retries && should_retry(&e) => {
                     tokio::time::sleep(retry_delay(&e, attempt, req.max_retries)).await;
                     attempt += 1;
@@ -115,21 +120,33 @@ impl Client {
 
     /// One attempt. An HTTP error status is read in full and returned as
     /// `ErrorKind::Status` with the upstream headers and body.
-    async fn send_once(&self, req: &HttpRequest) -> Result<Response, CoreError> {
-        let mut headers = HeaderMap::with_capacity(req.headers.len() + 2);
+    async fn send_once(&self, req: &HttpRequest, attempt: u32) -> Result<Response, CoreError> {
+        let mut headers = HeaderMap::with_capacity(req.headers.len() + 3);
         for (k, v) in &req.headers {
             let name = HeaderName::from_bytes(k.as_bytes())
                 .map_err(|_| CoreError::invalid(format!("invalid header name: {k:?}")))?;
-            let mut value = HeaderValue::from_str(v)
-                .map_err(|_| CoreError::invalid(format!("invalid value for header {k:?}")))?;
+            let mut value = if name == ACCEPT_ENCODING {
+                accept_encoding(v)
+            } else {
+                HeaderValue::from_str(v)
+                    .map_err(|_| CoreError::invalid(format!("invalid value for header {k:?}")))?
+            };
             if is_secret_header(k) {
                 value.set_sensitive(true);
             }
             headers.insert(name, value);
         }
+        if let Some(name) = &req.retry_count_header {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| CoreError::invalid(format!("invalid header name: {name:?}")))?;
+            headers.insert(name, HeaderValue::from(attempt));
+        }
         headers
             .entry(reqwest::header::CONTENT_TYPE)
             .or_insert(HeaderValue::from_static("application/json"));
+        headers
+            .entry(ACCEPT_ENCODING)
+            .or_insert(HeaderValue::from_static(DECODED_CODINGS));
         let mut url = reqwest::Url::parse(&req.url)
             .map_err(|e| CoreError::invalid(format!("invalid api_base URL: {e}")))?;
         if !matches!(url.scheme(), "http" | "https") {
@@ -183,16 +200,17 @@ impl Client {
                 continue;
             }
             let headers = header_pairs(resp.headers());
+            let reason = reason_phrase(&resp);
             if status >= 400 {
                 let body = read_all(resp, req.timeout, MAX_BODY_BYTES).await?;
-                return Err(CoreError::status(
-                    status,
-                    headers,
-                    String::from_utf8_lossy(&body).into_owned(),
-                ));
+                let mut err =
+                    CoreError::status(status, headers, String::from_utf8_lossy(&body).into_owned());
+                err.reason = Some(reason);
+                return Err(err);
             }
             return Ok(Response {
                 status,
+                reason,
                 headers,
                 inner: resp,
                 timeout: req.timeout,
@@ -253,6 +271,29 @@ async fn read_all(
             buf.extend_from_slice(&piece);
         }
     }
+}
+
+/// The content codings the client decodes, worded as httpx asks for them.
+const DECODED_CODINGS: &str = "gzip, deflate";
+
+/// A requested `Accept-Encoding` reduced to the codings the client decodes (httpx also asks
+/// for `br`/`zstd` when their Python packages are installed): a reply the core cannot
+/// decode is never invited. `identity` when nothing is left.
+fn accept_encoding(requested: &str) -> HeaderValue {
+    let kept: Vec<&str> = requested
+        .split(',')
+        .map(str::trim)
+        .filter(|item| {
+            let coding = item.split(';').next().unwrap_or("").trim();
+            ["gzip", "deflate", "identity"]
+                .iter()
+                .any(|c| coding.eq_ignore_ascii_case(c))
+        })
+        .collect();
+    if kept.is_empty() {
+        return HeaderValue::from_static("identity");
+    }
+    HeaderValue::from_str(&kept.join(", ")).unwrap_or(HeaderValue::from_static(DECODED_CODINGS))
 }
 
 fn too_large(limit: usize) -> CoreError {
@@ -335,6 +376,20 @@ fn classify(err: reqwest::Error) -> CoreError {
         CoreError::invalid(text)
     } else {
         CoreError::connection(text)
+    }
+}
+
+/// The reason phrase the upstream sent (hyper keeps it only when it is not the canonical
+/// one), read as httpx reads it: its ASCII characters.
+fn reason_phrase(resp: &reqwest::Response) -> String {
+    match resp.extensions().get::<hyper::ext::ReasonPhrase>() {
+        Some(r) => r
+            .as_bytes()
+            .iter()
+            .filter(|b| b.is_ascii())
+            .map(|&b| b as char)
+            .collect(),
+        None => resp.status().canonical_reason().unwrap_or("").to_owned(),
     }
 }
 
@@ -513,6 +568,7 @@ mod tests {
             body: Bytes::from_static(b"{}"),
             timeout: Some(Duration::from_secs(5)),
             max_retries: 0,
+            retry_count_header: None,
         };
         let resp = client.send(req).await?;
         read_all(resp.inner, resp.timeout, limit).await
@@ -539,6 +595,20 @@ mod tests {
         // Within the limit both arrive whole.
         assert_eq!(body_with_limit(full, 4096).await.unwrap().len(), 2048);
         assert_eq!(body_with_limit(chunked, 4096).await.unwrap().len(), 2048);
+    }
+
+    #[test]
+    fn accept_encoding_keeps_what_the_client_decodes() {
+        for (requested, sent) in [
+            ("gzip, deflate", "gzip, deflate"),
+            ("gzip, deflate, br, zstd", "gzip, deflate"),
+            ("br;q=1.0, gzip;q=0.5", "gzip;q=0.5"),
+            ("IDENTITY", "IDENTITY"),
+            ("br", "identity"),
+            ("", "identity"),
+        ] {
+            assert_eq!(accept_encoding(requested), sent, "{requested}");
+        }
     }
 
     #[test]

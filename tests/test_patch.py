@@ -113,11 +113,14 @@ def test_early_bound_completion_is_served(litellm, mock):
 
 
 def test_upstream_sees_the_core(litellm, mock):
-    """The patched request leaves through the core's client, not the OpenAI SDK's."""
+    """The patched request leaves through the core's client with the SDK's headers
+    (tests/test_patch_wire.py compares them all)."""
+    before = served()
     with patched():
         litellm.completion(model=MODEL, **kwargs(mock, None, extra_headers={"x-custom": "1"}))
+    assert served() == before + 1
     req = mock.requests()[-1]
-    assert req["headers"]["user-agent"].startswith("edgequake-litellm/")
+    assert req["headers"]["user-agent"].startswith("OpenAI/Python ")
     assert req["headers"]["authorization"] == f"Bearer {KEY}"
     assert req["headers"]["x-custom"] == "1"
 

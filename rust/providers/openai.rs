@@ -59,6 +59,7 @@ pub fn build_request(
         // The caller sets these per call.
         timeout: None,
         max_retries: 0,
+        retry_count_header: None,
     })
 }
 

@@ -13,10 +13,11 @@ use super::json::{parse, write_str, write_value};
 use super::stream::ChatStream;
 use crate::errors::CoreError;
 use crate::providers::openai::{build_request, Endpoint, Target};
-use crate::providers::registry::GEMINI_DEFAULT_BASE;
+use crate::providers::registry::{Join, GEMINI_DEFAULT_BASE};
 use crate::providers::{anthropic, gemini};
 use crate::providers::{resolve, spec, Translator, Wire};
 use crate::runtime::{block_on, core, into_awaitable};
+use crate::sse::StreamEnd;
 use crate::transport::{Client, HttpRequest, Tls};
 
 /// How much of an unparsable reply body an error carries.
@@ -26,6 +27,8 @@ const MAX_ERROR_BODY: usize = 1 << 20;
 /// parsed straight from bytes.
 pub struct Reply {
     pub status: u16,
+    /// The status line's reason phrase, carried by a decode error.
+    pub reason: String,
     pub headers: Vec<(String, String)>,
     pub body: Bytes,
 }
@@ -43,6 +46,8 @@ impl<'py> IntoPyObject<'py> for Reply {
                 let n = self.body.len().min(MAX_ERROR_BODY);
                 e.body = Some(String::from_utf8_lossy(&self.body[..n]).into_owned());
             }
+            e.status = e.status.or(Some(self.status));
+            e.reason = Some(self.reason.clone());
             to_pyerr(py, e)
         })?;
         let headers = headers_dict(py, &self.headers)?;
@@ -81,6 +86,8 @@ struct CallOpts<'py> {
     /// Settings of natively translated providers that LiteLLM reads from its model map
     /// and `litellm_params` (see `anthropic::Options`).
     native: Option<Bound<'py, PyDict>>,
+    /// A header numbering the attempts (see `HttpRequest::retry_count_header`).
+    retry_count_header: Option<String>,
 }
 
 fn prepare(
@@ -163,6 +170,7 @@ fn prepare(
         .map_err(|e| to_pyerr(py, e))?;
     req.timeout = timeout;
     req.max_retries = opts.max_retries.unwrap_or(2);
+    req.retry_count_header = opts.retry_count_header;
     Ok(req)
 }
 
@@ -353,12 +361,18 @@ fn build(
             CoreError::invalid(format!("request body: {}", e.value(py))),
         )
     })?;
-    Ok(Plan::new(
+    let mut plan = Plan::new(
         prepare(py, provider, endpoint, model, body, opts)?,
         Wire::OpenAi,
         false,
         model,
-    ))
+    );
+    // LiteLLM reads these providers' streams with the OpenAI SDK, whose decoder drops an
+    // incomplete last event (a body that is not SSE yields no chunks, not an error).
+    if spec(provider).is_some_and(|s| s.chat_join == Join::Always) {
+        plan.end = StreamEnd::LikeOpenAiSdk;
+    }
+    Ok(plan)
 }
 
 /// The `ssl_verify` argument: `False` turns verification off, a string is a PEM CA bundle
@@ -397,6 +411,8 @@ struct Plan {
     json_mode: bool,
     /// The model the call named, for replies that do not say.
     model: String,
+    /// What an incomplete last stream event means.
+    end: StreamEnd,
 }
 
 impl Plan {
@@ -406,6 +422,7 @@ impl Plan {
             wire,
             json_mode,
             model: model.to_owned(),
+            end: StreamEnd::Strict,
         }
     }
 }
@@ -540,6 +557,7 @@ async fn run(op: Op, client: Client, plan: Plan) -> Result<Outcome, CoreError> {
         wire,
         json_mode,
         model,
+        end,
     } = plan;
     let resp = client.send(req).await?;
     if op == Op::ChatStream {
@@ -550,9 +568,10 @@ async fn run(op: Op, client: Client, plan: Plan) -> Result<Outcome, CoreError> {
             Wire::Gemini => Some(Translator::Gemini(gemini::StreamState::new(&model))),
             Wire::OpenAi => None,
         };
-        return Ok(Outcome::Stream(ChatStream::start(resp, translator)));
+        return Ok(Outcome::Stream(ChatStream::start(resp, translator, end)));
     }
     let status = resp.status;
+    let reason = resp.reason.clone();
     let headers = resp.headers.clone();
     let mut body = resp.bytes().await?;
     if wire != Wire::OpenAi {
@@ -573,6 +592,7 @@ async fn run(op: Op, client: Client, plan: Plan) -> Result<Outcome, CoreError> {
     }
     Ok(Outcome::Reply(Reply {
         status,
+        reason,
         headers,
         body,
     }))
@@ -601,7 +621,7 @@ fn prepare_call(
 /// `(body, headers, status)`; streams as a `ChatStream` once the response head arrived, so
 /// upstream errors raise here as they do in LiteLLM.
 #[pyfunction]
-#[pyo3(signature = (op, provider, model, payload, params=None, *, api_key=None, api_base=None, api_version=None, headers=None, timeout=None, max_retries=None, body=None, native=None, ssl_verify=None))]
+#[pyo3(signature = (op, provider, model, payload, params=None, *, api_key=None, api_base=None, api_version=None, headers=None, timeout=None, max_retries=None, body=None, native=None, ssl_verify=None, retry_count_header=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn request<'py>(
     py: Python<'py>,
@@ -619,6 +639,7 @@ pub fn request<'py>(
     body: Option<Bound<'py, PyDict>>,
     native: Option<Bound<'py, PyDict>>,
     ssl_verify: Option<Bound<'py, PyAny>>,
+    retry_count_header: Option<String>,
 ) -> PyResult<Bound<'py, PyAny>> {
     guard(py, || {
         let opts = CallOpts {
@@ -630,6 +651,7 @@ pub fn request<'py>(
             max_retries,
             body,
             native,
+            retry_count_header,
         };
         let (op, client, plan) =
             prepare_call(py, op, provider, model, &payload, params, opts, ssl_verify)?;
@@ -641,7 +663,7 @@ pub fn request<'py>(
 /// `request` as an asyncio awaitable; cancelling the task drops the request and its
 /// connection.
 #[pyfunction]
-#[pyo3(signature = (op, provider, model, payload, params=None, *, api_key=None, api_base=None, api_version=None, headers=None, timeout=None, max_retries=None, body=None, native=None, ssl_verify=None))]
+#[pyo3(signature = (op, provider, model, payload, params=None, *, api_key=None, api_base=None, api_version=None, headers=None, timeout=None, max_retries=None, body=None, native=None, ssl_verify=None, retry_count_header=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn arequest<'py>(
     py: Python<'py>,
@@ -659,6 +681,7 @@ pub fn arequest<'py>(
     body: Option<Bound<'py, PyDict>>,
     native: Option<Bound<'py, PyDict>>,
     ssl_verify: Option<Bound<'py, PyAny>>,
+    retry_count_header: Option<String>,
 ) -> PyResult<Bound<'py, PyAny>> {
     guard(py, || {
         let opts = CallOpts {
@@ -670,6 +693,7 @@ pub fn arequest<'py>(
             max_retries,
             body,
             native,
+            retry_count_header,
         };
         let (op, client, plan) =
             prepare_call(py, op, provider, model, &payload, params, opts, ssl_verify)?;

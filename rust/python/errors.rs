@@ -15,10 +15,11 @@ create_exception!(
     _core,
     CoreError,
     PyException,
-    "An error from the Rust core: `kind`, `status`, `headers`, `body` and `message`."
+    "An error from the Rust core: `kind`, `status`, `headers`, `body`, `reason` and `message`."
 );
 
-/// Read-only attributes over the exception's args `(message, kind, status, headers, body)`.
+/// Read-only attributes over the exception's args `(message, kind, status, headers, body,
+/// reason)`.
 /// (abi3 before 3.12 cannot subclass exceptions from Rust, so the class gets properties.)
 const ATTRIBUTES: &std::ffi::CStr = c"
 def _arg(i, default=None):
@@ -28,6 +29,7 @@ cls.kind = _arg(1, 'internal')
 cls.status = _arg(2)
 cls.headers = property(lambda self: dict(self.args[3]) if len(self.args) > 3 and self.args[3] else {})
 cls.body = _arg(4)
+cls.reason = _arg(5)
 cls.__str__ = lambda self: str(self.args[0]) if self.args else ''
 ";
 
@@ -52,6 +54,7 @@ impl From<errs::CoreError> for PyErr {
             err.status,
             err.headers,
             err.body,
+            err.reason,
         ))
     }
 }

@@ -75,6 +75,7 @@ fn raw_request(
         body: Bytes::from(body),
         timeout,
         max_retries: 0,
+        retry_count_header: None,
     })
 }
 

@@ -18,7 +18,7 @@ use super::json::parse;
 use crate::errors::{CoreError, ErrorKind};
 use crate::providers::Translator;
 use crate::runtime::{block_on, core, into_awaitable};
-use crate::sse::SseParser;
+use crate::sse::{SseParser, StreamEnd};
 use crate::transport::Response;
 
 enum Msg {
@@ -120,11 +120,12 @@ pub struct ChatStream {
 
 impl ChatStream {
     /// `translator` turns a native event stream (Anthropic's, Gemini's) into OpenAI chunks as it is read.
-    pub fn start(resp: Response, translator: Option<Translator>) -> ChatStream {
+    /// `end` says what an incomplete last event means.
+    pub fn start(resp: Response, translator: Option<Translator>, end: StreamEnd) -> ChatStream {
         let (tx, rx) = mpsc::channel(64);
         let status = resp.status;
         let headers = resp.headers.clone();
-        let handle = core().runtime.spawn(pump(resp, tx, translator));
+        let handle = core().runtime.spawn(pump(resp, tx, translator, end));
         let closed = Arc::new(AtomicBool::new(false));
         ChatStream {
             receiver: Arc::new(tokio::sync::Mutex::new(Receiver {
@@ -278,7 +279,12 @@ impl<'py> IntoPyObject<'py> for AsyncBatch {
 }
 
 /// Read the body, frame SSE, forward payloads. Stops when the consumer goes away.
-async fn pump(mut resp: Response, tx: mpsc::Sender<Msg>, mut translator: Option<Translator>) {
+async fn pump(
+    mut resp: Response,
+    tx: mpsc::Sender<Msg>,
+    mut translator: Option<Translator>,
+    end: StreamEnd,
+) {
     let mut parser = SseParser::new();
     let mut events = Vec::new();
     loop {
@@ -289,12 +295,9 @@ async fn pump(mut resp: Response, tx: mpsc::Sender<Msg>, mut translator: Option<
         let bytes = match next {
             Ok(Some(b)) => b,
             Ok(None) => {
-                let msg = if parser.finish() {
-                    Msg::Error(CoreError::connection(
-                        "stream ended in the middle of an event",
-                    ))
-                } else {
-                    Msg::End
+                let msg = match parser.end(end) {
+                    Ok(()) => Msg::End,
+                    Err(e) => Msg::Error(CoreError::connection(e)),
                 };
                 let _ = tx.send(msg).await;
                 return;
