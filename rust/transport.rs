@@ -4,8 +4,11 @@
 
 use std::time::Duration;
 
+use std::io::{Read, Write};
+
 use bytes::{Bytes, BytesMut};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, COOKIE};
+use flate2::write::GzDecoder;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT_ENCODING, CONTENT_ENCODING, COOKIE};
 
 use crate::errors::{describe, CoreError, ErrorKind};
 use crate::proxies::EnvProxies;
@@ -42,14 +45,21 @@ pub struct HttpRequest {
     pub timeout: Option<Duration>,
     /// Retries after the first attempt, as the OpenAI SDK's `max_retries` (default 2).
     pub max_retries: u32,
+    /// The body comes back as the server encoded it, for a caller whose own client decodes
+    /// it (LiteLLM's httpx); otherwise the core asks for gzip and decodes it itself.
+    pub raw: bool,
 }
 
 /// A response whose status was checked and whose body is still on the wire.
 pub struct Response {
     pub status: u16,
+    /// As the server sent them (`content-encoding` and `content-length` included), as httpx
+    /// reports them to LiteLLM.
     pub headers: Vec<(String, String)>,
     pub inner: reqwest::Response,
     pub timeout: Option<Duration>,
+    /// Set while a gzip body is being decoded.
+    gunzip: Option<GzDecoder<Vec<u8>>>,
 }
 
 impl Client {
@@ -130,6 +140,12 @@ impl Client {
         headers
             .entry(reqwest::header::CONTENT_TYPE)
             .or_insert(HeaderValue::from_static("application/json"));
+        if !req.raw {
+            // httpx asks for compressed replies, and the real APIs compress JSON.
+            headers
+                .entry(ACCEPT_ENCODING)
+                .or_insert(HeaderValue::from_static("gzip"));
+        }
         let mut url = reqwest::Url::parse(&req.url)
             .map_err(|e| CoreError::invalid(format!("invalid api_base URL: {e}")))?;
         if !matches!(url.scheme(), "http" | "https") {
@@ -183,8 +199,13 @@ impl Client {
                 continue;
             }
             let headers = header_pairs(resp.headers());
-            if status >= 400 {
-                let body = read_all(resp, req.timeout, MAX_BODY_BYTES).await?;
+            let gzip = !req.raw && is_gzip(resp.headers());
+            // A raw exchange hands an error status back as an answer, body as sent.
+            if status >= 400 && !req.raw {
+                let mut body = read_all(resp, req.timeout, MAX_BODY_BYTES).await?;
+                if gzip {
+                    body = gunzip_all(&body, MAX_BODY_BYTES)?;
+                }
                 return Err(CoreError::status(
                     status,
                     headers,
@@ -196,6 +217,7 @@ impl Client {
                 headers,
                 inner: resp,
                 timeout: req.timeout,
+                gunzip: gzip.then(|| GzDecoder::new(Vec::new())),
             });
         }
         unreachable!("the last hop returns")
@@ -203,20 +225,76 @@ impl Client {
 }
 
 impl Response {
+    /// The whole body, decoded.
     pub async fn bytes(self) -> Result<Bytes, CoreError> {
-        read_all(self.inner, self.timeout, MAX_BODY_BYTES).await
+        let body = read_all(self.inner, self.timeout, MAX_BODY_BYTES).await?;
+        match self.gunzip {
+            Some(_) => gunzip_all(&body, MAX_BODY_BYTES),
+            None => Ok(body),
+        }
     }
 
-    /// The next piece of the body; `None` at its end. Each read may take up to the timeout.
+    /// The next decoded piece of the body; `None` at its end. Each read may take up to the
+    /// timeout.
     pub async fn chunk(&mut self) -> Result<Option<Bytes>, CoreError> {
-        with_timeout(
-            self.timeout,
-            self.inner.chunk(),
-            "reading the response body",
-        )
-        .await?
-        .map_err(classify)
+        loop {
+            let piece = with_timeout(
+                self.timeout,
+                self.inner.chunk(),
+                "reading the response body",
+            )
+            .await?
+            .map_err(classify)?;
+            let Some(decoder) = self.gunzip.as_mut() else {
+                return Ok(piece);
+            };
+            let out = match piece {
+                Some(b) => {
+                    decoder.write_all(&b).map_err(bad_gzip)?;
+                    std::mem::take(decoder.get_mut())
+                }
+                None => {
+                    decoder.try_finish().map_err(bad_gzip)?;
+                    let out = std::mem::take(decoder.get_mut());
+                    self.gunzip = None;
+                    if out.is_empty() {
+                        return Ok(None);
+                    }
+                    out
+                }
+            };
+            // A piece may complete no decoded byte yet: read on.
+            if !out.is_empty() {
+                return Ok(Some(Bytes::from(out)));
+            }
+        }
     }
+}
+
+fn is_gzip(headers: &HeaderMap) -> bool {
+    headers.get_all(CONTENT_ENCODING).iter().any(|v| {
+        v.to_str().is_ok_and(|v| {
+            v.split(',')
+                .any(|c| matches!(c.trim().to_ascii_lowercase().as_str(), "gzip" | "x-gzip"))
+        })
+    })
+}
+
+fn bad_gzip(e: std::io::Error) -> CoreError {
+    CoreError::decode(format!("cannot decode the gzip body: {e}"))
+}
+
+/// A whole gzip body, decoded up to `limit` bytes.
+fn gunzip_all(body: &[u8], limit: usize) -> Result<Bytes, CoreError> {
+    let mut out = Vec::with_capacity(body.len().saturating_mul(4).min(limit));
+    flate2::read::GzDecoder::new(body)
+        .take(limit as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(bad_gzip)?;
+    if out.len() > limit {
+        return Err(too_large(limit));
+    }
+    Ok(Bytes::from(out))
 }
 
 async fn read_all(
@@ -513,6 +591,7 @@ mod tests {
             body: Bytes::from_static(b"{}"),
             timeout: Some(Duration::from_secs(5)),
             max_retries: 0,
+            raw: false,
         };
         let resp = client.send(req).await?;
         read_all(resp.inner, resp.timeout, limit).await
