@@ -7,6 +7,7 @@ message are the ones LiteLLM's native path produces for the same upstream answer
 
 from __future__ import annotations
 
+import gzip
 import json
 from typing import Any
 
@@ -147,9 +148,13 @@ def as_sdk_error(err: CoreError, client: Any, url: str, *, mid_stream: bool = Fa
     kind = err.kind
     if kind == "status":
         status = int(err.status or 500)
-        response = httpx.Response(
-            status, headers=list((err.headers or {}).items()), content=(err.body or "").encode(), request=request
-        )
+        headers = httpx.Headers(list((err.headers or {}).items()))
+        content = (err.body or "").encode()
+        if "gzip" in headers.get("content-encoding", "").lower():
+            # The core hands the body over decoded, the headers as sent: encode it again for
+            # httpx, which decodes by the headers, so the SDK sees what it sees natively.
+            content = gzip.compress(content, mtime=0)
+        response = httpx.Response(status, headers=headers, content=content, request=request)
         return client._make_status_error_from_response(response)  # type: ignore[no-any-return]
     if kind == "timeout":
         return openai.APITimeoutError(request=request)
