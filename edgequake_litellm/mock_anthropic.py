@@ -230,7 +230,9 @@ async def serve(reply: Any, scn: dict[str, str], body: Any) -> bool:
         status = int(scn["status"]) if "status" in scn else None
     except ValueError:
         pass
-    rid = f"req_mock_{reply.rid}"
+    # Unique per request upstream; derived from the body here, so equal requests get equal
+    # error texts (LiteLLM quotes the whole error body).
+    rid = "req_" + _message_id(body if isinstance(body, dict) else {"body": body})[8:]
     reply.extra.append(("request-id", rid))
     if scn.get("error") in ("context_length", "html") or (status is not None and status >= 400):
         reply.retry_headers(scn, status or (502 if scn.get("error") == "html" else 400))
