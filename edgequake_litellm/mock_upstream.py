@@ -18,7 +18,19 @@ values are URL-decoded; unknown keys are ignored):
 * shaping: ``model``, ``auth``, ``parallel``, ``reasoning``, ``cached``,
   ``chunks``, ``chunk_delay``, ``crlf``, ``comments``, ``garbage_lines``,
   ``close``, ``ct``, ``redirect=<3xx>`` (with ``to=<base URL>`` for another origin; the
-  redirect target drops the scenario, unless ``loop`` makes it the same URL).
+  redirect target drops the scenario, unless ``loop`` makes it the same URL),
+  ``service_tier=X`` (default ``default``), ``gzip=0`` (identity even when gzip is accepted),
+  ``stream_error`` (an ``{"error": ...}`` event after three chunks, no ``[DONE]``),
+  ``should_retry=true|false`` and ``retry_after_ms=N`` (error headers).
+* SSE writes: ``split=N`` (every event cut into N-byte writes) or ``coalesce=N`` /
+  ``coalesce=all`` (N events, or the whole stream, per write); each write is one chunk.
+
+As the real API does by default: JSON is gzipped for a client sending
+``Accept-Encoding: gzip``; replies name the dated snapshot of a model alias
+(``gpt-4o-mini`` -> ``gpt-4o-mini-2024-07-18``) and carry ``service_tier``; stream chunks
+carry ``obfuscation`` padding (off with ``stream_options.include_obfuscation: false``);
+errors carry ``x-should-retry`` and, with ``retry_after``, ``retry-after-ms``. Shapes are
+pinned to recorded examples of the real answers in ``tests/recorded/``.
 
 Control endpoints (never counted, no auth): ``GET /_control/stats``,
 ``GET /_control/requests``, ``GET /_control/connections``, ``POST /_control/reset``.
@@ -752,7 +764,9 @@ class MockUpstream:
         reply = _Reply(writer, rid, req.keep_alive and not _flag(scn, "close"))
         reply.ct = scn.get("ct") or None
         # ``gzip=0`` serves identity even to a client that accepts gzip.
-        reply.gzip = "gzip" in req.headers.get("accept-encoding", "").lower() and _flag({"g": scn.get("gzip", "1")}, "g")
+        reply.gzip = "gzip" in req.headers.get("accept-encoding", "").lower() and _flag(
+            {"g": scn.get("gzip", "1")}, "g"
+        )
         reply.writes = _write_pattern(scn)
 
         kind, deployment = None, None

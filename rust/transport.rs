@@ -8,7 +8,9 @@ use std::io::{Read, Write};
 
 use bytes::{Bytes, BytesMut};
 use flate2::write::GzDecoder;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT_ENCODING, CONTENT_ENCODING, COOKIE};
+use reqwest::header::{
+    HeaderMap, HeaderName, HeaderValue, ACCEPT_ENCODING, CONTENT_ENCODING, COOKIE,
+};
 
 use crate::errors::{describe, CoreError, ErrorKind};
 use crate::proxies::EnvProxies;

@@ -188,7 +188,10 @@ STREAM_CASES: list[tuple[str, str | None, dict[str, Any]]] = [
     (
         "unicode",
         None,
-        {"messages": [{"role": "user", "content": "héllo wörld — 日本語 🎉"}], "stream_options": {"include_usage": True}},
+        {
+            "messages": [{"role": "user", "content": "héllo wörld — 日本語 🎉"}],
+            "stream_options": {"include_usage": True},
+        },
     ),
     ("no_obfuscation", None, {"stream_options": {"include_usage": True, "include_obfuscation": False}}),
 ]
@@ -207,7 +210,9 @@ def _with_writes(cases: list[tuple[str, str | None, dict[str, Any]]]) -> list[tu
     ]
 
 
-WRITE_CASES = _with_writes([c for c in STREAM_CASES if c[0] in ("usage", "tools", "reasoning", "crlf_comments", "unicode")])
+WRITE_CASES = _with_writes(
+    [c for c in STREAM_CASES if c[0] in ("usage", "tools", "reasoning", "crlf_comments", "unicode")]
+)
 STREAM_CASES += WRITE_CASES
 
 
@@ -427,7 +432,9 @@ def test_retries_follow_x_should_retry(litellm, mock, scenario, requests):
     for model in (NATIVE, OURS):
         mock.reset()
         try:
-            outcomes.append(litellm.completion(model=model, **_call_kwargs(mock, scenario, {})).choices[0].message.content)
+            outcomes.append(
+                litellm.completion(model=model, **_call_kwargs(mock, scenario, {})).choices[0].message.content
+            )
         except Exception as e:  # noqa: BLE001
             outcomes.append(type(e))
         assert len(mock.requests()) == requests, model

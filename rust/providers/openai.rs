@@ -254,7 +254,10 @@ mod tests {
         let e = stream_error(r#"{"error": {"message": "boom", "type": "server_error"}}"#).unwrap();
         assert_eq!(e.kind, crate::errors::ErrorKind::StreamError);
         assert_eq!(e.message, "boom");
-        assert_eq!(e.body.as_deref(), Some(r#"{"message":"boom","type":"server_error"}"#));
+        assert_eq!(
+            e.body.as_deref(),
+            Some(r#"{"message":"boom","type":"server_error"}"#)
+        );
         let e = stream_error(r#"{"error": "text"}"#).unwrap();
         assert_eq!(e.message, "An error occurred during streaming");
         // A falsy error, or "error" only inside the content, is an ordinary chunk.
