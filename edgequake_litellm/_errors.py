@@ -7,7 +7,9 @@ message are the ones LiteLLM's native path produces for the same upstream answer
 
 from __future__ import annotations
 
+import gzip
 import json
+import zlib
 from typing import Any
 
 import httpx
@@ -50,6 +52,8 @@ def _as_openai_error(err: CoreError, url: str | None, mid_stream: bool) -> Excep
         return OpenAIError(status_code=status, message=message, headers=headers, response=response, body=body)
     if kind == "timeout":
         return openai.APITimeoutError(request=_request(url))
+    if kind == "stream_error":
+        return _sdk_stream_error(err, _request(url))
     if mid_stream:
         # While iterating, LiteLLM's stream wrapper maps the SDK's read/parse failures itself.
         return openai.APIConnectionError(message=f"Connection error. {err.message}", request=_request(url))
@@ -61,6 +65,15 @@ def _as_openai_error(err: CoreError, url: str | None, mid_stream: bool) -> Excep
     # text is the SDK's ("Connection error." for every transport failure).
     message = "Connection error." if kind == "connection" else err.message
     return OpenAIError(status_code=500, message=message)
+
+
+def _sdk_stream_error(err: CoreError, request: httpx.Request) -> openai.APIError:
+    """What the OpenAI SDK raises for an ``{"error": ...}`` event in a 200 stream."""
+    try:
+        body = json.loads(err.body or "null")
+    except ValueError:
+        body = None
+    return openai.APIError(message=err.message, request=request, body=body)
 
 
 def _as_anthropic_error(err: CoreError, model: str) -> Exception | None:
@@ -136,12 +149,21 @@ def as_sdk_error(err: CoreError, client: Any, url: str, *, mid_stream: bool = Fa
     kind = err.kind
     if kind == "status":
         status = int(err.status or 500)
-        response = httpx.Response(
-            status, headers=list((err.headers or {}).items()), content=(err.body or "").encode(), request=request
-        )
+        headers = httpx.Headers(list((err.headers or {}).items()))
+        content = (err.body or "").encode()
+        coding = headers.get("content-encoding", "").lower()
+        # The core hands the body over decoded, the headers as sent: encode it again for
+        # httpx, which decodes by the headers, so the SDK sees what it sees natively.
+        if "gzip" in coding:
+            content = gzip.compress(content, mtime=0)
+        elif "deflate" in coding:
+            content = zlib.compress(content)
+        response = httpx.Response(status, headers=headers, content=content, request=request)
         return client._make_status_error_from_response(response)  # type: ignore[no-any-return]
     if kind == "timeout":
         return openai.APITimeoutError(request=request)
+    if kind == "stream_error":
+        return _sdk_stream_error(err, request)
     if kind == "decode":
         # The SDK hands the body to json, whose error LiteLLM then wraps.
         try:

@@ -66,14 +66,14 @@ class EdgequakeLLM(CustomLLM):
         # Not a generator itself: the request is made now, so upstream errors raise from
         # litellm.completion(stream=True) as they do natively.
         stream, call = _open_stream(model, messages, kw)
-        return sync_chunks(stream, call)
+        return sync_chunks(stream, call, priced=_litellm_prices(call, kw))
 
     def astreaming(self, model: str, messages: list, *args: Any, **kw: Any) -> AsyncIterator[ModelResponseStream]:  # type: ignore[override]
         # LiteLLM calls this from its executor thread (litellm.acompletion runs completion
         # there): open the stream now so errors surface from `await acompletion(...)`, then
         # iterate on the event loop.
         stream, call = _open_stream(model, messages, kw)
-        return async_chunks(stream, call)
+        return async_chunks(stream, call, priced=_litellm_prices(call, kw))
 
     def embedding(self, model: str, input: list, *args: Any, **kw: Any) -> EmbeddingResponse:  # type: ignore[override]
         call = _call(model, kw)
@@ -109,6 +109,12 @@ def _open_stream(model: str, messages: list, kw: dict[str, Any]) -> tuple[_core.
         raise to_litellm(e, provider=call.provider, model=call.model) from e
     kw["logging_obj"].model_call_details["response_headers"] = stream.headers
     return stream, call
+
+
+def _litellm_prices(call: Call, kw: dict[str, Any]) -> bool:
+    """Whether LiteLLM prices this call as the upstream provider itself: in transparent mode
+    its own handler's stream wrapper does; on the ``edgequake/`` route it prices ``edgequake``."""
+    return kw["logging_obj"].model_call_details.get("custom_llm_provider") == call.provider
 
 
 handler = EdgequakeLLM()

@@ -28,9 +28,8 @@ from . import _core, _status
 from ._tls import ssl_verify
 
 # Connection-level headers belong to the connection the core opens, not to the request.
-_HOP_BY_HOP = frozenset(
-    {"host", "content-length", "connection", "keep-alive", "transfer-encoding", "accept-encoding", "upgrade", "te"}
-)
+# (``accept-encoding`` goes out: the core hands the body back as sent, for httpx to decode.)
+_HOP_BY_HOP = frozenset({"host", "content-length", "connection", "keep-alive", "transfer-encoding", "upgrade", "te"})
 
 
 def _outgoing(request: httpx.Request) -> tuple[str, list[tuple[str, str]], bytes, float | None]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import litellm
@@ -36,14 +36,18 @@ def log_post_call(logging_obj: Any, call: Call, payload: Any, body: Any, headers
     logging_obj.post_call(input=payload, api_key=None, original_response=body, additional_args={})
 
 
+def _priced_by_caller(call: Call) -> bool:
+    if any(call.litellm_params.get(k) is not None for k in _CALLER_PRICING):
+        return True
+    model_info = call.litellm_params.get("model_info") or {}
+    return isinstance(model_info, dict) and bool(model_info.get("base_model"))
+
+
 def _stamp_cost(response: Any, call: Call, call_type: str) -> None:
     """Price the response as the upstream model, as LiteLLM prices its native path.
 
     Without this, LiteLLM would price the ``edgequake`` provider and find no price."""
-    if any(call.litellm_params.get(k) is not None for k in _CALLER_PRICING):
-        return
-    model_info = call.litellm_params.get("model_info") or {}
-    if isinstance(model_info, dict) and model_info.get("base_model"):
+    if _priced_by_caller(call):
         return
     hidden = response._hidden_params
     # completion_cost prices by the provider stamped on the response; price the real one.
@@ -58,6 +62,22 @@ def _stamp_cost(response: Any, call: Call, call_type: str) -> None:
     finally:
         hidden["custom_llm_provider"] = stamped
     hidden["response_cost"] = cost
+
+
+def stream_pricer(call: Call) -> Callable[[dict], float | None]:
+    """The cost of a streamed call's usage, priced as the upstream model as ``_stamp_cost``
+    prices a reply (LiteLLM's stream wrapper would price the ``edgequake`` provider)."""
+
+    def price(usage: dict) -> float | None:
+        if _priced_by_caller(call):
+            return None
+        response = ModelResponse(model=call.model, usage=litellm.Usage(**usage))
+        response._hidden_params["custom_llm_provider"] = call.provider
+        _stamp_cost(response, call, "completion")
+        cost = response._hidden_params.get("response_cost")
+        return cost if isinstance(cost, (int, float)) else None
+
+    return price
 
 
 def estimate_reasoning_tokens(usage: Any) -> None:
@@ -124,16 +144,27 @@ def fill_embedding(
     return response  # type: ignore[return-value]
 
 
+_USAGE_CHUNK_FIELDS = frozenset(ModelResponseStream.model_fields) | {"usage"}
+
+
 class StreamAssembler:
-    """Upstream chunk dicts -> ``ModelResponseStream`` objects, in order, with one change.
+    """Upstream chunk dicts -> ``ModelResponseStream`` objects, in order, with these changes.
 
     OpenAI sends the usage chunk (``choices: []``) after the chunk carrying
     ``finish_reason``; LiteLLM's wrapper drops usage that a custom provider yields after
     the finish and re-estimates it. Holding the finish chunk until the usage chunk has
-    been yielded keeps the provider's usage, as LiteLLM's native path does."""
+    been yielded keeps the provider's usage, as LiteLLM's native path does. The usage chunk
+    goes without its undeclared extras (OpenAI's ``obfuscation`` padding): the wrapper strips
+    its usage and would pass on a chunk that carries nothing else, one more than natively.
 
-    def __init__(self) -> None:
+    With ``price``, the usage is priced when it arrives and the cost put on the first
+    chunk's hidden params, which LiteLLM's stream builder takes for the whole response: the
+    wrapper's final usage chunk then carries ``cost`` as on the native path."""
+
+    def __init__(self, price: Callable[[dict], float | None] | None = None) -> None:
         self._held: dict | None = None
+        self._price = price
+        self._first: ModelResponseStream | None = None
 
     def feed(self, batch: Iterable[dict]) -> Iterator[ModelResponseStream]:
         for chunk in batch:
@@ -142,14 +173,28 @@ class StreamAssembler:
             if held is not None:
                 self._held = None
                 if not chunk.get("choices") and chunk.get("usage"):
-                    yield ModelResponseStream(**chunk)
+                    yield self._usage(chunk)
                     yield ModelResponseStream(**held)
                     continue
                 yield ModelResponseStream(**held)
             if any(c.get("finish_reason") for c in chunk.get("choices") or ()):
                 self._held = chunk
                 continue
-            yield ModelResponseStream(**chunk)
+            yield self._usage(chunk) if not chunk.get("choices") and chunk.get("usage") else self._chunk(chunk)
+
+    def _chunk(self, chunk: dict) -> ModelResponseStream:
+        out = ModelResponseStream(**chunk)
+        if self._first is None:
+            self._first = out
+        return out
+
+    def _usage(self, chunk: dict) -> ModelResponseStream:
+        out = self._chunk({k: v for k, v in chunk.items() if k in _USAGE_CHUNK_FIELDS})
+        if self._price is not None and self._first is not None:
+            cost = self._price(chunk["usage"])
+            if cost is not None:
+                self._first._hidden_params["response_cost"] = cost
+        return out
 
     def finish(self) -> Iterator[ModelResponseStream]:
         held, self._held = self._held, None

@@ -9,11 +9,17 @@ from litellm.types.utils import ModelResponseStream
 from . import _core
 from ._call import Call
 from ._errors import to_litellm
-from ._responses import StreamAssembler
+from ._responses import StreamAssembler, stream_pricer
 
 
-def sync_chunks(stream: _core.ChatStream, call: Call) -> Iterator[ModelResponseStream]:
-    assembler = StreamAssembler()
+def _assembler(call: Call, priced: bool) -> StreamAssembler:
+    return StreamAssembler(None if priced else stream_pricer(call))
+
+
+def sync_chunks(stream: _core.ChatStream, call: Call, *, priced: bool = True) -> Iterator[ModelResponseStream]:
+    """``priced``: the caller's stream wrapper prices the upstream provider itself (transparent
+    mode); on the ``edgequake/`` route it would price ``edgequake`` and find no price."""
+    assembler = _assembler(call, priced)
     try:
         for batch in stream:
             yield from assembler.feed(batch)
@@ -24,8 +30,10 @@ def sync_chunks(stream: _core.ChatStream, call: Call) -> Iterator[ModelResponseS
         stream.close()
 
 
-async def async_chunks(stream: _core.ChatStream, call: Call) -> AsyncIterator[ModelResponseStream]:
-    assembler = StreamAssembler()
+async def async_chunks(
+    stream: _core.ChatStream, call: Call, *, priced: bool = True
+) -> AsyncIterator[ModelResponseStream]:
+    assembler = _assembler(call, priced)
     try:
         async for batch in stream:
             for chunk in assembler.feed(batch):

@@ -32,10 +32,15 @@ _CONTEXT_MSG = "prompt is too long: 210000 tokens > 200000 maximum"
 SIGNATURE = "EqQBCkYIBxgCKkDmockSignatureForThinkingBlock=="
 
 
-def error_body(status: int, message: str | None = None) -> dict[str, Any]:
+def error_body(status: int, message: str | None = None, request_id: str | None = None) -> dict[str, Any]:
+    """Anthropic's error object; an HTTP error reply also names its ``request_id`` (a
+    mid-stream ``error`` event does not)."""
     etype = _ERROR_TYPES.get(status, "api_error")
     default = "Overloaded" if status == 529 else f"mock error {status}"
-    return {"type": "error", "error": {"type": etype, "message": message or default}}
+    body: dict[str, Any] = {"type": "error", "error": {"type": etype, "message": message or default}}
+    if request_id is not None:
+        body["request_id"] = request_id
+    return body
 
 
 def _texts(content: object) -> list[str]:
@@ -225,23 +230,28 @@ async def serve(reply: Any, scn: dict[str, str], body: Any) -> bool:
         status = int(scn["status"]) if "status" in scn else None
     except ValueError:
         pass
-    if scn.get("retry_after") is not None:
-        reply.extra.append(("retry-after", scn["retry_after"]))
-    reply.extra.append(("request-id", f"req_mock_{reply.rid}"))
+    # Unique per request upstream; derived from the body here, so equal requests get equal
+    # error texts (LiteLLM quotes the whole error body).
+    rid = "req_" + _message_id(body if isinstance(body, dict) else {"body": body})[8:]
+    reply.extra.append(("request-id", rid))
+    if scn.get("error") in ("context_length", "html") or (status is not None and status >= 400):
+        reply.retry_headers(scn, status or (502 if scn.get("error") == "html" else 400))
     if scn.get("error") == "context_length":
-        await reply.json(status or 400, error_body(400, scn.get("message", _CONTEXT_MSG)))
+        await reply.json(status or 400, error_body(400, scn.get("message", _CONTEXT_MSG), rid))
         return reply.keep
     if scn.get("error") == "html":
         await reply.body(status or 502, b"<html><body>Bad Gateway</body></html>", "text/html")
         return reply.keep
     if status is not None and status >= 300:
-        await reply.json(status, error_body(status, scn.get("message")))
+        await reply.json(status, error_body(status, scn.get("message"), rid))
         return reply.keep
     if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
-        await reply.json(400, error_body(400, "messages: Field required"))
+        reply.retry_headers({}, 400)
+        await reply.json(400, error_body(400, "messages: Field required", rid))
         return reply.keep
     if not isinstance(body.get("max_tokens"), int):
-        await reply.json(400, error_body(400, "max_tokens: Field required"))
+        reply.retry_headers({}, 400)
+        await reply.json(400, error_body(400, "max_tokens: Field required", rid))
         return reply.keep
     out = plan(body, scn)
     if _flag(scn, "malformed_json"):
@@ -250,11 +260,15 @@ async def serve(reply: Any, scn: dict[str, str], body: Any) -> bool:
     if body.get("stream") is not True:
         await reply.json(200, out)
         return reply.keep
+    from .mock_upstream import SseWriter
+
     await reply.sse_head()
+    writer = SseWriter(reply)
     for i, (name, event) in enumerate(stream_events(out, scn)):
         if i == 4 and _flag(scn, "truncate"):
+            await writer.flush()
             reply.writer.close()  # FIN without the terminating zero-length chunk
             return False
-        await reply.chunk(f"event: {name}\ndata: {json.dumps(event)}\n\n".encode())
-    await reply.send(b"0\r\n\r\n")
+        await writer.event(f"event: {name}\ndata: {json.dumps(event, ensure_ascii=False)}\n\n".encode())
+    await writer.end()
     return reply.keep

@@ -38,14 +38,39 @@ _RATINGS = [
 ]
 
 
-def error_body(status: int, message: str | None = None) -> dict[str, Any]:
-    return {
-        "error": {
-            "code": status,
-            "message": message or f"mock error {status}",
-            "status": _STATUS.get(status, "UNKNOWN"),
-        }
+def error_body(status: int, message: str | None = None, retry_delay: str | None = None) -> dict[str, Any]:
+    """Google's error object; a 429 carries ``google.rpc`` details naming the quota and the
+    delay to wait (``RetryInfo``), as the Gemini API sends them."""
+    err: dict[str, Any] = {
+        "code": status,
+        "message": message or f"mock error {status}",
+        "status": _STATUS.get(status, "UNKNOWN"),
     }
+    if status == 429:
+        err["details"] = [
+            {
+                "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+                "violations": [
+                    {
+                        "quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
+                        "quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier",
+                        "quotaDimensions": {"location": "global", "model": "gemini-2.0-flash"},
+                        "quotaValue": "15",
+                    }
+                ],
+            },
+            {
+                "@type": "type.googleapis.com/google.rpc.Help",
+                "links": [
+                    {
+                        "description": "Learn more about Gemini API quotas",
+                        "url": "https://ai.google.dev/gemini-api/docs/rate-limits",
+                    }
+                ],
+            },
+            {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": retry_delay or "37s"},
+        ]
+    return {"error": err}
 
 
 def _flag(scn: dict[str, str], key: str) -> bool:
@@ -216,7 +241,8 @@ async def serve(reply: Any, scn: dict[str, str], body: Any, model: str, method: 
         await reply.json(status or 400, error_body(400, scn.get("message", _CONTEXT_MSG)))
         return reply.keep
     if status is not None and status >= 300:
-        await reply.json(status, error_body(status, scn.get("message")))
+        delay = f"{scn['retry_after']}s" if scn.get("retry_after") is not None else None
+        await reply.json(status, error_body(status, scn.get("message"), delay))
         return reply.keep
     if not isinstance(body, dict):
         await reply.json(400, error_body(400, "Invalid JSON payload received."))
@@ -240,13 +266,16 @@ async def serve(reply: Any, scn: dict[str, str], body: Any, model: str, method: 
     if query.get("alt") != "sse":
         await reply.json(200, stream_chunks(out))  # a JSON array without alt=sse
         return reply.keep
+    from .mock_upstream import SseWriter
+
     await reply.sse_head()
+    writer = SseWriter(reply)
     for i, chunk in enumerate(stream_chunks(out)):
         if i == 1 and _flag(scn, "stream_error"):
             # Google sends some failures as an error object inside a 200 stream.
             chunk = error_body(429, "Resource has been exhausted (e.g. check quota).")
-        await reply.chunk(f"data: {json.dumps(chunk)}\r\n\r\n".encode())
+        await writer.event(f"data: {json.dumps(chunk, ensure_ascii=False)}\r\n\r\n".encode())
         if i == 1 and _flag(scn, "stream_error"):
             break
-    await reply.send(b"0\r\n\r\n")
+    await writer.end()
     return reply.keep

@@ -21,7 +21,19 @@ values are URL-decoded; unknown keys are ignored):
   redirect target drops the scenario, unless ``loop`` makes it the same URL),
   ``not_sse=json|garbage`` (a chat answered 200 with its ``chat.completion`` JSON even
   when streamed, or with text; no trailing newline), ``reason`` (the status line's reason
-  phrase).
+  phrase),
+  ``service_tier=X`` (default ``default``), ``gzip=0`` (identity even when gzip is accepted),
+  ``stream_error`` (an ``{"error": ...}`` event after three chunks, no ``[DONE]``),
+  ``should_retry=true|false`` and ``retry_after_ms=N`` (error headers).
+* SSE writes: ``split=N`` (every event cut into N-byte writes) or ``coalesce=N`` /
+  ``coalesce=all`` (N events, or the whole stream, per write); each write is one chunk.
+
+As the real API does by default: JSON is gzipped for a client sending
+``Accept-Encoding: gzip``; replies name the dated snapshot of a model alias
+(``gpt-4o-mini`` -> ``gpt-4o-mini-2024-07-18``) and carry ``service_tier``; stream chunks
+carry ``obfuscation`` padding (off with ``stream_options.include_obfuscation: false``);
+errors carry ``x-should-retry`` and, with ``retry_after``, ``retry-after-ms``. Shapes are
+pinned to recorded examples of the real answers in ``tests/recorded/``.
 
 Control endpoints (never counted, no auth): ``GET /_control/stats``,
 ``GET /_control/requests``, ``GET /_control/connections``, ``POST /_control/reset``.
@@ -94,6 +106,17 @@ _ERROR_KINDS = {
 _CONTEXT_MSG = "This model's maximum context length is 8192 tokens. However, your messages resulted in 10000 tokens."
 _FILTER_MSG = "The response was filtered due to the prompt triggering content management policy."
 _MODELS = ("gpt-4o-mini", "gpt-4o", "text-embedding-3-small")
+# The dated snapshot the real API names in its reply for a model alias.
+SNAPSHOTS = {
+    "gpt-4o-mini": "gpt-4o-mini-2024-07-18",
+    "gpt-4o": "gpt-4o-2024-08-06",
+    "gpt-4.1-mini": "gpt-4.1-mini-2025-04-14",
+    "gpt-4.1": "gpt-4.1-2025-04-14",
+    "o3-mini": "o3-mini-2025-01-31",
+    "gpt-5-mini": "gpt-5-mini-2025-08-07",
+}
+SERVICE_TIER = "default"
+_STREAM_ERROR = "The server had an error while processing your request. Sorry about that!"
 
 
 class _Request:
@@ -129,7 +152,7 @@ class _Conn:
 class _Reply:
     """Writes one response; knows the request id and keep-alive decision."""
 
-    __slots__ = ("writer", "rid", "keep", "ct", "reason", "extra")
+    __slots__ = ("writer", "rid", "keep", "ct", "reason", "extra", "gzip", "writes")
 
     def __init__(self, writer: asyncio.StreamWriter, rid: int, keep: bool) -> None:
         self.writer = writer
@@ -138,6 +161,10 @@ class _Reply:
         self.ct: str | None = None  # scenario ``ct`` override
         self.reason: str | None = None  # scenario ``reason`` override
         self.extra: list[tuple[str, str]] = []
+        # The real APIs compress JSON for a client that accepts gzip (streams are not compressed).
+        self.gzip = False
+        # How SSE events map onto writes: ("one", 0), ("split", bytes per write), ("coalesce", events per write).
+        self.writes: tuple[str, int] = ("one", 0)
 
     def head(self, status: int, headers: list[tuple[str, str]]) -> bytes:
         lines = [f"HTTP/1.1 {status} {self.reason if self.reason is not None else _REASONS.get(status, 'Status')}"]
@@ -160,22 +187,38 @@ class _Reply:
         self.writer.write(data)
         await self.writer.drain()
 
-    async def body(
-        self,
-        status: int,
-        body: bytes,
-        ctype: str = "application/json",
-        declared_length: int | None = None,
-    ) -> None:
+    async def body(self, status: int, body: bytes, ctype: str = "application/json", truncate: bool = False) -> None:
+        """One response with a body; ``truncate`` sends half of it under the full length."""
         ctype = self.ct or ctype
-        length = len(body) if declared_length is None else declared_length
-        headers = [("content-type", ctype), ("content-length", str(length))]
-        await self.send(self.head(status, headers) + body)
+        headers = [("content-type", ctype)]
+        if self.gzip and body and "json" in ctype:
+            import gzip
+
+            body = gzip.compress(body, mtime=0)
+            headers.append(("content-encoding", "gzip"))
+        headers.append(("content-length", str(len(body))))
+        await self.send(self.head(status, headers) + (body[: len(body) // 2] if truncate else body))
 
     async def json(self, status: int, obj: object) -> None:
         import json
 
-        await self.body(status, json.dumps(obj).encode())
+        await self.body(status, json.dumps(obj, ensure_ascii=False).encode())
+
+    def retry_headers(self, scn: dict[str, str], status: int) -> None:
+        """The retry hints the OpenAI and Anthropic APIs send with an error: ``x-should-retry``
+        (``should_retry=true|false`` overrides) and ``retry-after`` with ``retry-after-ms``."""
+        retry_after = scn.get("retry_after")
+        if retry_after is not None:
+            self.extra.append(("retry-after", retry_after))
+            ms = _num(scn, "retry_after")
+            if ms is not None and "retry_after_ms" not in scn:
+                self.extra.append(("retry-after-ms", str(int(ms * 1000))))
+        if scn.get("retry_after_ms") is not None:
+            self.extra.append(("retry-after-ms", scn["retry_after_ms"]))
+        should = scn.get("should_retry")
+        if should is None:
+            should = "true" if status in (408, 409, 429) or status >= 500 else "false"
+        self.extra.append(("x-should-retry", should))
 
     async def error(
         self,
@@ -204,6 +247,47 @@ class _Reply:
 
     async def chunk(self, data: bytes) -> None:
         await self.send(b"%x\r\n%s\r\n" % (len(data), data))
+
+
+class SseWriter:
+    """Writes SSE events in the pattern the scenario selects: one event per write (default),
+    ``split=N`` (every event cut into N-byte writes, so events, lines, CRLF pairs and UTF-8
+    characters straddle reads) or ``coalesce=N`` (N events per write; ``coalesce=all``: the
+    whole stream in one write). Each write is one chunk of the chunked body."""
+
+    def __init__(self, reply: _Reply) -> None:
+        self.reply = reply
+        self.pending: list[bytes] = []
+
+    async def event(self, data: bytes) -> None:
+        mode, n = self.reply.writes
+        if mode == "split":
+            for k in range(0, len(data), n):
+                await self.reply.chunk(data[k : k + n])
+        elif mode == "coalesce":
+            self.pending.append(data)
+            if n and len(self.pending) >= n:
+                await self.flush()
+        else:
+            await self.reply.chunk(data)
+
+    async def flush(self) -> None:
+        if self.pending:
+            data, self.pending = b"".join(self.pending), []
+            await self.reply.chunk(data)
+
+    async def end(self) -> None:
+        await self.flush()
+        await self.reply.send(b"0\r\n\r\n")
+
+
+def _write_pattern(scn: dict[str, str]) -> tuple[str, int]:
+    split = _int(scn, "split")
+    if split is not None and split > 0:
+        return ("split", split)
+    if "coalesce" in scn:
+        return ("coalesce", 0 if scn["coalesce"] == "all" else max(_int(scn, "coalesce", 2) or 2, 1))
+    return ("one", 0)
 
 
 def _parse_scenario(raw: str) -> dict[str, str]:
@@ -369,6 +453,14 @@ def _completion_plan(body: dict[str, Any], scn: dict[str, str]) -> tuple[list[di
         },
     }
     return choices, usage
+
+
+def _obfuscation(rid: str, k: int) -> str:
+    import base64
+    import hashlib
+
+    digest = hashlib.sha256(f"{rid}/{k}".encode()).digest()
+    return base64.b64encode(digest).decode("ascii").rstrip("=")[: 1 + digest[0] % 15]
 
 
 def _embedding(text: str, dim: int, b64: bool) -> list[float] | str:
@@ -676,6 +768,11 @@ class MockUpstream:
         reply = _Reply(writer, rid, req.keep_alive and not _flag(scn, "close"))
         reply.ct = scn.get("ct") or None
         reply.reason = scn.get("reason")
+        # ``gzip=0`` serves identity even to a client that accepts gzip.
+        reply.gzip = "gzip" in req.headers.get("accept-encoding", "").lower() and _flag(
+            {"g": scn.get("gzip", "1")}, "g"
+        )
+        reply.writes = _write_pattern(scn)
 
         kind, deployment = None, None
         azure = re.fullmatch(r"/openai/deployments/([^/]+)/(chat/completions|embeddings)", route)
@@ -725,6 +822,7 @@ class MockUpstream:
         if not keys or (expected is not None and expected not in keys):
             shown = keys[0][:3] + "***" if keys else ""
             msg = f"Incorrect API key provided: {shown}." if keys else "You didn't provide an API key."
+            reply.retry_headers({}, 401)
             if kind == "messages":
                 from .mock_anthropic import error_body
 
@@ -802,10 +900,9 @@ class MockUpstream:
             await _wait_disconnect(reader)
             return False
 
-        retry_after = scn.get("retry_after")
-        if retry_after is not None:
-            reply.extra.append(("retry-after", retry_after))
         error, status = scn.get("error"), _int(scn, "status")
+        if error in ("html", "empty", "context_length", "content_filter") or (status is not None and status >= 400):
+            reply.retry_headers(scn, status or {"html": 502, "empty": 500}.get(error or "", 400))
         if error == "html":
             page = b"<html><body>Bad Gateway</body></html>"
             await reply.body(status or 502, page, "text/html")
@@ -839,6 +936,7 @@ class MockUpstream:
 
         if kind == "embeddings":
             return await self._embeddings(reply, scn, body, model)
+        model = SNAPSHOTS.get(model, model)
         if not isinstance(body.get("messages"), list):
             await reply.error(
                 400,
@@ -862,9 +960,9 @@ class MockUpstream:
         if _flag(scn, "malformed_json"):
             await reply.body(200, b'{"id": "x", "choices": [', "application/json")
             return reply.keep
-        data = json.dumps(obj).encode()
+        data = json.dumps(obj, ensure_ascii=False).encode()
         if _flag(scn, "truncate"):
-            await reply.body(200, data[: len(data) // 2], declared_length=len(data))
+            await reply.body(200, data, truncate=True)
             return False
         await reply.body(200, data)
         return reply.keep
@@ -931,6 +1029,7 @@ class MockUpstream:
             "created": CREATED,
             "model": model,
             "system_fingerprint": FINGERPRINT,
+            "service_tier": scn.get("service_tier", SERVICE_TIER),
             "choices": out,
             "usage": usage,
         }
@@ -942,11 +1041,13 @@ class MockUpstream:
         top = body.get("top_logprobs") if isinstance(body.get("top_logprobs"), int) else 0
         opts = body.get("stream_options")
         include_usage = isinstance(opts, dict) and opts.get("include_usage") is True
+        obfuscate = not (isinstance(opts, dict) and opts.get("include_obfuscation") is False)
         base = {
             "id": _request_id(body),
             "object": "chat.completion.chunk",
             "created": CREATED,
             "model": model,
+            "service_tier": scn.get("service_tier", SERVICE_TIER),
             "system_fingerprint": FINGERPRINT,
         }
         events: list[dict[str, Any]] = []
@@ -978,6 +1079,11 @@ class MockUpstream:
             emit(i, {}, None, c["finish"])
         if include_usage:
             events.append(dict(base, choices=[], usage=usage))
+        if obfuscate:
+            # Random padding on every chunk (``stream_options.include_obfuscation`` turns it off);
+            # derived from the position here so replies stay deterministic.
+            for k, event in enumerate(events):
+                event["obfuscation"] = _obfuscation(event["id"], k)
         return events
 
     async def _chat_stream(
@@ -992,10 +1098,17 @@ class MockUpstream:
         import json
 
         sep = "\r\n" if _flag(scn, "crlf") else "\n"
-        frames = [f"data: {json.dumps(e)}{sep}{sep}".encode() for e in self._stream_events(scn, body, model)]
+        events = self._stream_events(scn, body, model)
+        frames = [f"data: {json.dumps(e, ensure_ascii=False)}{sep}{sep}".encode() for e in events]
         if _flag(scn, "malformed_sse"):
             frames = frames[:1] + [f"data: {{not json}}{sep}{sep}".encode()]
-        frames.append(f"data: [DONE]{sep}{sep}".encode())
+        if _flag(scn, "stream_error"):
+            # The API reports a failure after the 200 as an ``error`` object in a data event,
+            # then ends the stream without ``[DONE]``.
+            err = {"error": {"message": _STREAM_ERROR, "type": "server_error", "param": None, "code": None}}
+            frames = frames[:3] + [f"data: {json.dumps(err)}{sep}{sep}".encode()]
+        else:
+            frames.append(f"data: [DONE]{sep}{sep}".encode())
         comment = f": keep-alive{sep}{sep}".encode() if _flag(scn, "comments") else b""
         garbage = b""
         if _flag(scn, "garbage_lines"):
@@ -1008,26 +1121,31 @@ class MockUpstream:
         truncate_after = 2 if _flag(scn, "truncate") else None
 
         await reply.sse_head()
+        out = SseWriter(reply)
         for k in range(len(frames) + 1):
             if k == stall_after:
+                await out.flush()
                 await _wait_disconnect(reader)
                 return False
             if k == reset_after:
+                await out.flush()
                 _rst(reply.writer)
                 return False
             if k == truncate_after:
+                await out.flush()
                 reply.writer.close()  # FIN without the terminating zero-length chunk
                 return False
             if k == len(frames):
                 break
             if k and chunk_delay:
+                await out.flush()
                 await asyncio.sleep(chunk_delay)
             if k and comment:
-                await reply.chunk(comment)
+                await out.event(comment)
             if k and garbage:
-                await reply.chunk(garbage)
-            await reply.chunk(frames[k])
-        await reply.send(b"0\r\n\r\n")
+                await out.event(garbage)
+            await out.event(frames[k])
+        await out.end()
         return reply.keep
 
 

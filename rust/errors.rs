@@ -22,6 +22,9 @@ pub enum ErrorKind {
     /// A request the core does not translate for a native provider (Anthropic): the
     /// caller builds the body with LiteLLM's own transform instead.
     Unsupported,
+    /// The upstream reported a failure inside a 200 stream (an OpenAI `{"error": ...}`
+    /// event); `body` holds the error value as JSON.
+    StreamError,
 }
 
 impl ErrorKind {
@@ -35,6 +38,7 @@ impl ErrorKind {
             ErrorKind::TooLarge => "too_large",
             ErrorKind::Internal => "internal",
             ErrorKind::Unsupported => "unsupported",
+            ErrorKind::StreamError => "stream_error",
         }
     }
 }

@@ -7,6 +7,8 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT_ENCODING, COOKIE};
 
+use crate::coding::{Decoder, DECODED_CODINGS};
+
 use crate::errors::{describe, CoreError, ErrorKind};
 use crate::proxies::EnvProxies;
 
@@ -45,6 +47,9 @@ pub struct HttpRequest {
     /// A header set on each attempt to the number of retries already taken (the OpenAI
     /// SDK's `x-stainless-retry-count`).
     pub retry_count_header: Option<String>,
+    /// The body comes back as the server encoded it, for a caller whose own client decodes
+    /// it (LiteLLM's httpx); otherwise the core asks for gzip/deflate and decodes it itself.
+    pub raw: bool,
 }
 
 /// A response whose status was checked and whose body is still on the wire.
@@ -52,9 +57,13 @@ pub struct Response {
     pub status: u16,
     /// The status line's reason phrase, as the upstream worded it.
     pub reason: String,
+    /// As the server sent them (`content-encoding` and `content-length` included), as httpx
+    /// reports them to LiteLLM.
     pub headers: Vec<(String, String)>,
     pub inner: reqwest::Response,
     pub timeout: Option<Duration>,
+    /// Set while a compressed body is being decoded.
+    decoder: Option<Decoder>,
 }
 
 impl Client {
@@ -125,7 +134,7 @@ impl Client {
         for (k, v) in &req.headers {
             let name = HeaderName::from_bytes(k.as_bytes())
                 .map_err(|_| CoreError::invalid(format!("invalid header name: {k:?}")))?;
-            let mut value = if name == ACCEPT_ENCODING {
+            let mut value = if name == ACCEPT_ENCODING && !req.raw {
                 accept_encoding(v)
             } else {
                 HeaderValue::from_str(v)
@@ -144,9 +153,13 @@ impl Client {
         headers
             .entry(reqwest::header::CONTENT_TYPE)
             .or_insert(HeaderValue::from_static("application/json"));
-        headers
-            .entry(ACCEPT_ENCODING)
-            .or_insert(HeaderValue::from_static(DECODED_CODINGS));
+        if !req.raw {
+            // The core decodes what it asks for (the real APIs compress JSON); a raw exchange
+            // passes the caller's own Accept-Encoding on, for its client to decode.
+            headers
+                .entry(ACCEPT_ENCODING)
+                .or_insert(HeaderValue::from_static(DECODED_CODINGS));
+        }
         let mut url = reqwest::Url::parse(&req.url)
             .map_err(|e| CoreError::invalid(format!("invalid api_base URL: {e}")))?;
         if !matches!(url.scheme(), "http" | "https") {
@@ -201,8 +214,17 @@ impl Client {
             }
             let headers = header_pairs(resp.headers());
             let reason = reason_phrase(&resp);
-            if status >= 400 {
-                let body = read_all(resp, req.timeout, MAX_BODY_BYTES).await?;
+            let decoder = if req.raw {
+                None
+            } else {
+                Decoder::for_headers(resp.headers())
+            };
+            // A raw exchange hands an error status back as an answer, body as sent.
+            if status >= 400 && !req.raw {
+                let mut body = read_all(resp, req.timeout, MAX_BODY_BYTES).await?;
+                if let Some(decoder) = decoder {
+                    body = decoder.decode_all(&body, MAX_BODY_BYTES)?;
+                }
                 let mut err =
                     CoreError::status(status, headers, String::from_utf8_lossy(&body).into_owned());
                 err.reason = Some(reason);
@@ -214,6 +236,7 @@ impl Client {
                 headers,
                 inner: resp,
                 timeout: req.timeout,
+                decoder,
             });
         }
         unreachable!("the last hop returns")
@@ -221,19 +244,45 @@ impl Client {
 }
 
 impl Response {
+    /// The whole body, decoded.
     pub async fn bytes(self) -> Result<Bytes, CoreError> {
-        read_all(self.inner, self.timeout, MAX_BODY_BYTES).await
+        let body = read_all(self.inner, self.timeout, MAX_BODY_BYTES).await?;
+        match self.decoder {
+            Some(decoder) => decoder.decode_all(&body, MAX_BODY_BYTES),
+            None => Ok(body),
+        }
     }
 
-    /// The next piece of the body; `None` at its end. Each read may take up to the timeout.
+    /// The next decoded piece of the body; `None` at its end. Each read may take up to the
+    /// timeout.
     pub async fn chunk(&mut self) -> Result<Option<Bytes>, CoreError> {
-        with_timeout(
-            self.timeout,
-            self.inner.chunk(),
-            "reading the response body",
-        )
-        .await?
-        .map_err(classify)
+        loop {
+            let piece = with_timeout(
+                self.timeout,
+                self.inner.chunk(),
+                "reading the response body",
+            )
+            .await?
+            .map_err(classify)?;
+            let Some(decoder) = self.decoder.as_mut() else {
+                return Ok(piece);
+            };
+            let out = match piece {
+                Some(b) => decoder.feed(&b)?,
+                None => {
+                    let out = decoder.finish()?;
+                    self.decoder = None;
+                    if out.is_empty() {
+                        return Ok(None);
+                    }
+                    out
+                }
+            };
+            // A piece may complete no decoded byte yet: read on.
+            if !out.is_empty() {
+                return Ok(Some(Bytes::from(out)));
+            }
+        }
     }
 }
 
@@ -273,8 +322,6 @@ async fn read_all(
     }
 }
 
-/// The content codings the client decodes, worded as httpx asks for them.
-const DECODED_CODINGS: &str = "gzip, deflate";
 
 /// A requested `Accept-Encoding` reduced to the codings the client decodes (httpx also asks
 /// for `br`/`zstd` when their Python packages are installed): a reply the core cannot
@@ -569,6 +616,7 @@ mod tests {
             timeout: Some(Duration::from_secs(5)),
             max_retries: 0,
             retry_count_header: None,
+            raw: false,
         };
         let resp = client.send(req).await?;
         read_all(resp.inner, resp.timeout, limit).await

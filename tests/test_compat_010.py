@@ -65,7 +65,7 @@ def test_completion_keywords_choices_message_content(mock):
     assert r.choices[0].finish_reason == "stop"
     assert r.usage.prompt_tokens > 0
     assert r.usage.total_tokens == r.usage.prompt_tokens + r.usage.completion_tokens
-    assert r.model == "gpt-4o-mini"
+    assert r.model == "gpt-4o-mini-2024-07-18"  # the snapshot the upstream names, as natively
     assert isinstance(r.id, str) and r.id
     assert r.object == "chat.completion"
 
@@ -79,7 +79,7 @@ def test_completion_dict_style_access(mock):
     # 0.10's ModelResponseCompat supported resp["choices"][0]["message"]["content"].
     r = litellm.completion(model=MODEL, messages=MSGS, api_key=KEY, api_base=mock.base_url())
     assert r["choices"][0]["message"]["content"] == ECHO
-    assert r.get("model") == "gpt-4o-mini"
+    assert r.get("model") == "gpt-4o-mini-2024-07-18"
 
 
 def test_per_call_api_key_and_api_base_are_used(mock):

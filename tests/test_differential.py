@@ -70,6 +70,11 @@ CHAT_CASES: list[tuple[str, str | None, dict[str, Any]]] = [
     ("headers", None, {"extra_headers": {"x-custom-header": "yes"}}),
     ("reasoning", "reasoning=1", {}),
     ("cached_usage", "cached=5", {}),
+    # The mock gzips JSON for a client that accepts it, as the real API does; here it does not.
+    ("identity_encoding", "gzip=0", {}),
+    # The reply names a snapshot priced differently from the requested alias.
+    ("priced_snapshot", "model=gpt-4o-2024-05-13", {}),
+    ("unicode", None, {"messages": [{"role": "user", "content": "héllo wörld — 日本語 🎉"}]}),
     (
         "image_content",
         None,
@@ -180,7 +185,35 @@ STREAM_CASES: list[tuple[str, str | None, dict[str, Any]]] = [
     ("n2", None, {"n": 2}),
     ("many_chunks", "chunks=100", {"stream_options": {"include_usage": True}}),
     ("crlf_comments", "crlf=1,comments=1", {}),
+    (
+        "unicode",
+        None,
+        {
+            "messages": [{"role": "user", "content": "héllo wörld — 日本語 🎉"}],
+            "stream_options": {"include_usage": True},
+        },
+    ),
+    ("no_obfuscation", None, {"stream_options": {"include_usage": True, "include_obfuscation": False}}),
 ]
+
+# How the mock maps SSE events onto writes (each write is one chunk of the body, read apart):
+# every event cut into 5-byte pieces (events, lines, CRLF pairs and UTF-8 characters straddle
+# reads), or the whole stream in one write.
+WRITE_PATTERNS = ["split=5", "coalesce=all"]
+
+
+def _with_writes(cases: list[tuple[str, str | None, dict[str, Any]]]) -> list[tuple[str, str | None, dict[str, Any]]]:
+    return [
+        (f"{name}-{pattern.split('=')[0]}", ",".join(x for x in (scenario, pattern) if x), kw)
+        for name, scenario, kw in cases
+        for pattern in WRITE_PATTERNS
+    ]
+
+
+WRITE_CASES = _with_writes(
+    [c for c in STREAM_CASES if c[0] in ("usage", "tools", "reasoning", "crlf_comments", "unicode")]
+)
+STREAM_CASES += WRITE_CASES
 
 
 @pytest.mark.parametrize(("name", "scenario", "kwargs"), STREAM_CASES, ids=[c[0] for c in STREAM_CASES])
@@ -207,6 +240,83 @@ def test_async_stream_equal(litellm, mock, name, scenario, kwargs):
     ours = asyncio.run(collect(OURS))
     assert _delta_view(ours) == _delta_view(native)
     assert _built_view(litellm, ours, kw["messages"]) == _built_view(litellm, native, kw["messages"])
+
+
+@pytest.mark.parametrize(("name", "scenario", "kwargs"), WRITE_CASES, ids=[c[0] for c in WRITE_CASES])
+def test_async_stream_write_patterns_equal(litellm, mock, name, scenario, kwargs):
+    kw = _call_kwargs(mock, scenario, kwargs)
+
+    async def collect(model):
+        return [c async for c in await litellm.acompletion(model=model, stream=True, **kw)]
+
+    native = asyncio.run(collect(NATIVE))
+    ours = asyncio.run(collect(OURS))
+    assert _delta_view(ours) == _delta_view(native)
+    assert _built_view(litellm, ours, kw["messages"]) == _built_view(litellm, native, kw["messages"])
+
+
+def _final_usage_cost(chunks) -> Any:
+    usage = getattr(chunks[-1], "usage", None)
+    return getattr(usage, "cost", None)
+
+
+@pytest.mark.parametrize("scenario", [None, "split=5", "coalesce=all"])
+def test_stream_usage_cost_and_chunk_count_equal(litellm, mock, scenario):
+    """The stream's last chunk carries the usage priced as the upstream model, and as many
+    chunks arrive as natively for the same upstream events."""
+    kw = _call_kwargs(mock, scenario, {"stream_options": {"include_usage": True}})
+    native = list(litellm.completion(model=NATIVE, stream=True, **kw))
+    ours = list(litellm.completion(model=OURS, stream=True, **kw))
+    assert len(ours) == len(native)
+    assert _final_usage_cost(native) is not None
+    assert _final_usage_cost(ours) == pytest.approx(_final_usage_cost(native))
+
+
+def _stream_failure(consume):
+    got: list = []
+    try:
+        consume(got)
+    except Exception as e:  # noqa: BLE001
+        return e, got
+    raise AssertionError("no exception")
+
+
+def _same_stream_failure(native, ours) -> None:
+    (n_err, n_chunks), (o_err, o_chunks) = native, ours
+    assert type(o_err) is type(n_err), (n_err, o_err)
+    assert str(o_err) == str(n_err)
+    assert getattr(o_err, "status_code", None) == getattr(n_err, "status_code", None)
+    assert type(getattr(o_err, "original_exception", None)) is type(getattr(n_err, "original_exception", None))
+    assert getattr(o_err, "generated_content", None) == getattr(n_err, "generated_content", None)
+    assert getattr(o_err, "is_pre_first_chunk", None) == getattr(n_err, "is_pre_first_chunk", None)
+    assert _delta_view(o_chunks) == _delta_view(n_chunks)
+
+
+@pytest.mark.parametrize("writes", [None, "split=5", "coalesce=all"])
+def test_stream_error_event_equal(litellm, mock, writes):
+    """An ``{"error": ...}`` event in a 200 stream ends it with the error the SDK raises: a
+    caller can tell a cut answer from a complete one (sync and async)."""
+    scenario = ",".join(x for x in ("stream_error", writes) if x)
+    kw = _call_kwargs(mock, scenario, {"max_retries": 0})
+
+    def run(model):
+        def consume(got):
+            got.extend(litellm.completion(model=model, stream=True, **kw))
+
+        return _stream_failure(consume)
+
+    native = run(NATIVE)
+    assert isinstance(native[0], litellm.exceptions.MidStreamFallbackError)
+    _same_stream_failure(native, run(OURS))
+
+    def arun(model):
+        async def consume(got):
+            async for c in await litellm.acompletion(model=model, stream=True, **kw):
+                got.append(c)
+
+        return _stream_failure(lambda got: asyncio.run(consume(got)))
+
+    _same_stream_failure(arun(NATIVE), arun(OURS))
 
 
 # ---- embeddings ------------------------------------------------------------------------
@@ -316,6 +426,26 @@ def test_retries_like_the_sdk(litellm, mock):
     ours = litellm.completion(model=OURS, **_call_kwargs(mock, scenario, {}))
     assert len(mock.requests()) == native_requests == 3
     assert ours.choices[0].message.content == native.choices[0].message.content
+
+
+@pytest.mark.parametrize(
+    ("scenario", "requests"),
+    [("status=400,should_retry=true,fail_times=2", 3), ("status=500,should_retry=false,fail_times=2", 1)],
+    ids=["retry_a_400", "not_a_500"],
+)
+def test_retries_follow_x_should_retry(litellm, mock, scenario, requests):
+    """The SDK retries as the server's ``x-should-retry`` says, whatever the status."""
+    outcomes = []
+    for model in (NATIVE, OURS):
+        mock.reset()
+        try:
+            outcomes.append(
+                litellm.completion(model=model, **_call_kwargs(mock, scenario, {})).choices[0].message.content
+            )
+        except Exception as e:  # noqa: BLE001
+            outcomes.append(type(e))
+        assert len(mock.requests()) == requests, model
+    assert outcomes[1] == outcomes[0]
 
 
 def test_embedding_error_equal(litellm, mock):

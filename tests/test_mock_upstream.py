@@ -6,6 +6,7 @@ The module is loaded by file path so these tests do not need the compiled core.
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import http.client
 import importlib.util
@@ -235,7 +236,9 @@ def test_chat_completion_exact_payload_and_headers(client: httpx.Client) -> None
     r = client.post("/v1/chat/completions", json=BASIC)
     assert r.status_code == 200
     assert r.headers["content-type"] == "application/json"
-    assert int(r.headers["content-length"]) == len(r.content)
+    # httpx asks for gzip, as the real API compresses JSON for it.
+    assert r.headers["content-encoding"] == "gzip"
+    assert int(r.headers["content-length"]) == len(gzip.compress(r.content, mtime=0))
     assert r.headers["x-request-id"] == "req-mock-1"
     assert r.headers["x-ratelimit-remaining-requests"] == "99"
     assert r.headers["x-ratelimit-limit-requests"] == "100"
@@ -244,8 +247,9 @@ def test_chat_completion_exact_payload_and_headers(client: httpx.Client) -> None
         "id": expected_id(BASIC),
         "object": "chat.completion",
         "created": 1700000000,
-        "model": "gpt-4o-mini",
+        "model": "gpt-4o-mini-2024-07-18",
         "system_fingerprint": "fp_mock",
+        "service_tier": "default",
         "choices": [
             {
                 "index": 0,
@@ -425,8 +429,10 @@ def test_stream_basic_with_usage(client: httpx.Client) -> None:
         assert ev["id"] == expected_id(BASIC)
         assert ev["object"] == "chat.completion.chunk"
         assert ev["created"] == 1700000000
-        assert ev["model"] == "gpt-4o-mini"
+        assert ev["model"] == "gpt-4o-mini-2024-07-18"
         assert ev["system_fingerprint"] == "fp_mock"
+        assert ev["service_tier"] == "default"
+        assert isinstance(ev["obfuscation"], str) and ev["obfuscation"]
     assert [ev["choices"][0]["delta"] for ev in events[:5]] == [
         {"role": "assistant", "content": ""},
         {"content": "Echo:"},
@@ -618,7 +624,7 @@ def test_alternate_and_azure_routes(client: httpx.Client, mock: Any) -> None:
     r = client.post(az, json=no_model, headers={"api-key": "k"})
     assert r.status_code == 200
     assert r.json()["model"] == "my-deploy"
-    assert client.post(az, json=BASIC).json()["model"] == "gpt-4o-mini"
+    assert client.post(az, json=BASIC).json()["model"] == "gpt-4o-mini-2024-07-18"
     emb = "/s/close=0/openai/deployments/emb-deploy/embeddings?api-version=2024-06-01"
     assert client.post(emb, json={"input": "x"}).json()["model"] == "emb-deploy"
     rec = mock.requests()[1]
@@ -999,3 +1005,155 @@ def test_cli_main(sig: int) -> None:
     assert proc.returncode == 0
     assert out == ""
     assert err == ""
+
+
+# ---------------------------------------------------------------------- realism
+
+
+def test_gzip_only_for_a_client_that_asks(mock: Any) -> None:
+    url = f"{mock.base_url()}/chat/completions"
+    plain = httpx.post(url, json=BASIC, headers={**KEY, "accept-encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert int(plain.headers["content-length"]) == len(plain.content)
+    zipped = httpx.post(url, json=BASIC, headers={**KEY, "accept-encoding": "gzip, deflate"})
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert zipped.json() == plain.json()
+    off = httpx.post(f"{mock.base_url('gzip=0')}/chat/completions", json=BASIC, headers=KEY)
+    assert "content-encoding" not in off.headers
+    # Errors are JSON too; streams are not compressed.
+    err = httpx.post(f"{mock.base_url('status=429')}/chat/completions", json=BASIC, headers=KEY)
+    assert err.headers["content-encoding"] == "gzip"
+    with httpx.stream("POST", url, json=dict(BASIC, stream=True), headers=KEY) as resp:
+        assert "content-encoding" not in resp.headers
+
+
+@pytest.mark.parametrize(
+    ("scenario", "should_retry", "after_ms"),
+    [
+        ("status=429,retry_after=2", "true", "2000"),
+        ("status=500", "true", None),
+        ("status=408", "true", None),
+        ("status=400", "false", None),
+        ("status=401", "false", None),
+        ("status=400,should_retry=true,retry_after_ms=15", "true", "15"),
+        ("error=context_length", "false", None),
+    ],
+)
+def test_error_retry_headers(mock: Any, scenario: str, should_retry: str, after_ms: str | None) -> None:
+    r = httpx.post(f"{mock.base_url(scenario)}/chat/completions", json=BASIC, headers=KEY)
+    assert r.headers["x-should-retry"] == should_retry
+    assert r.headers.get("retry-after-ms") == after_ms
+
+
+def _raw_chunks(mock: Any, scenario: str, body: dict[str, Any]) -> list[bytes]:
+    """The chunks of a chunked body exactly as written (each write is one chunk)."""
+    payload = json.dumps(body).encode()
+    head = (
+        f"POST /s/{scenario}/v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer k\r\n"
+        f"content-type: application/json\r\ncontent-length: {len(payload)}\r\nconnection: close\r\n\r\n"
+    ).encode()
+    with socket.create_connection((mock.host, mock.port), timeout=10) as sock:
+        sock.sendall(head + payload)
+        raw = b""
+        while chunk := sock.recv(65536):
+            raw += chunk
+    rest = raw.split(b"\r\n\r\n", 1)[1]
+    out = []
+    while True:
+        size_line, rest = rest.split(b"\r\n", 1)
+        size = int(size_line, 16)
+        if size == 0:
+            return out
+        out.append(rest[:size])
+        rest = rest[size + 2 :]
+
+
+def test_sse_write_patterns(mock: Any) -> None:
+    body = dict(BASIC, stream=True, messages=[{"role": "user", "content": "héllo 日本語 🎉"}])
+    one = _raw_chunks(mock, "x=1", body)
+    assert all(c.endswith(b"\n\n") and c.count(b"\n\n") == 1 for c in one)
+    split = _raw_chunks(mock, "split=5", body)
+    assert b"".join(split) == b"".join(one)
+    assert max(len(c) for c in split) == 5
+    # Some writes end inside a multi-byte UTF-8 character.
+    assert any(not _decodes(c) for c in split)
+    whole = _raw_chunks(mock, "coalesce=all", body)
+    assert whole == [b"".join(one)]
+    pairs = _raw_chunks(mock, "coalesce=2", body)
+    assert b"".join(pairs) == b"".join(one) and len(pairs) == (len(one) + 1) // 2
+
+
+def _decodes(data: bytes) -> bool:
+    try:
+        data.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def test_stream_error_event_ends_the_stream(client: httpx.Client) -> None:
+    chunks = stream_chunks(client, "/s/stream_error/v1/chat/completions", dict(BASIC, stream=True))
+    assert chunks[-1] == {"error": {"message": mu._STREAM_ERROR, "type": "server_error", "param": None, "code": None}}
+    assert "[DONE]" not in chunks and len(chunks) == 4
+
+
+# ---------------------------------------------------------------------- recorded shapes
+
+RECORDED = Path(__file__).resolve().parent / "recorded"
+
+
+def _shape(value: Any) -> Any:
+    """Keys and JSON types at every path (a list by its first item)."""
+    if isinstance(value, dict):
+        return {k: _shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shape(value[0])] if value else []
+    return type(value).__name__
+
+
+def _recorded(name: str) -> Any:
+    return _shape(json.loads((RECORDED / name).read_text()))
+
+
+def _sse_data(text: str) -> list[Any]:
+    return [json.loads(d) for _, d in sse_events(text) if d != "[DONE]"]
+
+
+def test_openai_shapes_match_recorded_answers(upstream: Any) -> None:
+    """The mock answers with the keys and value types of the API reference's examples."""
+    base = upstream.base_url()
+    with httpx.Client(headers=KEY, timeout=10) as c:
+        assert _shape(c.post(f"{base}/chat/completions", json=BASIC).json()) == _recorded("openai_chat_completion.json")
+        text = c.post(f"{base}/chat/completions", json=dict(BASIC, stream=True)).text
+        assert _shape(_sse_data(text)[1]) == _recorded("openai_chat_chunk.json")
+        opts = {"include_usage": True}
+        text = c.post(f"{base}/chat/completions", json=dict(BASIC, stream=True, stream_options=opts)).text
+        assert _shape(_sse_data(text)[-1]) == _recorded("openai_chat_usage_chunk.json")
+        err = c.post(f"{upstream.base_url('status=401')}/chat/completions", json=BASIC).json()
+        assert _shape(err) == _recorded("openai_error.json")
+        text = c.post(f"{upstream.base_url('stream_error')}/chat/completions", json=dict(BASIC, stream=True)).text
+        assert _shape(_sse_data(text)[-1]) == _recorded("openai_stream_error_event.json")
+        emb = c.post(f"{base}/embeddings", json={"model": "text-embedding-3-small", "input": ["a b"]}).json()
+        assert _shape(emb) == _recorded("openai_embedding.json")
+
+
+def test_anthropic_shapes_match_recorded_answers(upstream: Any) -> None:
+    body = {"model": "claude-sonnet-4-20250514", "max_tokens": 64, "messages": [{"role": "user", "content": "Hi"}]}
+    headers = {"x-api-key": "k", "anthropic-version": "2023-06-01"}
+    with httpx.Client(headers=headers, timeout=10) as c:
+        assert _shape(c.post(f"{upstream.url}/v1/messages", json=body).json()) == _recorded("anthropic_message.json")
+        err = c.post(f"{upstream.url}/s/status=404/v1/messages", json=body)
+        assert _shape(err.json()) == _recorded("anthropic_error.json")
+        assert err.headers["x-should-retry"] == "false"
+        text = c.post(f"{upstream.url}/s/stream_error/v1/messages", json=dict(body, stream=True)).text
+        errors = [json.loads(d) for e, d in sse_events(text) if e == "error"]
+        assert [_shape(e) for e in errors] == [_recorded("anthropic_stream_error_event.json")]
+
+
+def test_gemini_shapes_match_recorded_answers(upstream: Any) -> None:
+    body = {"contents": [{"role": "user", "parts": [{"text": "Explain AI in a few words"}]}]}
+    path = "/v1beta/models/gemini-2.0-flash:generateContent"
+    with httpx.Client(headers={"x-goog-api-key": "k"}, timeout=10) as c:
+        assert _shape(c.post(f"{upstream.url}{path}", json=body).json()) == _recorded("gemini_generate_content.json")
+        err = c.post(f"{upstream.url}/s/status=429{path}", json=body).json()
+        assert _shape(err) == _recorded("gemini_error_429.json")

@@ -63,10 +63,7 @@ def test_env_resolution_matches_native(litellm, mock, monkeypatch, provider):
     key_envs = _env_names(spec["api_key"])
     if key_envs:
         monkeypatch.setenv(key_envs[0], KEY)
-    try:
-        native = litellm.completion(model=f"{provider}/some-model", messages=MSGS, max_retries=0)
-    except Exception:  # noqa: BLE001
-        native = None  # some native transforms choke on the mock's reply; the request is what we compare
+    native = litellm.completion(model=f"{provider}/some-model", messages=MSGS, max_retries=0)
     native_req = mock.requests()[-1]
     ours = litellm.completion(model=f"edgequake/{provider}/some-model", messages=MSGS, max_retries=0)
     ours_req = mock.requests()[-1]
@@ -74,10 +71,9 @@ def test_env_resolution_matches_native(litellm, mock, monkeypatch, provider):
     for header in ("authorization", "api-key"):
         assert ours_req["headers"].get(header) == native_req["headers"].get(header), header
     assert ours_req["body"] == native_req["body"]
-    if native is not None:
-        assert ours.choices[0].message.content == native.choices[0].message.content
-    else:
-        assert ours.choices[0].message.content == "Echo: hello"
+    assert ours.choices[0].message.content == native.choices[0].message.content == "Echo: hello"
+    assert ours.choices[0].finish_reason == native.choices[0].finish_reason
+    assert ours.usage.model_dump() == native.usage.model_dump()
 
 
 def test_per_call_key_beats_env(litellm, mock, monkeypatch):
@@ -190,28 +186,48 @@ TRANSFORM_CASES = [
 def test_litellm_transformed_body_matches_native(litellm, mock, provider, kwargs):
     assert PROVIDERS[provider]["body"] == "litellm"
     kw = {"messages": MSGS, "api_key": KEY, "api_base": mock.base_url(), "max_retries": 0, **kwargs}
-    try:
-        litellm.completion(model=f"{provider}/some-model", **kw)
-    except Exception:  # noqa: BLE001
-        pass  # some native response transforms choke on the mock's reply; the request is what we compare
+    native = litellm.completion(model=f"{provider}/some-model", **kw)
     native_req = mock.requests()[-1]
     ours = litellm.completion(model=f"edgequake/{provider}/some-model", **kw)
     ours_req = mock.requests()[-1]
     assert ours_req["body"] == native_req["body"]
     assert ours_req["path"] == native_req["path"]
-    assert ours.choices[0].message is not None
+    assert ours.choices[0].message.model_dump() == native.choices[0].message.model_dump()
+    assert ours.choices[0].finish_reason == native.choices[0].finish_reason
+    assert getattr(ours, "service_tier", None) == getattr(native, "service_tier", None)
+
+
+@pytest.mark.parametrize(
+    "tier",
+    [
+        pytest.param(
+            "on_demand",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="open product difference: the edgequake/ route parses replies with LiteLLM's OpenAI "
+                "converter, not the provider's transform_response (groq maps on_demand to auto)",
+            ),
+        ),
+        "flex",
+    ],
+)
+def test_groq_service_tier_as_native(litellm, mock, tier):
+    """Groq names its own tiers; LiteLLM's groq transform maps them to OpenAI's."""
+    kw = {"messages": MSGS, "api_key": KEY, "api_base": mock.base_url(f"service_tier={tier}"), "max_retries": 0}
+    native = litellm.completion(model="groq/some-model", **kw)
+    ours = litellm.completion(model="edgequake/groq/some-model", **kw)
+    assert native.service_tier == ("auto" if tier == "on_demand" else tier)
+    assert ours.service_tier == native.service_tier
 
 
 def test_litellm_transformed_stream_body_matches_native(litellm, mock):
     kw = {"messages": MSGS, "api_key": KEY, "api_base": mock.base_url(), "max_retries": 0, "stream": True}
-    try:
-        list(litellm.completion(model="fireworks_ai/some-model", **kw))
-    except Exception:  # noqa: BLE001
-        pass
+    native = list(litellm.completion(model="fireworks_ai/some-model", **kw))
     native_req = mock.requests()[-1]
     chunks = list(litellm.completion(model="edgequake/fireworks_ai/some-model", **kw))
     assert mock.requests()[-1]["body"] == native_req["body"]
-    assert "".join(c.choices[0].delta.content or "" for c in chunks) == "Echo: hello"
+    text = ["".join(c.choices[0].delta.content or "" for c in got if c.choices) for got in (native, chunks)]
+    assert text[1] == text[0] == "Echo: hello"
 
 
 def test_unsupported_param_raises_like_native(litellm, mock):

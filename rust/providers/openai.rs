@@ -60,6 +60,7 @@ pub fn build_request(
         timeout: None,
         max_retries: 0,
         retry_count_header: None,
+        raw: false,
     })
 }
 
@@ -119,6 +120,36 @@ fn url_for(
         return Ok(base);
     }
     Ok(format!("{base}{path}"))
+}
+
+/// The OpenAI SDK's check of every streamed event: a payload whose `error` is set (truthy,
+/// as Python tests it) ends the stream with that error, named by its `message` or by the
+/// SDK's default words.
+pub fn stream_error(data: &str) -> Option<CoreError> {
+    if !data.contains("\"error\"") {
+        return None; // the common case costs a substring scan, not a parse
+    }
+    let v: serde_json::Value = serde_json::from_str(data).ok()?;
+    let err = v.as_object()?.get("error")?;
+    let truthy = match err {
+        serde_json::Value::Null => false,
+        serde_json::Value::Bool(b) => *b,
+        serde_json::Value::Number(n) => n.as_f64() != Some(0.0),
+        serde_json::Value::String(s) => !s.is_empty(),
+        serde_json::Value::Array(a) => !a.is_empty(),
+        serde_json::Value::Object(o) => !o.is_empty(),
+    };
+    if !truthy {
+        return None;
+    }
+    let message = err
+        .get("message")
+        .and_then(serde_json::Value::as_str)
+        .filter(|m| !m.is_empty())
+        .unwrap_or("An error occurred during streaming");
+    let mut e = CoreError::new(crate::errors::ErrorKind::StreamError, message);
+    e.body = Some(err.to_string());
+    Some(e)
 }
 
 /// Providers whose LiteLLM config rewrites the request (parameter renames, message
@@ -217,6 +248,23 @@ mod tests {
             "https://r.openai.azure.com/openai/deployments/my-deploy/chat/completions?api-version=2024-10-21"
         );
         assert!(req.headers.contains(&("api-key".into(), "az".into())));
+    }
+
+    #[test]
+    fn stream_error_events_as_the_sdk_reads_them() {
+        let e = stream_error(r#"{"error": {"message": "boom", "type": "server_error"}}"#).unwrap();
+        assert_eq!(e.kind, crate::errors::ErrorKind::StreamError);
+        assert_eq!(e.message, "boom");
+        assert_eq!(
+            e.body.as_deref(),
+            Some(r#"{"message":"boom","type":"server_error"}"#)
+        );
+        let e = stream_error(r#"{"error": "text"}"#).unwrap();
+        assert_eq!(e.message, "An error occurred during streaming");
+        // A falsy error, or "error" only inside the content, is an ordinary chunk.
+        assert!(stream_error(r#"{"error": null, "choices": []}"#).is_none());
+        assert!(stream_error(r#"{"error": {}}"#).is_none());
+        assert!(stream_error(r#"{"choices": [{"delta": {"content": "\"error\""}}]}"#).is_none());
     }
 
     #[test]

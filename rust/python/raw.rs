@@ -14,7 +14,7 @@ use pyo3::types::{PyBytes, PyTuple};
 
 use super::calls::client_for;
 use super::errors::{guard, to_pyerr};
-use crate::errors::{CoreError, ErrorKind};
+use crate::errors::CoreError;
 use crate::runtime::{block_on, into_awaitable};
 use crate::transport::{Client, HttpRequest, Response};
 
@@ -76,12 +76,13 @@ fn raw_request(
         timeout,
         max_retries: 0,
         retry_count_header: None,
+        raw: true,
     })
 }
 
 async fn exchange(client: Client, req: HttpRequest, stream: bool) -> Result<RawReply, CoreError> {
     match client.send(req).await {
-        Ok(resp) if stream => Ok(RawReply::Streaming(
+        Ok(resp) if stream && resp.status < 400 => Ok(RawReply::Streaming(
             resp.status,
             resp.headers.clone(),
             ByteStream::new(resp),
@@ -90,12 +91,8 @@ async fn exchange(client: Client, req: HttpRequest, stream: bool) -> Result<RawR
             let (status, headers) = (resp.status, resp.headers.clone());
             Ok(RawReply::Full(status, headers, resp.bytes().await?))
         }
-        // An HTTP error is an answer here: LiteLLM's client raises for it itself.
-        Err(e) if e.kind == ErrorKind::Status => Ok(RawReply::Full(
-            e.status.unwrap_or(500),
-            e.headers,
-            Bytes::from(e.body.unwrap_or_default()),
-        )),
+        // An HTTP error status is an answer here (the transport returns it as one, read in
+        // full): LiteLLM's client raises for it itself.
         Err(e) => Err(e),
     }
 }

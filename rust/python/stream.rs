@@ -325,7 +325,13 @@ async fn pump(
                 break;
             }
             match translator.as_mut() {
-                None => payloads.push(ev.data),
+                None => match crate::providers::openai::stream_error(&ev.data) {
+                    None => payloads.push(ev.data),
+                    Some(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                },
                 Some(t) => match t.event(&ev.data) {
                     Ok(chunks) => payloads.extend(chunks.iter().map(|c| c.to_string())),
                     Err(e) => {
