@@ -15,7 +15,7 @@ use crate::errors::CoreError;
 use crate::providers::openai::{build_request, Endpoint, Target};
 use crate::providers::registry::GEMINI_DEFAULT_BASE;
 use crate::providers::{anthropic, gemini};
-use crate::providers::{resolve, spec, Translator, Wire};
+use crate::providers::{process_env, resolve, spec, Translator, Wire};
 use crate::runtime::{block_on, core, into_awaitable};
 use crate::transport::{Client, HttpRequest, Tls};
 
@@ -113,17 +113,28 @@ fn prepare(
             .ok()
     };
     let target = Target {
-        api_base: resolve(spec.base_sources, opts.api_base.as_deref(), &attr).unwrap_or_default(),
-        api_key: resolve(spec.key_sources, opts.api_key.as_deref(), &attr),
+        api_base: resolve(
+            spec.base_sources,
+            opts.api_base.as_deref(),
+            &attr,
+            &process_env,
+        )
+        .unwrap_or_default(),
+        api_key: resolve(
+            spec.key_sources,
+            opts.api_key.as_deref(),
+            &attr,
+            &process_env,
+        ),
         api_version: match spec.version_sources {
             [] => None,
-            srcs => resolve(srcs, opts.api_version.as_deref(), &attr),
+            srcs => resolve(srcs, opts.api_version.as_deref(), &attr, &process_env),
         },
     };
     let mut headers = Vec::new();
     for (name, src) in spec.extra_headers {
         // Later entries for the same header take precedence when they resolve.
-        if let Some(v) = resolve(std::slice::from_ref(src), None, &attr) {
+        if let Some(v) = resolve(std::slice::from_ref(src), None, &attr, &process_env) {
             headers.retain(|(h, _): &(String, String)| !h.eq_ignore_ascii_case(name));
             headers.push(((*name).to_owned(), v));
         }
