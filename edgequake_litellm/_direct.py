@@ -78,7 +78,7 @@ def embedding(model: str, input: Any, **kwargs: Any) -> EmbeddingResponse:
     try:
         body, headers, _ = _core.request("embed", call.provider, call.model, input, params, **call.kw)
     except _core.CoreError as e:
-        raise to_litellm(e, provider=call.provider, model=call.model) from e
+        raise to_litellm(e, provider=call.provider, model=call.model, embedding=True) from e
     return fill_embedding(EmbeddingResponse(), body, headers, call, input)
 
 
@@ -88,5 +88,5 @@ async def aembedding(model: str, input: Any, **kwargs: Any) -> EmbeddingResponse
     try:
         body, headers, _ = await _core.arequest("embed", call.provider, call.model, input, params, **call.kw)
     except _core.CoreError as e:
-        raise to_litellm(e, provider=call.provider, model=call.model) from e
+        raise to_litellm(e, provider=call.provider, model=call.model, embedding=True) from e
     return fill_embedding(EmbeddingResponse(), body, headers, call, input)

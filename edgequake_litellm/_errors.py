@@ -40,14 +40,18 @@ def _sdk_status_message(status: int, text: str) -> tuple[str, Any]:
     return message, body
 
 
-def _as_openai_error(err: CoreError, url: str | None, mid_stream: bool) -> Exception:
+def _as_openai_error(err: CoreError, url: str | None, mid_stream: bool, embedding: bool) -> Exception:
     kind = err.kind
     if kind == "status":
         status = int(err.status or 500)
         message, body = _sdk_status_message(status, err.body or "")
         headers = httpx.Headers(err.headers or {})
         response = httpx.Response(status_code=status, headers=headers, request=_request(url))
-        return OpenAIError(status_code=status, message=message, headers=headers, response=response, body=body)
+        # LiteLLM's embedding handler passes no body on (its mapping then quotes the SDK's
+        # whole text); its chat handler does, and the mapping quotes the body's message.
+        return OpenAIError(
+            status_code=status, message=message, headers=headers, response=response, body=None if embedding else body
+        )
     if kind == "timeout":
         return openai.APITimeoutError(request=_request(url))
     if mid_stream:
@@ -108,7 +112,13 @@ def _as_gemini_error(err: CoreError, model: str) -> Exception | None:
 
 
 def to_litellm(
-    err: CoreError, *, provider: str, model: str, url: str | None = None, mid_stream: bool = False
+    err: CoreError,
+    *,
+    provider: str,
+    model: str,
+    url: str | None = None,
+    mid_stream: bool = False,
+    embedding: bool = False,
 ) -> Exception:
     """The LiteLLM exception LiteLLM raises for this failure on its native path."""
     if provider == "anthropic":
@@ -120,7 +130,7 @@ def to_litellm(
     if isinstance(original, (litellm.AuthenticationError, litellm.BadRequestError)):
         return original
     if original is None:
-        original = _as_openai_error(err, url, mid_stream)
+        original = _as_openai_error(err, url, mid_stream, embedding)
     try:
         exception_type(model=model, custom_llm_provider=provider, original_exception=original)
     except Exception as mapped:  # exception_type always raises

@@ -83,7 +83,7 @@ class EdgequakeLLM(CustomLLM):
                 "embed", call.provider, call.model, input, kw["optional_params"], **call.kw
             )
         except _core.CoreError as e:
-            raise to_litellm(e, provider=call.provider, model=call.model) from e
+            raise to_litellm(e, provider=call.provider, model=call.model, embedding=True) from e
         log_post_call(kw["logging_obj"], call, input, body, headers)
         return fill_embedding(kw["model_response"], body, headers, call, input)
 
@@ -95,7 +95,7 @@ class EdgequakeLLM(CustomLLM):
                 "embed", call.provider, call.model, input, kw["optional_params"], **call.kw
             )
         except _core.CoreError as e:
-            raise to_litellm(e, provider=call.provider, model=call.model) from e
+            raise to_litellm(e, provider=call.provider, model=call.model, embedding=True) from e
         log_post_call(kw["logging_obj"], call, input, body, headers)
         return fill_embedding(kw["model_response"], body, headers, call, input)
 

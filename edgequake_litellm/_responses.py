@@ -8,11 +8,13 @@ from typing import Any
 import litellm
 from litellm.litellm_core_utils.llm_response_utils.convert_dict_to_response import convert_to_model_response_object
 from litellm.types.utils import EmbeddingResponse, ModelResponse, ModelResponseStream
+from openai._models import construct_type
+from openai.types.chat import ChatCompletionChunk
 
 from ._call import Call
 
 # Providers whose replies the core translates into OpenAI shape.
-_TRANSLATED = frozenset({"anthropic", "gemini"})
+TRANSLATED = frozenset({"anthropic", "gemini"})
 
 # Prices the caller set for the deployment take precedence over the upstream model's.
 _CALLER_PRICING = ("input_cost_per_token", "output_cost_per_token", "input_cost_per_second", "output_cost_per_second")
@@ -98,7 +100,7 @@ def fill_chat(model_response: ModelResponse, body: dict, headers: dict[str, str]
     response = convert_to_model_response_object(
         response_object=body, model_response_object=model_response, _response_headers=headers
     )
-    if call.provider in _TRANSLATED:
+    if call.provider in TRANSLATED:
         _native_provider_fields(response, body)
     _stamp_cost(response, call, "completion")
     return response  # type: ignore[return-value]
@@ -124,16 +126,43 @@ def fill_embedding(
     return response  # type: ignore[return-value]
 
 
+def _sdk_shaped(chunk: dict, first: bool) -> dict:
+    """An OpenAI-wire chunk as LiteLLM's native path renders it (``CustomStreamWrapper``'s
+    OpenAI branch, which a custom provider's chunks skip): parsed by the OpenAI SDK, so every
+    SDK field is present (None when unsent: ``refusal``, tool-call ``id``, ``service_tier``,
+    ``obfuscation``, ``moderation``), with ``citations`` None, no ``usage`` key while there is
+    none, and after the first chunk the deltas' ``provider_specific_fields`` set to None."""
+    shaped = construct_type(type_=ChatCompletionChunk, value=chunk).model_dump()
+    if shaped.get("usage") is None:
+        shaped.pop("usage", None)
+    shaped.setdefault("citations", None)
+    for choice in shaped.get("choices") or ():
+        if not first and isinstance(choice.get("delta"), dict):
+            choice["delta"]["provider_specific_fields"] = None
+    return shaped
+
+
 class StreamAssembler:
     """Upstream chunk dicts -> ``ModelResponseStream`` objects, in order, with one change.
 
     OpenAI sends the usage chunk (``choices: []``) after the chunk carrying
     ``finish_reason``; LiteLLM's wrapper drops usage that a custom provider yields after
     the finish and re-estimates it. Holding the finish chunk until the usage chunk has
-    been yielded keeps the provider's usage, as LiteLLM's native path does."""
+    been yielded keeps the provider's usage, as LiteLLM's native path does.
 
-    def __init__(self) -> None:
+    ``openai_wire``: the chunks are an OpenAI-compatible upstream's own (not translated by
+    the core), so their deltas get the shape LiteLLM's native OpenAI path gives them."""
+
+    def __init__(self, openai_wire: bool = False) -> None:
         self._held: dict | None = None
+        self._openai_wire = openai_wire
+        self._first = True
+
+    def _chunk(self, chunk: dict) -> ModelResponseStream:
+        if self._openai_wire:
+            chunk = _sdk_shaped(chunk, self._first)
+        self._first = False
+        return ModelResponseStream(**chunk)
 
     def feed(self, batch: Iterable[dict]) -> Iterator[ModelResponseStream]:
         for chunk in batch:
@@ -142,16 +171,16 @@ class StreamAssembler:
             if held is not None:
                 self._held = None
                 if not chunk.get("choices") and chunk.get("usage"):
-                    yield ModelResponseStream(**chunk)
-                    yield ModelResponseStream(**held)
+                    yield self._chunk(chunk)
+                    yield self._chunk(held)
                     continue
-                yield ModelResponseStream(**held)
+                yield self._chunk(held)
             if any(c.get("finish_reason") for c in chunk.get("choices") or ()):
                 self._held = chunk
                 continue
-            yield ModelResponseStream(**chunk)
+            yield self._chunk(chunk)
 
     def finish(self) -> Iterator[ModelResponseStream]:
         held, self._held = self._held, None
         if held is not None:
-            yield ModelResponseStream(**held)
+            yield self._chunk(held)

@@ -9,11 +9,11 @@ from litellm.types.utils import ModelResponseStream
 from . import _core
 from ._call import Call
 from ._errors import to_litellm
-from ._responses import StreamAssembler
+from ._responses import TRANSLATED, StreamAssembler
 
 
 def sync_chunks(stream: _core.ChatStream, call: Call) -> Iterator[ModelResponseStream]:
-    assembler = StreamAssembler()
+    assembler = StreamAssembler(openai_wire=call.provider not in TRANSLATED)
     try:
         for batch in stream:
             yield from assembler.feed(batch)
@@ -25,7 +25,7 @@ def sync_chunks(stream: _core.ChatStream, call: Call) -> Iterator[ModelResponseS
 
 
 async def async_chunks(stream: _core.ChatStream, call: Call) -> AsyncIterator[ModelResponseStream]:
-    assembler = StreamAssembler()
+    assembler = StreamAssembler(openai_wire=call.provider not in TRANSLATED)
     try:
         async for batch in stream:
             for chunk in assembler.feed(batch):
