@@ -151,10 +151,12 @@ class StreamAssembler:
     been yielded keeps the provider's usage, as LiteLLM's native path does.
 
     ``openai_wire``: the chunks are an OpenAI-compatible upstream's own (not translated by
-    the core), so their deltas get the shape LiteLLM's native OpenAI path gives them."""
+    the core), so their deltas get the shape LiteLLM's native OpenAI path gives them.
+    ``wrapped=False`` (the direct API, no wrapper): the upstream's order is kept."""
 
-    def __init__(self, openai_wire: bool = False) -> None:
+    def __init__(self, openai_wire: bool = False, wrapped: bool = True) -> None:
         self._held: dict | None = None
+        self._wrapped = wrapped
         self._openai_wire = openai_wire
         self._first = True
 
@@ -175,7 +177,7 @@ class StreamAssembler:
                     yield self._chunk(held)
                     continue
                 yield self._chunk(held)
-            if any(c.get("finish_reason") for c in chunk.get("choices") or ()):
+            if self._wrapped and any(c.get("finish_reason") for c in chunk.get("choices") or ()):
                 self._held = chunk
                 continue
             yield self._chunk(chunk)

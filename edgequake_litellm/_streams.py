@@ -12,8 +12,9 @@ from ._errors import to_litellm
 from ._responses import TRANSLATED, StreamAssembler
 
 
-def sync_chunks(stream: _core.ChatStream, call: Call) -> Iterator[ModelResponseStream]:
-    assembler = StreamAssembler(openai_wire=call.provider not in TRANSLATED)
+def sync_chunks(stream: _core.ChatStream, call: Call, wrapped: bool = True) -> Iterator[ModelResponseStream]:
+    """``wrapped``: LiteLLM's stream wrapper consumes the chunks (see ``StreamAssembler``)."""
+    assembler = StreamAssembler(openai_wire=call.provider not in TRANSLATED, wrapped=wrapped)
     try:
         for batch in stream:
             yield from assembler.feed(batch)
@@ -24,8 +25,10 @@ def sync_chunks(stream: _core.ChatStream, call: Call) -> Iterator[ModelResponseS
         stream.close()
 
 
-async def async_chunks(stream: _core.ChatStream, call: Call) -> AsyncIterator[ModelResponseStream]:
-    assembler = StreamAssembler(openai_wire=call.provider not in TRANSLATED)
+async def async_chunks(
+    stream: _core.ChatStream, call: Call, wrapped: bool = True
+) -> AsyncIterator[ModelResponseStream]:
+    assembler = StreamAssembler(openai_wire=call.provider not in TRANSLATED, wrapped=wrapped)
     try:
         async for batch in stream:
             for chunk in assembler.feed(batch):
