@@ -1,9 +1,10 @@
 """Fuzzing through LiteLLM: Hypothesis generates what an upstream answers (status, content
-type, body bytes in any number of writes; SSE streams of valid, broken and foreign lines)
-and every call through ``edgequake/openai/`` must end in a correct result or in one of
-LiteLLM's exception classes (``litellm.LITELLM_EXCEPTION_TYPES``), never another
-exception, a hang or a leaked key. Bounded: a fixed number of examples, derandomized so CI
-runs the same ones every time, no example database written.
+type, body bytes in any number of writes; SSE streams of valid, broken and foreign lines),
+and each answer is served to LiteLLM's native ``openai/`` path and to ``edgequake/openai/``:
+the results must be equal, or the exceptions (one of ``litellm.LITELLM_EXCEPTION_TYPES``,
+never another exception, a hang or a leaked key) equal in class, status and text. Bounded: a
+fixed number of examples, derandomized so CI runs the same ones every time, no example
+database written.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from .conftest import KEY
 from .netutil import LoopThread, ScriptedUpstream
 
 MODEL = "edgequake/openai/gpt-4o-mini"
+NATIVE = "openai/gpt-4o-mini"
 MSGS = [{"role": "user", "content": "fuzz"}]
 FUZZ = settings(
     max_examples=200,
@@ -108,25 +110,41 @@ def _check_error(e: BaseException, litellm) -> None:  # noqa: ANN001
     assert KEY not in str(e) and KEY not in repr(e)
 
 
+def _outcome(fn: Any) -> tuple[str, Any]:
+    try:
+        return "ok", fn()
+    except Exception as e:  # noqa: BLE001
+        return "error", e
+
+
+def _same_error(native: BaseException, ours: BaseException, litellm) -> None:  # noqa: ANN001
+    _check_error(ours, litellm)
+    assert type(ours) is type(native), (native, ours)
+    assert getattr(ours, "status_code", None) == getattr(native, "status_code", None), (native, ours)
+    assert str(ours) == str(native)
+
+
 @FUZZ
 @given(body=bodies, status=statuses, ctype=content_types, pieces=st.integers(1, 4))
 def test_fuzz_response_bodies(litellm, scripted, body, status, ctype, pieces):
     kind, content, raw = body
     scripted.status, scripted.content_type, scripted.body, scripted.pieces = status, ctype, raw, pieces
-    try:
-        r = litellm.completion(
-            model=MODEL, messages=MSGS, api_key=KEY, api_base=scripted.base_url(), max_retries=0, timeout=10
+
+    def call(model: str) -> Any:
+        return litellm.completion(
+            model=model, messages=MSGS, api_key=KEY, api_base=scripted.base_url(), max_retries=0, timeout=10
         )
-    except Exception as e:  # noqa: BLE001
-        event(f"{kind}: {type(e).__name__}")
-        _check_error(e, litellm)
-        if 400 <= status:
-            assert getattr(e, "status_code", None) == status or status in (408,), (status, type(e))
+
+    native, ours = _outcome(lambda: call(NATIVE)), _outcome(lambda: call(MODEL))
+    event(f"{kind}: {native[0]} {type(native[1]).__name__ if native[0] == 'error' else ''}")
+    assert ours[0] == native[0], (native[1], ours[1])
+    if native[0] == "error":
+        _same_error(native[1], ours[1], litellm)
         return
-    event(f"{kind}: result")
     assert 200 <= status < 300, f"HTTP {status} gave a result"
+    assert ours[1].model_dump() == native[1].model_dump()
     if kind == "valid":
-        assert r.choices[0].message.content == (content or None) or r.choices[0].message.content == content
+        assert ours[1].choices[0].message.content == (content or None) or ours[1].choices[0].message.content == content
 
 
 sse_lines = st.one_of(

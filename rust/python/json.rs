@@ -124,7 +124,11 @@ pub fn parse<'py>(py: Python<'py>, bytes: &[u8]) -> Result<Bound<'py, PyAny>, Co
         .and_then(|v| de.end().map(|_| v))
         .map_err(|e| {
             let preview = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned();
-            CoreError::decode(format!("upstream returned invalid JSON ({e}): {preview:?}"))
+            let mut err =
+                CoreError::decode(format!("upstream returned invalid JSON ({e}): {preview:?}"));
+            // The text itself, so Python can fail on it with the parser LiteLLM's path uses.
+            err.body = Some(String::from_utf8_lossy(bytes).into_owned());
+            err
         })?;
     Ok(value)
 }
