@@ -14,6 +14,8 @@ from typing import Any
 
 from litellm.llms.custom_llm import CustomLLM
 from litellm.types.utils import EmbeddingResponse, ModelResponse, ModelResponseStream
+from openai._models import construct_type
+from openai.types.chat import ChatCompletion
 
 from . import _core
 from ._call import Call
@@ -49,7 +51,7 @@ class EdgequakeLLM(CustomLLM):
         try:
             body, headers, _ = send(call, messages, kw["optional_params"], args_, kwargs, stream=False)
         except _core.CoreError as e:
-            raise to_litellm(e, provider=call.provider, model=call.model) from e
+            raise _chat_error(e, call) from e
         log_post_call(kw["logging_obj"], call, messages, body, headers)
         return _filled(kw, body, headers, call)
 
@@ -60,7 +62,7 @@ class EdgequakeLLM(CustomLLM):
         try:
             body, headers, _ = await asend(call, messages, kw["optional_params"], args_, kwargs)
         except _core.CoreError as e:
-            raise to_litellm(e, provider=call.provider, model=call.model, timed=_timed(call, kw, start)) from e
+            raise _chat_error(e, call, timed=_timed(call, kw, start)) from e
         log_post_call(kw["logging_obj"], call, messages, body, headers)
         return _filled(kw, body, headers, call)
 
@@ -114,10 +116,21 @@ def _filled(kw: dict[str, Any], body: Any, headers: dict[str, str], call: Call) 
         return fill_chat(kw["model_response"], body, headers, call)
     try:
         if not isinstance(body, dict):
-            raise invalid_reply(body)
+            # LiteLLM's handler shows the reply as the SDK parsed it.
+            raise invalid_reply(construct_type(type_=ChatCompletion, value=body))
         return fill_chat(kw["model_response"], body, headers, call)
     except Exception as e:
         raise reply_error(e, provider=call.provider, model=call.model) from e
+
+
+def _chat_error(e: _core.CoreError, call: Call, timed: tuple[Any, float] | None = None) -> Exception:
+    """A failed chat call as LiteLLM's exception. On the OpenAI SDK path, a reply that is not
+    JSON by content type is handed over as text by the SDK, which LiteLLM's handler refuses."""
+    if e.kind == "decode" and e.body is not None and _sdk_path(call):
+        content_type = (e.headers or {}).get("content-type", "*").split(";")[0]
+        if not content_type.endswith("json"):
+            return reply_error(invalid_reply(e.body), provider=call.provider, model=call.model)
+    return to_litellm(e, provider=call.provider, model=call.model, timed=timed)
 
 
 def _timed(call: Call, kw: dict[str, Any], start: float) -> tuple[Any, float] | None:

@@ -10,6 +10,7 @@ database written.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -60,8 +61,10 @@ def chunk(content: str) -> dict[str, Any]:
     }
 
 
+# Integers within 64 bits: beyond, the core's number is the nearest float, a known difference
+# with its own oracle (docs/reliability.md).
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.floats(allow_nan=False) | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner, max_size=5),
     max_leaves=20,
 )
@@ -117,10 +120,19 @@ def _outcome(fn: Any) -> tuple[str, Any]:
         return "error", e
 
 
+# Known difference (docs/providers.md, "malformed JSON reply"): natively the text quotes the
+# OpenAI SDK's parser and response repr, ours the core's parser.
+_NATIVE_UNPARSED = re.compile(r"error - .*, Received response - <APIResponse \[\d+ .*\] type=", re.S)
+_OURS_UNPARSED = re.compile(r"error - upstream returned invalid JSON \(")
+
+
 def _same_error(native: BaseException, ours: BaseException, litellm) -> None:  # noqa: ANN001
     _check_error(ours, litellm)
     assert type(ours) is type(native), (native, ours)
     assert getattr(ours, "status_code", None) == getattr(native, "status_code", None), (native, ours)
+    if _NATIVE_UNPARSED.search(str(native)) and _OURS_UNPARSED.search(str(ours)):
+        event("unparsable 2xx body (known text difference)")
+        return
     assert str(ours) == str(native)
 
 
@@ -159,11 +171,17 @@ sse_lines = st.one_of(
 valid_sse = st.lists(contents, max_size=6)
 
 
-def _stream(litellm, scripted: ScriptedUpstream) -> str:  # noqa: ANN001
+def _stream(litellm, scripted: ScriptedUpstream, model: str = MODEL) -> str:  # noqa: ANN001
     r = litellm.completion(
-        model=MODEL, messages=MSGS, api_key=KEY, api_base=scripted.base_url(), max_retries=0, timeout=10, stream=True
+        model=model, messages=MSGS, api_key=KEY, api_base=scripted.base_url(), max_retries=0, timeout=10, stream=True
     )
     return "".join(c.choices[0].delta.content or "" for c in r if c.choices)
+
+
+# Known difference (tests/test_faults.py ``_DATALESS_BLOCKS``): the OpenAI SDK dispatches a
+# block with ``event:``, ``id:`` or ``retry:`` and no data, or with empty data, and fails to
+# parse it; the core skips such blocks.
+_DATALESS = re.compile(r"^(event|id|retry)(:|$)|^data:? ?$", re.M)
 
 
 @FUZZ
@@ -180,12 +198,19 @@ def test_fuzz_sse_streams(litellm, scripted, lines, tail, pieces):
         raw.encode(),
         pieces,
     )
-    try:
-        _stream(litellm, scripted)
-        event("result")
-    except Exception as e:  # noqa: BLE001
-        event(type(e).__name__)
-        _check_error(e, litellm)
+    native = _outcome(lambda: _stream(litellm, scripted, NATIVE))
+    ours = _outcome(lambda: _stream(litellm, scripted))
+    event(f"native {native[0]}, ours {ours[0]}")
+    if ours[0] == "error":
+        _check_error(ours[1], litellm)
+    if native[0] == "error" and ours[0] == "ok":
+        assert _DATALESS.search(raw.replace("\r\n", "\n").replace("\r", "\n")), (native[1], ours[1])
+        return
+    assert ours[0] == native[0], (native[1], ours[1])
+    if native[0] == "ok":
+        assert ours[1] == native[1]
+    else:
+        assert type(ours[1]) is type(native[1]), (native[1], ours[1])
 
 
 @FUZZ

@@ -19,9 +19,6 @@ use crate::providers::{process_env, resolve, spec, Translator, Wire};
 use crate::runtime::{block_on, core, into_awaitable};
 use crate::transport::{Client, HttpRequest, Tls};
 
-/// How much of an unparsable reply body an error carries.
-const MAX_ERROR_BODY: usize = 1 << 20;
-
 /// A finished non-streamed exchange; becomes `(body, headers, status)` in Python, the body
 /// parsed straight from bytes.
 pub struct Reply {
@@ -37,12 +34,10 @@ impl<'py> IntoPyObject<'py> for Reply {
 
     fn into_pyobject(self, py: Python<'py>) -> PyResult<Self::Output> {
         let body = parse(py, &self.body).map_err(|mut e| {
-            // The unparsable body travels with the error, so callers can report it as
-            // their own JSON parser would (transparent mode re-parses it in Python).
-            if e.body.is_none() {
-                let n = self.body.len().min(MAX_ERROR_BODY);
-                e.body = Some(String::from_utf8_lossy(&self.body[..n]).into_owned());
-            }
+            // The unparsable body (set by `parse`) travels with the reply's headers, so
+            // callers can report it as their own client would: the OpenAI SDK parses by
+            // content type.
+            e.headers = self.headers.clone();
             to_pyerr(py, e)
         })?;
         let headers = headers_dict(py, &self.headers)?;
