@@ -58,7 +58,8 @@ def _as_openai_error(err: CoreError, url: str | None, mid_stream: bool, embeddin
     if mid_stream:
         # While iterating, LiteLLM's stream wrapper maps the SDK's read/parse failures itself:
         # the SDK's "Connection error." for a transport failure, json's text for bad data.
-        message = "Connection error."
+        # The core's own limits have no native counterpart: their text says which.
+        message = "Connection error." if kind in ("connection", "decode") else f"Connection error. {err.message}"
         if kind == "decode" and err.body is not None:
             try:
                 json.loads(err.body)

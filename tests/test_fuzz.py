@@ -184,7 +184,16 @@ def _stream(litellm, scripted: ScriptedUpstream, model: str = MODEL) -> str:  # 
 _DATALESS = re.compile(r"^(event|id|retry)(:|$)|^data:? ?$", re.M)
 
 
-@FUZZ
+# Found by this comparison, not yet fixed (issue 15 report): LiteLLM's native path fails a
+# stream that ends without a finish_reason ("Stream ended before a finish_reason was
+# received"), which edgequake/ completes; and the two disagree on a final event cut off by
+# EOF.
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="stream end: native fails without a finish_reason / on a cut-off final event; edgequake/ does not",
+)
+@settings(FUZZ, report_multiple_bugs=False)  # one AssertionError, not a group
 @given(
     lines=st.lists(st.tuples(sse_lines, st.sampled_from(["\n", "\n\n", "\r\n\r\n", "\r"])), max_size=12),
     tail=st.sampled_from(["", "data: [DONE]\n\n", 'data: {"trunc']),
