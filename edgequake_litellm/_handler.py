@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from litellm.llms.custom_llm import CustomLLM
+from litellm.llms.openai.common_utils import model_dump_provider_response
 from litellm.types.utils import EmbeddingResponse, ModelResponse, ModelResponseStream
 from openai._models import construct_type
 from openai.types.chat import ChatCompletion
@@ -114,11 +115,15 @@ def _filled(kw: dict[str, Any], body: Any, headers: dict[str, str], call: Call) 
     """The reply as LiteLLM's response; a reply LiteLLM's handler cannot read fails as there."""
     if not _sdk_path(call):
         return fill_chat(kw["model_response"], body, headers, call)
+    # LiteLLM's handler reads the reply as the SDK parsed it (fields in the SDK's order).
+    sdk_reply = construct_type(type_=ChatCompletion, value=body)
     try:
         if not isinstance(body, dict):
-            # LiteLLM's handler shows the reply as the SDK parsed it.
-            raise invalid_reply(construct_type(type_=ChatCompletion, value=body))
-        return fill_chat(kw["model_response"], body, headers, call)
+            raise invalid_reply(sdk_reply)
+        try:
+            return fill_chat(kw["model_response"], body, headers, call)
+        except Exception:  # noqa: BLE001 - fail on the SDK's view, as natively
+            return fill_chat(kw["model_response"], model_dump_provider_response(sdk_reply), headers, call)
     except Exception as e:
         raise reply_error(e, provider=call.provider, model=call.model) from e
 
