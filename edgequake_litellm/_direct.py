@@ -53,7 +53,7 @@ def completion(model: str, messages: list, *, stream: bool = False, **kwargs: An
     except _core.CoreError as e:
         raise to_litellm(e, provider=call.provider, model=call.model) from e
     if stream:
-        return sync_chunks(result, call)
+        return sync_chunks(result, call, wrapped=False)
     body, headers, _ = result
     return fill_chat(ModelResponse(), body, headers, call)
 
@@ -67,7 +67,7 @@ async def acompletion(model: str, messages: list, *, stream: bool = False, **kwa
     except _core.CoreError as e:
         raise to_litellm(e, provider=call.provider, model=call.model) from e
     if stream:
-        return async_chunks(result, call)
+        return async_chunks(result, call, wrapped=False)
     body, headers, _ = result
     return fill_chat(ModelResponse(), body, headers, call)
 
@@ -78,7 +78,7 @@ def embedding(model: str, input: Any, **kwargs: Any) -> EmbeddingResponse:
     try:
         body, headers, _ = _core.request("embed", call.provider, call.model, input, params, **call.kw)
     except _core.CoreError as e:
-        raise to_litellm(e, provider=call.provider, model=call.model) from e
+        raise to_litellm(e, provider=call.provider, model=call.model, embedding=True) from e
     return fill_embedding(EmbeddingResponse(), body, headers, call, input)
 
 
@@ -88,5 +88,5 @@ async def aembedding(model: str, input: Any, **kwargs: Any) -> EmbeddingResponse
     try:
         body, headers, _ = await _core.arequest("embed", call.provider, call.model, input, params, **call.kw)
     except _core.CoreError as e:
-        raise to_litellm(e, provider=call.provider, model=call.model) from e
+        raise to_litellm(e, provider=call.provider, model=call.model, embedding=True) from e
     return fill_embedding(EmbeddingResponse(), body, headers, call, input)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 import zlib
 from typing import Any
 
@@ -42,21 +43,33 @@ def _sdk_status_message(status: int, text: str) -> tuple[str, Any]:
     return message, body
 
 
-def _as_openai_error(err: CoreError, url: str | None, mid_stream: bool) -> Exception:
+def _as_openai_error(err: CoreError, url: str | None, mid_stream: bool, embedding: bool) -> Exception:
     kind = err.kind
     if kind == "status":
         status = int(err.status or 500)
         message, body = _sdk_status_message(status, err.body or "")
         headers = httpx.Headers(err.headers or {})
         response = httpx.Response(status_code=status, headers=headers, request=_request(url))
-        return OpenAIError(status_code=status, message=message, headers=headers, response=response, body=body)
+        # LiteLLM's embedding handler passes no body on (its mapping then quotes the SDK's
+        # whole text); its chat handler does, and the mapping quotes the body's message.
+        return OpenAIError(
+            status_code=status, message=message, headers=headers, response=response, body=None if embedding else body
+        )
     if kind == "timeout":
         return openai.APITimeoutError(request=_request(url))
     if kind == "stream_error":
         return _sdk_stream_error(err, _request(url))
     if mid_stream:
-        # While iterating, LiteLLM's stream wrapper maps the SDK's read/parse failures itself.
-        return openai.APIConnectionError(message=f"Connection error. {err.message}", request=_request(url))
+        # While iterating, LiteLLM's stream wrapper maps the SDK's read/parse failures itself:
+        # the SDK's "Connection error." for a transport failure, json's text for bad data.
+        # The core's own limits have no native counterpart: their text says which.
+        message = "Connection error." if kind in ("connection", "decode") else f"Connection error. {err.message}"
+        if kind == "decode" and err.body is not None:
+            try:
+                json.loads(err.body)
+            except ValueError as e:
+                message = str(e)
+        return openai.APIConnectionError(message=message, request=_request(url))
     if kind == "decode":
         # LiteLLM's native handler fails to parse the reply and reports it as a 500.
         return OpenAIError(status_code=500, message=f"error - {err.message}")
@@ -74,6 +87,13 @@ def _sdk_stream_error(err: CoreError, request: httpx.Request) -> openai.APIError
     except ValueError:
         body = None
     return openai.APIError(message=err.message, request=request, body=body)
+
+
+def amend_timeout(e: Exception, timeout: Any, start: float) -> Exception:
+    """As LiteLLM's async OpenAI chat request helper amends the SDK's timeout message."""
+    if isinstance(e, openai.APITimeoutError):
+        e.message += f" - timeout value={timeout}, time taken={round(time.time() - start, 2)} seconds"
+    return e
 
 
 def _as_anthropic_error(err: CoreError, model: str) -> Exception | None:
@@ -121,9 +141,18 @@ def _as_gemini_error(err: CoreError, model: str) -> Exception | None:
 
 
 def to_litellm(
-    err: CoreError, *, provider: str, model: str, url: str | None = None, mid_stream: bool = False
+    err: CoreError,
+    *,
+    provider: str,
+    model: str,
+    url: str | None = None,
+    mid_stream: bool = False,
+    embedding: bool = False,
+    timed: tuple[Any, float] | None = None,
 ) -> Exception:
-    """The LiteLLM exception LiteLLM raises for this failure on its native path."""
+    """The LiteLLM exception LiteLLM raises for this failure on its native path. ``timed``:
+    the call's timeout and start (``time.time()``) where LiteLLM's native path amends a
+    timeout's text with them (see ``amend_timeout``)."""
     if provider == "anthropic":
         original = _as_anthropic_error(err, model)
     elif provider == "gemini":
@@ -133,12 +162,35 @@ def to_litellm(
     if isinstance(original, (litellm.AuthenticationError, litellm.BadRequestError)):
         return original
     if original is None:
-        original = _as_openai_error(err, url, mid_stream)
+        original = _as_openai_error(err, url, mid_stream, embedding)
+        if timed is not None:
+            amend_timeout(original, *timed)
     try:
         exception_type(model=model, custom_llm_provider=provider, original_exception=original)
     except Exception as mapped:  # exception_type always raises
         return mapped
     return litellm.APIConnectionError(message=str(err), llm_provider=provider, model=model)
+
+
+def reply_error(e: Exception, *, provider: str, model: str) -> Exception:
+    """The LiteLLM exception for a reply the OpenAI SDK chat handler cannot read: it wraps the
+    failure as ``OpenAIError`` (status 500, the failure's text), which LiteLLM maps."""
+    if not isinstance(e, OpenAIError):
+        e = OpenAIError(status_code=getattr(e, "status_code", 500), message=getattr(e, "text", str(e)))
+    try:
+        exception_type(model=model, custom_llm_provider=provider, original_exception=e)
+    except Exception as mapped:  # exception_type always raises
+        return mapped
+    return e
+
+
+def invalid_reply(body: Any) -> OpenAIError:
+    """LiteLLM's OpenAI chat handler's error for a reply that is not a JSON object."""
+    return OpenAIError(
+        status_code=500,
+        message=f"Empty or invalid response from LLM endpoint. Received: {body!r}. Check the reverse proxy or "
+        "model server configuration.",
+    )
 
 
 def as_sdk_error(err: CoreError, client: Any, url: str, *, mid_stream: bool = False) -> Exception:

@@ -8,17 +8,21 @@ calls these methods with keyword arguments (``model_response``, ``api_key``, ``a
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from litellm.llms.custom_llm import CustomLLM
+from litellm.llms.openai.common_utils import model_dump_provider_response
 from litellm.types.utils import EmbeddingResponse, ModelResponse, ModelResponseStream
+from openai._models import construct_type
+from openai.types.chat import ChatCompletion
 
 from . import _core
 from ._call import Call
-from ._errors import to_litellm
-from ._provider_body import asend, chat_request, send
-from ._responses import fill_chat, fill_embedding, log_post_call, log_pre_call
+from ._errors import invalid_reply, reply_error, to_litellm
+from ._provider_body import asend, builds_body, chat_request, send
+from ._responses import TRANSLATED, fill_chat, fill_embedding, log_post_call, log_pre_call
 from ._streams import async_chunks, sync_chunks
 
 
@@ -48,19 +52,20 @@ class EdgequakeLLM(CustomLLM):
         try:
             body, headers, _ = send(call, messages, kw["optional_params"], args_, kwargs, stream=False)
         except _core.CoreError as e:
-            raise to_litellm(e, provider=call.provider, model=call.model) from e
+            raise _chat_error(e, call) from e
         log_post_call(kw["logging_obj"], call, messages, body, headers)
-        return fill_chat(kw["model_response"], body, headers, call)
+        return _filled(kw, body, headers, call)
 
     async def acompletion(self, model: str, messages: list, *args: Any, **kw: Any) -> ModelResponse:  # type: ignore[override]
         call = _call(model, kw)
         args_, kwargs = _chat_args(call, messages, kw, stream=False)
+        start = time.time()
         try:
             body, headers, _ = await asend(call, messages, kw["optional_params"], args_, kwargs)
         except _core.CoreError as e:
-            raise to_litellm(e, provider=call.provider, model=call.model) from e
+            raise _chat_error(e, call, timed=_timed(call, kw, start)) from e
         log_post_call(kw["logging_obj"], call, messages, body, headers)
-        return fill_chat(kw["model_response"], body, headers, call)
+        return _filled(kw, body, headers, call)
 
     def streaming(self, model: str, messages: list, *args: Any, **kw: Any) -> Iterator[ModelResponseStream]:  # type: ignore[override]
         # Not a generator itself: the request is made now, so upstream errors raise from
@@ -72,7 +77,7 @@ class EdgequakeLLM(CustomLLM):
         # LiteLLM calls this from its executor thread (litellm.acompletion runs completion
         # there): open the stream now so errors surface from `await acompletion(...)`, then
         # iterate on the event loop.
-        stream, call = _open_stream(model, messages, kw)
+        stream, call = _open_stream(model, messages, kw, is_async=True)
         return async_chunks(stream, call, priced=_litellm_prices(call, kw))
 
     def embedding(self, model: str, input: list, *args: Any, **kw: Any) -> EmbeddingResponse:  # type: ignore[override]
@@ -83,7 +88,7 @@ class EdgequakeLLM(CustomLLM):
                 "embed", call.provider, call.model, input, kw["optional_params"], **call.kw
             )
         except _core.CoreError as e:
-            raise to_litellm(e, provider=call.provider, model=call.model) from e
+            raise to_litellm(e, provider=call.provider, model=call.model, embedding=True) from e
         log_post_call(kw["logging_obj"], call, input, body, headers)
         return fill_embedding(kw["model_response"], body, headers, call, input)
 
@@ -95,18 +100,61 @@ class EdgequakeLLM(CustomLLM):
                 "embed", call.provider, call.model, input, kw["optional_params"], **call.kw
             )
         except _core.CoreError as e:
-            raise to_litellm(e, provider=call.provider, model=call.model) from e
+            raise to_litellm(e, provider=call.provider, model=call.model, embedding=True) from e
         log_post_call(kw["logging_obj"], call, input, body, headers)
         return fill_embedding(kw["model_response"], body, headers, call, input)
 
 
-def _open_stream(model: str, messages: list, kw: dict[str, Any]) -> tuple[_core.ChatStream, Call]:
+def _sdk_path(call: Call) -> bool:
+    """Natively served by LiteLLM's OpenAI SDK chat handler (not its HTTP-handler or translated
+    providers)."""
+    return call.provider not in TRANSLATED and not builds_body(call.provider)
+
+
+def _filled(kw: dict[str, Any], body: Any, headers: dict[str, str], call: Call) -> ModelResponse:
+    """The reply as LiteLLM's response; a reply LiteLLM's handler cannot read fails as there."""
+    if not _sdk_path(call):
+        return fill_chat(kw["model_response"], body, headers, call)
+    # LiteLLM's handler reads the reply as the SDK parsed it (fields in the SDK's order).
+    sdk_reply = construct_type(type_=ChatCompletion, value=body)
+    try:
+        if not isinstance(body, dict):
+            raise invalid_reply(sdk_reply)
+        try:
+            return fill_chat(kw["model_response"], body, headers, call)
+        except Exception:  # noqa: BLE001 - fail on the SDK's view, as natively
+            return fill_chat(kw["model_response"], model_dump_provider_response(sdk_reply), headers, call)
+    except Exception as e:
+        raise reply_error(e, provider=call.provider, model=call.model) from e
+
+
+def _chat_error(e: _core.CoreError, call: Call, timed: tuple[Any, float] | None = None) -> Exception:
+    """A failed chat call as LiteLLM's exception. On the OpenAI SDK path, a reply that is not
+    JSON by content type is handed over as text by the SDK, which LiteLLM's handler refuses."""
+    if e.kind == "decode" and e.body is not None and _sdk_path(call):
+        content_type = (e.headers or {}).get("content-type", "*").split(";")[0]
+        if not content_type.endswith("json"):
+            return reply_error(invalid_reply(e.body), provider=call.provider, model=call.model)
+    return to_litellm(e, provider=call.provider, model=call.model, timed=timed)
+
+
+def _timed(call: Call, kw: dict[str, Any], start: float) -> tuple[Any, float] | None:
+    """LiteLLM's async OpenAI SDK chat path (not its HTTP-handler or translated providers)
+    amends a timeout's text with the timeout and the time taken."""
+    return (kw.get("timeout"), start) if _sdk_path(call) else None
+
+
+def _open_stream(
+    model: str, messages: list, kw: dict[str, Any], *, is_async: bool = False
+) -> tuple[_core.ChatStream, Call]:
     call = _call(model, kw)
     args_, kwargs = _chat_args(call, messages, kw, stream=True)
+    start = time.time()
     try:
         stream = send(call, messages, kw["optional_params"], args_, kwargs, stream=True)
     except _core.CoreError as e:
-        raise to_litellm(e, provider=call.provider, model=call.model) from e
+        timed = _timed(call, kw, start) if is_async else None
+        raise to_litellm(e, provider=call.provider, model=call.model, timed=timed) from e
     kw["logging_obj"].model_call_details["response_headers"] = stream.headers
     return stream, call
 

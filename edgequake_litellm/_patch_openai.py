@@ -26,7 +26,7 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from . import _core, _doubles, _status
 from ._call import timeout_seconds
-from ._errors import as_sdk_error
+from ._errors import amend_timeout, as_sdk_error
 from ._tls import ssl_verify
 
 OpenAIChatCompletion = litellm_openai.OpenAIChatCompletion
@@ -170,13 +170,6 @@ class _AsyncChunkStream(_ChunkStream):
         self._stream.close()
 
 
-def _timed_out(e: Exception, timeout: Any, start: float) -> Exception:
-    # As LiteLLM's async chat request helper amends the SDK's timeout message.
-    if isinstance(e, openai.APITimeoutError):
-        e.message += f" - timeout value={timeout}, time taken={round(time.time() - start, 2)} seconds"
-    return e
-
-
 def _token_limit_reply(e: Exception, data: dict, logging_obj: Any, *, is_async: bool) -> Any:
     """LiteLLM answers an output-token-limit 400 with a truncated response, not an error."""
     if isinstance(e, openai.BadRequestError) and litellm_openai.is_output_token_limit_error(e):
@@ -225,7 +218,7 @@ async def _chat_async(client: Any, data: dict, timeout: Any, logging_obj: Any, r
         reply = _token_limit_reply(err, data, logging_obj, is_async=True)
         if reply is not None:
             return reply
-        raise _timed_out(err, timeout, start) from e
+        raise amend_timeout(err, timeout, start) from e
     if stream:
         return result.headers, _AsyncChunkStream(result, client, where["url"])
     body, headers, _ = result

@@ -8,11 +8,13 @@ from typing import Any
 import litellm
 from litellm.litellm_core_utils.llm_response_utils.convert_dict_to_response import convert_to_model_response_object
 from litellm.types.utils import EmbeddingResponse, ModelResponse, ModelResponseStream
+from openai._models import construct_type
+from openai.types.chat import ChatCompletionChunk
 
 from ._call import Call
 
 # Providers whose replies the core translates into OpenAI shape.
-_TRANSLATED = frozenset({"anthropic", "gemini"})
+TRANSLATED = frozenset({"anthropic", "gemini"})
 
 # Prices the caller set for the deployment take precedence over the upstream model's.
 _CALLER_PRICING = ("input_cost_per_token", "output_cost_per_token", "input_cost_per_second", "output_cost_per_second")
@@ -118,7 +120,7 @@ def fill_chat(model_response: ModelResponse, body: dict, headers: dict[str, str]
     response = convert_to_model_response_object(
         response_object=body, model_response_object=model_response, _response_headers=headers
     )
-    if call.provider in _TRANSLATED:
+    if call.provider in TRANSLATED:
         _native_provider_fields(response, body)
     _stamp_cost(response, call, "completion")
     return response  # type: ignore[return-value]
@@ -147,6 +149,22 @@ def fill_embedding(
 _USAGE_CHUNK_FIELDS = frozenset(ModelResponseStream.model_fields) | {"usage"}
 
 
+def _sdk_shaped(chunk: dict, first: bool) -> dict:
+    """An OpenAI-wire chunk as LiteLLM's native path renders it (``CustomStreamWrapper``'s
+    OpenAI branch, which a custom provider's chunks skip): parsed by the OpenAI SDK, so every
+    SDK field is present (None when unsent: ``refusal``, tool-call ``id``, ``service_tier``,
+    ``obfuscation``, ``moderation``), with ``citations`` None, no ``usage`` key while there is
+    none, and after the first chunk the deltas' ``provider_specific_fields`` set to None."""
+    shaped = construct_type(type_=ChatCompletionChunk, value=chunk).model_dump()
+    if shaped.get("usage") is None:
+        shaped.pop("usage", None)
+    shaped.setdefault("citations", None)
+    for choice in shaped.get("choices") or ():
+        if not first and isinstance(choice.get("delta"), dict):
+            choice["delta"]["provider_specific_fields"] = None
+    return shaped
+
+
 class StreamAssembler:
     """Upstream chunk dicts -> ``ModelResponseStream`` objects, in order, with these changes.
 
@@ -159,11 +177,26 @@ class StreamAssembler:
 
     With ``price``, the usage is priced when it arrives and the cost put on the first
     chunk's hidden params, which LiteLLM's stream builder takes for the whole response: the
-    wrapper's final usage chunk then carries ``cost`` as on the native path."""
+    wrapper's final usage chunk then carries ``cost`` as on the native path.
 
-    def __init__(self, price: Callable[[dict], float | None] | None = None) -> None:
+    ``openai_wire``: the chunks are an OpenAI-compatible upstream's own (not translated by
+    the core), so their deltas get the shape LiteLLM's native OpenAI path gives them.
+    ``wrapped=False`` (the direct API, no wrapper): the upstream's order is kept."""
+
+    def __init__(
+        self,
+        price: Callable[[dict], float | None] | None = None,
+        openai_wire: bool = False,
+        wrapped: bool = True,
+        model: str | None = None,
+    ) -> None:
         self._held: dict | None = None
+        # LiteLLM's native OpenAI path names the requested model on every chunk (not the
+        # upstream's dated snapshot), except for the providers whose served model it keeps.
+        self._model = model
         self._price = price
+        self._wrapped = wrapped
+        self._openai_wire = openai_wire
         self._first: ModelResponseStream | None = None
 
     def feed(self, batch: Iterable[dict]) -> Iterator[ModelResponseStream]:
@@ -176,20 +209,26 @@ class StreamAssembler:
                     yield self._usage(chunk)
                     yield ModelResponseStream(**held)
                     continue
-                yield ModelResponseStream(**held)
-            if any(c.get("finish_reason") for c in chunk.get("choices") or ()):
+                yield self._chunk(held)
+            if self._wrapped and any(c.get("finish_reason") for c in chunk.get("choices") or ()):
                 self._held = chunk
                 continue
             yield self._usage(chunk) if not chunk.get("choices") and chunk.get("usage") else self._chunk(chunk)
 
     def _chunk(self, chunk: dict) -> ModelResponseStream:
+        if self._openai_wire:
+            chunk = _sdk_shaped(chunk, self._first is None)
+            if self._model is not None:
+                chunk["model"] = self._model
         out = ModelResponseStream(**chunk)
         if self._first is None:
             self._first = out
         return out
 
     def _usage(self, chunk: dict) -> ModelResponseStream:
-        out = self._chunk({k: v for k, v in chunk.items() if k in _USAGE_CHUNK_FIELDS})
+        if self._wrapped:
+            chunk = {k: v for k, v in chunk.items() if k in _USAGE_CHUNK_FIELDS}
+        out = self._chunk(chunk)
         if self._price is not None and self._first is not None:
             cost = self._price(chunk["usage"])
             if cost is not None:
@@ -199,4 +238,4 @@ class StreamAssembler:
     def finish(self) -> Iterator[ModelResponseStream]:
         held, self._held = self._held, None
         if held is not None:
-            yield ModelResponseStream(**held)
+            yield self._chunk(held)

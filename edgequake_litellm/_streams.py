@@ -9,17 +9,28 @@ from litellm.types.utils import ModelResponseStream
 from . import _core
 from ._call import Call
 from ._errors import to_litellm
-from ._responses import StreamAssembler, stream_pricer
+from ._responses import TRANSLATED, StreamAssembler, stream_pricer
+
+# Providers whose chunks LiteLLM's stream wrapper names by the upstream's model.
+_SERVED_MODEL = frozenset({"azure", "azure_ai", "openrouter"})
 
 
-def _assembler(call: Call, priced: bool) -> StreamAssembler:
-    return StreamAssembler(None if priced else stream_pricer(call))
+def _assembler(call: Call, priced: bool, wrapped: bool) -> StreamAssembler:
+    return StreamAssembler(
+        None if priced else stream_pricer(call),
+        openai_wire=call.provider not in TRANSLATED,
+        wrapped=wrapped,
+        model=None if call.provider in _SERVED_MODEL else call.model,
+    )
 
 
-def sync_chunks(stream: _core.ChatStream, call: Call, *, priced: bool = True) -> Iterator[ModelResponseStream]:
+def sync_chunks(
+    stream: _core.ChatStream, call: Call, *, priced: bool = True, wrapped: bool = True
+) -> Iterator[ModelResponseStream]:
     """``priced``: the caller's stream wrapper prices the upstream provider itself (transparent
-    mode); on the ``edgequake/`` route it would price ``edgequake`` and find no price."""
-    assembler = _assembler(call, priced)
+    mode); on the ``edgequake/`` route it would price ``edgequake`` and find no price.
+    ``wrapped``: LiteLLM's stream wrapper consumes the chunks (see ``StreamAssembler``)."""
+    assembler = _assembler(call, priced, wrapped)
     try:
         for batch in stream:
             yield from assembler.feed(batch)
@@ -31,9 +42,9 @@ def sync_chunks(stream: _core.ChatStream, call: Call, *, priced: bool = True) ->
 
 
 async def async_chunks(
-    stream: _core.ChatStream, call: Call, *, priced: bool = True
+    stream: _core.ChatStream, call: Call, *, priced: bool = True, wrapped: bool = True
 ) -> AsyncIterator[ModelResponseStream]:
-    assembler = _assembler(call, priced)
+    assembler = _assembler(call, priced, wrapped)
     try:
         async for batch in stream:
             for chunk in assembler.feed(batch):

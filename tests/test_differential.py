@@ -151,30 +151,67 @@ def test_async_chat_equal(litellm, mock):
 # ---- streaming -------------------------------------------------------------------------
 
 
-def _delta_view(chunks) -> list[tuple]:
-    """What a consumer reads from each chunk: content, reasoning, tool-call deltas, finish."""
+def _wrapper_made(chunk: dict) -> bool:
+    """The chunks LiteLLM's ``CustomStreamWrapper`` builds itself for a custom provider: the
+    terminal finish chunk and the usage chunk."""
+    return not chunk["choices"] or any(c.get("finish_reason") for c in chunk["choices"])
+
+
+# What LiteLLM's wrapper copies from the upstream's chunk onto the chunks it builds itself
+# (native) and cannot know for a custom provider (docs/providers.md, known differences).
+_WRAPPER_MADE_FIELDS = ("model", "system_fingerprint", "service_tier", "obfuscation", "moderation")
+
+
+def chunk_view(chunks) -> list[dict]:
+    """Every chunk in full, minus ``created`` (LiteLLM's clock) and, on the chunks the
+    wrapper builds itself, the ``_WRAPPER_MADE_FIELDS`` (checked apart in
+    ``assert_same_chunks``)."""
     out = []
     for c in chunks:
-        for ch in c.choices:
-            d = ch.delta
-            tcs = tuple(
-                (t.index, t.id, t.function.name if t.function else None, t.function.arguments if t.function else None)
-                for t in (d.tool_calls or [])
-            )
-            item = (ch.index, d.content or None, getattr(d, "reasoning_content", None), tcs, ch.finish_reason)
-            if item[1:] != (None, None, (), None):
-                out.append(item)
+        d = c.model_dump()
+        del d["created"]
+        if _wrapper_made(d):
+            for key in _WRAPPER_MADE_FIELDS:
+                d.pop(key, None)
+        out.append(d)
     return out
 
 
+def assert_same_chunks(ours, native) -> None:
+    a, b = chunk_view(ours), chunk_view(native)
+    for i, (x, y) in enumerate(zip(a, b)):
+        assert x == y, (
+            i,
+            {k: (x.get(k, "<absent>"), y.get(k, "<absent>")) for k in set(x) | set(y) if x.get(k, x) != y.get(k, y)},
+        )
+    assert len(a) == len(b)
+    for c, n in zip((c.model_dump() for c in ours), (n.model_dump() for n in native)):
+        if _wrapper_made(c):  # the model string LiteLLM was given; upstream fields as native's or unset
+            assert c["model"] == OURS.removeprefix("edgequake/"), c
+            assert all(c.get(k) is None or c.get(k) == n.get(k) for k in _WRAPPER_MADE_FIELDS[1:]), (c, n)
+
+
 def _built_view(litellm, chunks, messages) -> dict:
-    built = litellm.stream_chunk_builder(chunks, messages=messages)
-    dump = built.model_dump()
-    usage = dump.pop("usage")
-    dump.pop("created")
-    dump.pop("model")  # see docs/providers.md: LiteLLM's wrapper names a custom provider's model
-    tokens = {k: usage[k] for k in ("prompt_tokens", "completion_tokens", "total_tokens")}
-    return {"response": dump, "tokens": tokens, "details": usage.get("prompt_tokens_details")}
+    """``stream_chunk_builder``'s result in full, minus ``created`` (LiteLLM's clock) and
+    ``model`` (taken from the wrapper-built terminal chunk, see ``chunk_view``)."""
+    built = litellm.stream_chunk_builder(chunks, messages=messages).model_dump()
+    del built["created"], built["model"]
+    return built
+
+
+# Without ``include_usage`` LiteLLM's wrapper estimates the usage itself and prices it under the
+# custom provider's name (``edgequake``, no price): the built response's ``usage.cost`` is None
+# where native's has one (docs/providers.md, known differences).
+_ESTIMATED_USAGE_COST = pytest.mark.xfail(
+    strict=True, raises=AssertionError, reason="edgequake/ stream without include_usage: estimated usage unpriced"
+)
+
+
+def _stream_params(cases: list[tuple[str, str | None, dict[str, Any]]], built: bool) -> list[Any]:
+    def estimated(kwargs: dict[str, Any]) -> bool:
+        return built and not (kwargs.get("stream_options") or {}).get("include_usage")
+
+    return [pytest.param(*c, id=c[0], marks=[_ESTIMATED_USAGE_COST] if estimated(c[2]) else []) for c in cases]
 
 
 STREAM_CASES: list[tuple[str, str | None, dict[str, Any]]] = [
@@ -216,29 +253,44 @@ WRITE_CASES = _with_writes(
 STREAM_CASES += WRITE_CASES
 
 
-@pytest.mark.parametrize(("name", "scenario", "kwargs"), STREAM_CASES, ids=[c[0] for c in STREAM_CASES])
-def test_stream_equal(litellm, mock, name, scenario, kwargs):
+def _streams(litellm, mock, scenario, kwargs, aio: bool = False) -> tuple[list, list, dict]:
+    """Both routes' chunks, after checking that the upstream saw the same request body."""
     kw = _call_kwargs(mock, scenario, kwargs)
-    native = list(litellm.completion(model=NATIVE, stream=True, **kw))
+
+    async def acollect(model):
+        return [c async for c in await litellm.acompletion(model=model, stream=True, **kw)]
+
+    def collect(model):
+        return asyncio.run(acollect(model)) if aio else list(litellm.completion(model=model, stream=True, **kw))
+
+    native = collect(NATIVE)
     native_body = _last_body(mock)
-    ours = list(litellm.completion(model=OURS, stream=True, **kw))
-    ours_body = _last_body(mock)
-    assert ours_body == native_body
-    assert _delta_view(ours) == _delta_view(native)
-    assert {c.id for c in ours} == {c.id for c in native}
+    ours = collect(OURS)
+    assert _last_body(mock) == native_body
+    return native, ours, kw
+
+
+@pytest.mark.parametrize(("name", "scenario", "kwargs"), _stream_params(STREAM_CASES, built=False))
+def test_stream_equal(litellm, mock, name, scenario, kwargs):
+    native, ours, _ = _streams(litellm, mock, scenario, kwargs)
+    assert_same_chunks(ours, native)
+
+
+@pytest.mark.parametrize(("name", "scenario", "kwargs"), _stream_params(STREAM_CASES, built=True))
+def test_stream_built_equal(litellm, mock, name, scenario, kwargs):
+    native, ours, kw = _streams(litellm, mock, scenario, kwargs)
     assert _built_view(litellm, ours, kw["messages"]) == _built_view(litellm, native, kw["messages"])
 
 
-@pytest.mark.parametrize(("name", "scenario", "kwargs"), STREAM_CASES[:4], ids=[c[0] for c in STREAM_CASES[:4]])
+@pytest.mark.parametrize(("name", "scenario", "kwargs"), _stream_params(STREAM_CASES[:4], built=False))
 def test_async_stream_equal(litellm, mock, name, scenario, kwargs):
-    kw = _call_kwargs(mock, scenario, kwargs)
+    native, ours, _ = _streams(litellm, mock, scenario, kwargs, aio=True)
+    assert_same_chunks(ours, native)
 
-    async def collect(model):
-        return [c async for c in await litellm.acompletion(model=model, stream=True, **kw)]
 
-    native = asyncio.run(collect(NATIVE))
-    ours = asyncio.run(collect(OURS))
-    assert _delta_view(ours) == _delta_view(native)
+@pytest.mark.parametrize(("name", "scenario", "kwargs"), _stream_params(STREAM_CASES[:4], built=True))
+def test_async_stream_built_equal(litellm, mock, name, scenario, kwargs):
+    native, ours, kw = _streams(litellm, mock, scenario, kwargs, aio=True)
     assert _built_view(litellm, ours, kw["messages"]) == _built_view(litellm, native, kw["messages"])
 
 
@@ -251,8 +303,13 @@ def test_async_stream_write_patterns_equal(litellm, mock, name, scenario, kwargs
 
     native = asyncio.run(collect(NATIVE))
     ours = asyncio.run(collect(OURS))
-    assert _delta_view(ours) == _delta_view(native)
-    assert _built_view(litellm, ours, kw["messages"]) == _built_view(litellm, native, kw["messages"])
+    assert_same_chunks(ours, native)
+    built, native_built = (_built_view(litellm, c, kw["messages"]) for c in (ours, native))
+    if not (kwargs.get("stream_options") or {}).get("include_usage"):
+        # The documented difference (see _ESTIMATED_USAGE_COST): everything else is equal.
+        assert built["usage"].pop("cost", None) is None
+        native_built["usage"].pop("cost", None)
+    assert built == native_built
 
 
 def _final_usage_cost(chunks) -> Any:
@@ -289,7 +346,7 @@ def _same_stream_failure(native, ours) -> None:
     assert type(getattr(o_err, "original_exception", None)) is type(getattr(n_err, "original_exception", None))
     assert getattr(o_err, "generated_content", None) == getattr(n_err, "generated_content", None)
     assert getattr(o_err, "is_pre_first_chunk", None) == getattr(n_err, "is_pre_first_chunk", None)
-    assert _delta_view(o_chunks) == _delta_view(n_chunks)
+    assert_same_chunks(o_chunks, n_chunks)
 
 
 @pytest.mark.parametrize("writes", [None, "split=5", "coalesce=all"])
@@ -393,19 +450,25 @@ def _raise(fn):
     raise AssertionError("no exception")
 
 
+def assert_same_error(native: BaseException, ours: BaseException, *, message: bool = True) -> None:
+    """What a caller can read off LiteLLM's exception: class, status, provider and text."""
+    assert type(ours) is type(native), (native, ours)
+    assert getattr(ours, "status_code", None) == getattr(native, "status_code", None)
+    assert getattr(ours, "llm_provider", None) == getattr(native, "llm_provider", None)
+    if message:
+        assert str(ours) == str(native)
+    assert KEY not in str(ours) and KEY not in repr(ours)
+
+
 @pytest.mark.parametrize(("name", "scenario"), ERROR_CASES, ids=[c[0] for c in ERROR_CASES])
 def test_error_equal(litellm, mock, name, scenario):
     kw = _call_kwargs(mock, scenario, {"max_retries": 0})
     native = _raise(lambda: litellm.completion(model=NATIVE, **kw))
     ours = _raise(lambda: litellm.completion(model=OURS, **kw))
-    assert type(ours) is type(native), (native, ours)
-    assert getattr(ours, "status_code", None) == getattr(native, "status_code", None)
-    assert getattr(ours, "llm_provider", None) == getattr(native, "llm_provider", None)
-    if name != "malformed_json":  # LiteLLM's text quotes the OpenAI SDK's parser
-        assert str(ours) == str(native)
+    # LiteLLM's text for malformed JSON quotes the OpenAI SDK's parser (docs/providers.md).
+    assert_same_error(native, ours, message=name != "malformed_json")
     if "retry_after" in scenario:
         assert ours.response.headers["retry-after"] == "7"
-    assert KEY not in str(ours) and KEY not in repr(ours)
 
 
 @pytest.mark.parametrize(("name", "scenario"), ERROR_CASES[:8], ids=[c[0] for c in ERROR_CASES[:8]])
@@ -413,8 +476,7 @@ def test_stream_error_equal(litellm, mock, name, scenario):
     kw = _call_kwargs(mock, scenario, {"max_retries": 0})
     native = _raise(lambda: list(litellm.completion(model=NATIVE, stream=True, **kw)))
     ours = _raise(lambda: list(litellm.completion(model=OURS, stream=True, **kw)))
-    assert type(ours) is type(native), (native, ours)
-    assert getattr(ours, "status_code", None) == getattr(native, "status_code", None)
+    assert_same_error(native, ours)
 
 
 def test_retries_like_the_sdk(litellm, mock):
@@ -452,5 +514,4 @@ def test_embedding_error_equal(litellm, mock):
     kw = {"input": ["a"], "api_key": KEY, "api_base": mock.base_url("status=429"), "max_retries": 0}
     native = _raise(lambda: litellm.embedding(model=EMB_NATIVE, **kw))
     ours = _raise(lambda: litellm.embedding(model=EMB_OURS, **kw))
-    assert type(ours) is type(native)
-    assert ours.status_code == native.status_code
+    assert_same_error(native, ours)

@@ -10,6 +10,7 @@ so a fault that makes a client hang fails the test instead of blocking CI. Statu
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import threading
 import time
@@ -22,6 +23,7 @@ from edgequake_litellm import _core
 from edgequake_litellm._call import Call
 
 from .conftest import KEY
+from .test_differential import assert_same_chunks
 
 NATIVE = "openai/gpt-4o-mini"
 OURS = "edgequake/openai/gpt-4o-mini"
@@ -123,10 +125,19 @@ def _cls(e: BaseException | None) -> str:
     return "-" if e is None else f"{type(e).__module__}.{type(e).__qualname__}"
 
 
-def _assert_same_exception(native: BaseException, ours: BaseException) -> None:
-    """Same class and status (llm_provider is compared separately, where it can match)."""
+def _text(e: BaseException) -> str:
+    """The exception's text, with what differs between any two runs normalized by exact pattern:
+    the port of a closed or unanswering local socket, and the time a timeout took."""
+    text = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:<port>", str(e))
+    return re.sub(r"time taken=\d+(\.\d+)? seconds", "time taken=<t> seconds", text)
+
+
+def _assert_same_exception(native: BaseException, ours: BaseException, *, text: bool = True) -> None:
+    """Same class, status and text (llm_provider is compared separately, where it can match)."""
     assert type(ours) is type(native), f"native {_cls(native)} != ours {_cls(ours)}: {ours}"
     assert getattr(ours, "status_code", None) == getattr(native, "status_code", None)
+    if text:
+        assert _text(ours) == _text(native)
 
 
 def _exception_chain(e: BaseException) -> list[BaseException]:
@@ -393,40 +404,59 @@ def test_mid_stream_error_provider_name_known_difference(litellm, mock, scenario
     assert type(ours.exc) is type(native.exc)
 
 
-def test_garbage_lines_stream_content_equals_clean(litellm, mock):
-    clean = _call(litellm, OURS, mock.base_url(), stream=True, timeout=5)
-    noisy = _call(litellm, OURS, mock.base_url("garbage_lines"), stream=True, timeout=5)
-    assert clean.exc is None and noisy.exc is None, (clean.exc, noisy.exc)
+# The OpenAI SDK dispatches an SSE block that has ``event:``, ``id:`` or ``retry:`` but no
+# ``data:`` and fails to parse its empty data, so LiteLLM's native path ends the stream with a
+# MidStreamFallbackError; the core skips such blocks (the WHATWG rule). Not changed here: the
+# core's SSE parser (rust/sse.rs) belongs to other work in progress; see issue 15's report.
+_DATALESS_BLOCKS = pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="data-less SSE blocks: native LiteLLM fails to parse them, the core skips them",
+)
+NOISY = [
+    "comments,crlf",
+    pytest.param("garbage_lines", marks=_DATALESS_BLOCKS),
+    pytest.param("garbage_lines,comments,crlf", marks=_DATALESS_BLOCKS),
+]
 
-    def text(chunks: list) -> str:
-        return "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
 
-    def finishes(chunks: list) -> list:
-        return [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason]
+@pytest.mark.parametrize("scenario", NOISY)
+def test_noisy_stream_equals_native(litellm, mock, scenario):
+    native = _call(litellm, NATIVE, mock.base_url(scenario), stream=True, timeout=5)
+    ours = _call(litellm, OURS, mock.base_url(scenario), stream=True, timeout=5)
+    assert (ours.exc is None) == (native.exc is None), (native.exc, ours.exc)
+    assert_same_chunks(ours.chunks, native.chunks)
 
-    assert text(noisy.chunks) == text(clean.chunks) == "Echo: hello there"
-    assert finishes(noisy.chunks) == finishes(clean.chunks) == ["stop"]
+
+def _sdk_events(base: str) -> list[dict]:
+    """The chunks as the OpenAI SDK (LiteLLM's native client) parses them from the stream."""
+    import openai
+
+    client = openai.OpenAI(api_key=KEY, base_url=base, max_retries=0, timeout=5)
+    with client.chat.completions.create(model="gpt-4o-mini", messages=MSGS, stream=True) as stream:
+        return [c.model_dump(exclude_unset=True) for c in stream]
 
 
-def test_garbage_lines_core_stream_equals_clean(mock):
-    def events(scenario: str | None) -> list[dict]:
-        def go() -> list:
-            stream = _core.request(
-                "chat_stream",
-                "openai",
-                "gpt-4o-mini",
-                MSGS,
-                api_key=KEY,
-                api_base=mock.base_url(scenario),
-                max_retries=0,
-                timeout=5,
-            )
-            return list(stream)
-
-        stream = _bounded(go, 20)
+@pytest.mark.parametrize("scenario", [None, "chunks=5,comments,crlf", *NOISY])
+def test_core_stream_equals_sdk(mock, scenario):
+    def go() -> list:
+        stream = _core.request(
+            "chat_stream",
+            "openai",
+            "gpt-4o-mini",
+            MSGS,
+            api_key=KEY,
+            api_base=mock.base_url(scenario),
+            max_retries=0,
+            timeout=5,
+        )
         return [c for batch in stream for c in batch]
 
-    assert events("garbage_lines,comments,crlf") == events(None)
+    try:
+        native = _sdk_events(mock.base_url(scenario))
+    except ValueError as e:  # json's error for an empty event's data
+        native = [f"JSON error: {e}"]
+    assert _bounded(go, 20) == native
 
 
 # ---- keep-alive refused by the server ----------------------------------------------------
@@ -594,8 +624,14 @@ def test_unserialisable_message_content_same_class_as_native(litellm, mock):
     native = _call(litellm, NATIVE, mock.base_url(), messages=bad)
     ours = _call(litellm, OURS, mock.base_url(), messages=list(bad))
     assert native.exc is not None and ours.exc is not None
-    _assert_same_exception(native.exc, ours.exc)
-    assert "object" in str(ours.exc)
+    # Known difference (docs/providers.md): LiteLLM fails on the message before it calls any
+    # provider and words the error by provider: "OpenAIException - ..." natively, its generic
+    # text (with the traceback) for a custom provider.
+    _assert_same_exception(native.exc, ours.exc, text=False)
+    assert str(native.exc) == "litellm.APIConnectionError: APIConnectionError: OpenAIException - " + (
+        "'object' object is not iterable"
+    )
+    assert str(ours.exc).startswith("litellm.APIConnectionError: 'object' object is not iterable\nTraceback")
     _assert_healthy(litellm, mock)
 
 

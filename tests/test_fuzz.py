@@ -1,14 +1,16 @@
 """Fuzzing through LiteLLM: Hypothesis generates what an upstream answers (status, content
-type, body bytes in any number of writes; SSE streams of valid, broken and foreign lines)
-and every call through ``edgequake/openai/`` must end in a correct result or in one of
-LiteLLM's exception classes (``litellm.LITELLM_EXCEPTION_TYPES``), never another
-exception, a hang or a leaked key. Bounded: a fixed number of examples, derandomized so CI
-runs the same ones every time, no example database written.
+type, body bytes in any number of writes; SSE streams of valid, broken and foreign lines),
+and each answer is served to LiteLLM's native ``openai/`` path and to ``edgequake/openai/``:
+the results must be equal, or the exceptions (one of ``litellm.LITELLM_EXCEPTION_TYPES``,
+never another exception, a hang or a leaked key) equal in class, status and text. Bounded: a
+fixed number of examples, derandomized so CI runs the same ones every time, no example
+database written.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +22,7 @@ from .conftest import KEY
 from .netutil import LoopThread, ScriptedUpstream
 
 MODEL = "edgequake/openai/gpt-4o-mini"
+NATIVE = "openai/gpt-4o-mini"
 MSGS = [{"role": "user", "content": "fuzz"}]
 FUZZ = settings(
     max_examples=200,
@@ -58,8 +61,10 @@ def chunk(content: str) -> dict[str, Any]:
     }
 
 
+# Integers within 64 bits: beyond, the core's number is the nearest float, a known difference
+# with its own oracle (docs/reliability.md).
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.floats(allow_nan=False) | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner, max_size=5),
     max_leaves=20,
 )
@@ -108,25 +113,64 @@ def _check_error(e: BaseException, litellm) -> None:  # noqa: ANN001
     assert KEY not in str(e) and KEY not in repr(e)
 
 
+def _outcome(fn: Any) -> tuple[str, Any]:
+    try:
+        return "ok", fn()
+    except Exception as e:  # noqa: BLE001
+        return "error", e
+
+
+# Known difference (docs/providers.md, "malformed JSON reply"): natively the text quotes the
+# OpenAI SDK's parser and response repr, ours the core's parser.
+_NATIVE_UNPARSED = re.compile(r"error - .*, Received response - <APIResponse \[\d+ .*\] type=", re.S)
+_OURS_UNPARSED = re.compile(r"error - upstream returned invalid JSON \(")
+
+
+def _same_error(native: BaseException, ours: BaseException, litellm) -> None:  # noqa: ANN001
+    _check_error(ours, litellm)
+    assert type(ours) is type(native), (native, ours)
+    assert getattr(ours, "status_code", None) == getattr(native, "status_code", None), (native, ours)
+    if _NATIVE_UNPARSED.search(str(native)) and _OURS_UNPARSED.search(str(ours)):
+        event("unparsable 2xx body (known text difference)")
+        return
+    assert str(ours) == str(native)
+
+
+_GENERATED_ID = re.compile(r"chatcmpl-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def _has_id(raw: bytes) -> bool:
+    try:
+        reply = json.loads(raw)
+    except ValueError:
+        return False
+    return isinstance(reply, dict) and bool(reply.get("id"))
+
+
 @FUZZ
 @given(body=bodies, status=statuses, ctype=content_types, pieces=st.integers(1, 4))
 def test_fuzz_response_bodies(litellm, scripted, body, status, ctype, pieces):
     kind, content, raw = body
     scripted.status, scripted.content_type, scripted.body, scripted.pieces = status, ctype, raw, pieces
-    try:
-        r = litellm.completion(
-            model=MODEL, messages=MSGS, api_key=KEY, api_base=scripted.base_url(), max_retries=0, timeout=10
+
+    def call(model: str) -> Any:
+        return litellm.completion(
+            model=model, messages=MSGS, api_key=KEY, api_base=scripted.base_url(), max_retries=0, timeout=10
         )
-    except Exception as e:  # noqa: BLE001
-        event(f"{kind}: {type(e).__name__}")
-        _check_error(e, litellm)
-        if 400 <= status:
-            assert getattr(e, "status_code", None) == status or status in (408,), (status, type(e))
+
+    native, ours = _outcome(lambda: call(NATIVE)), _outcome(lambda: call(MODEL))
+    event(f"{kind}: {native[0]} {type(native[1]).__name__ if native[0] == 'error' else ''}")
+    assert ours[0] == native[0], (native[1], ours[1])
+    if native[0] == "error":
+        _same_error(native[1], ours[1], litellm)
         return
-    event(f"{kind}: result")
     assert 200 <= status < 300, f"HTTP {status} gave a result"
+    a, b = ours[1].model_dump(), native[1].model_dump()
+    if not _has_id(raw):  # LiteLLM makes up a random one (both ways)
+        assert _GENERATED_ID.match(a.pop("id")) and _GENERATED_ID.match(b.pop("id"))
+    assert a == b
     if kind == "valid":
-        assert r.choices[0].message.content == (content or None) or r.choices[0].message.content == content
+        assert ours[1].choices[0].message.content == (content or None) or ours[1].choices[0].message.content == content
 
 
 sse_lines = st.one_of(
@@ -141,14 +185,29 @@ sse_lines = st.one_of(
 valid_sse = st.lists(contents, max_size=6)
 
 
-def _stream(litellm, scripted: ScriptedUpstream) -> str:  # noqa: ANN001
+def _stream(litellm, scripted: ScriptedUpstream, model: str = MODEL) -> str:  # noqa: ANN001
     r = litellm.completion(
-        model=MODEL, messages=MSGS, api_key=KEY, api_base=scripted.base_url(), max_retries=0, timeout=10, stream=True
+        model=model, messages=MSGS, api_key=KEY, api_base=scripted.base_url(), max_retries=0, timeout=10, stream=True
     )
     return "".join(c.choices[0].delta.content or "" for c in r if c.choices)
 
 
-@FUZZ
+# Known difference (tests/test_faults.py ``_DATALESS_BLOCKS``): the OpenAI SDK dispatches a
+# block with ``event:``, ``id:`` or ``retry:`` and no data, or with empty data, and fails to
+# parse it; the core skips such blocks.
+_DATALESS = re.compile(r"^(event|id|retry)(:|$)|^data:? ?$", re.M)
+
+
+# Found by this comparison, not yet fixed (issue 15 report): LiteLLM's native path fails a
+# stream that ends without a finish_reason ("Stream ended before a finish_reason was
+# received"), which edgequake/ completes; and the two disagree on a final event cut off by
+# EOF.
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="stream end: native fails without a finish_reason / on a cut-off final event; edgequake/ does not",
+)
+@settings(FUZZ, report_multiple_bugs=False)  # one AssertionError, not a group
 @given(
     lines=st.lists(st.tuples(sse_lines, st.sampled_from(["\n", "\n\n", "\r\n\r\n", "\r"])), max_size=12),
     tail=st.sampled_from(["", "data: [DONE]\n\n", 'data: {"trunc']),
@@ -162,12 +221,19 @@ def test_fuzz_sse_streams(litellm, scripted, lines, tail, pieces):
         raw.encode(),
         pieces,
     )
-    try:
-        _stream(litellm, scripted)
-        event("result")
-    except Exception as e:  # noqa: BLE001
-        event(type(e).__name__)
-        _check_error(e, litellm)
+    native = _outcome(lambda: _stream(litellm, scripted, NATIVE))
+    ours = _outcome(lambda: _stream(litellm, scripted))
+    event(f"native {native[0]}, ours {ours[0]}")
+    if ours[0] == "error":
+        _check_error(ours[1], litellm)
+    if native[0] == "error" and ours[0] == "ok":
+        assert _DATALESS.search(raw.replace("\r\n", "\n").replace("\r", "\n")), (native[1], ours[1])
+        return
+    assert ours[0] == native[0], (native[1], ours[1])
+    if native[0] == "ok":
+        assert ours[1] == native[1]
+    else:
+        assert type(ours[1]) is type(native[1]), (native[1], ours[1])
 
 
 @FUZZ

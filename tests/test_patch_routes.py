@@ -14,39 +14,50 @@ import edgequake_litellm
 from edgequake_litellm import _patch
 
 from .conftest import KEY
-from .test_differential import MSGS
+from .test_differential import MSGS, TOOLS
 from .test_patch import MODEL, both, kwargs, patched
 
 # ---- callbacks --------------------------------------------------------------------------
 
-# Differ between any two calls: ids, clocks, durations.
-_VOLATILE = {
-    "id",
-    "created",  # LiteLLM stamps streamed responses with its own clock
-    "trace_id",
-    "startTime",
-    "endTime",
-    "completionStartTime",
-    "response_time",
-    "litellm_call_id",
-    "api_call_start_time",
-    "llm_api_duration_ms",
-    "litellm_overhead_time_ms",
-    "_response_ms",
-    "queue_time_seconds",
-}
+# Paths in LiteLLM's standard logging payload that differ between any two calls, and only
+# those: the ids LiteLLM and the upstream make per call, and clocks. Everything else (tool-call
+# ids included: they come from the upstream) is compared.
+_VOLATILE: tuple[tuple[str, ...], ...] = (
+    ("id",),
+    ("trace_id",),
+    ("litellm_call_id",),
+    ("startTime",),
+    ("endTime",),
+    ("completionStartTime",),
+    ("response_time",),
+    ("response", "id"),
+    ("response", "created"),  # LiteLLM stamps streamed responses with its own clock
+    ("hidden_params", "litellm_overhead_time_ms"),
+    ("hidden_params", "additional_headers", "request-id"),
+    ("hidden_params", "additional_headers", "x-request-id"),
+    ("hidden_params", "additional_headers", "llm_provider-request-id"),
+    ("hidden_params", "additional_headers", "llm_provider-x-request-id"),
+    ("error_information", "error_provider_request_id"),
+)
 
 
-def _scrub(value: Any) -> Any:
+def _copy(value: Any) -> Any:
     if isinstance(value, dict):
-        return {
-            k: _scrub(v)
-            for k, v in value.items()
-            if k not in _VOLATILE and "request-id" not in k and "request_id" not in k and not k.endswith("_time")
-        }
+        return {k: _copy(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_scrub(v) for v in value]
+        return [_copy(v) for v in value]
     return value
+
+
+def _scrub(payload: dict) -> dict:
+    out = _copy(payload)
+    for path in _VOLATILE:
+        node: Any = out
+        for key in path[:-1]:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node.pop(path[-1], None)
+    return out
 
 
 class Capture:
@@ -110,10 +121,14 @@ def _logged(cap: Capture, fn, n: int, messages: list[dict]) -> list[tuple[str, A
     return sorted(mine, key=lambda e: json.dumps(e, default=str))
 
 
-@pytest.mark.parametrize("scenario", [None, "status=429"])
-def test_callback_payloads_equal(litellm, mock, capture, scenario):
-    msgs = _marked(f"sync {scenario}")
-    kw = {**kwargs(mock, scenario, max_retries=0, metadata={"team": "a"}), "messages": msgs}
+@pytest.mark.parametrize(
+    ("scenario", "extra"),
+    [(None, {}), ("status=429", {}), (None, {"tools": TOOLS, "tool_choice": "required"})],
+    ids=["ok", "429", "tool_call"],
+)
+def test_callback_payloads_equal(litellm, mock, capture, scenario, extra):
+    msgs = _marked(f"sync {scenario} {sorted(extra)}")
+    kw = {**kwargs(mock, scenario, max_retries=0, metadata={"team": "a"}, **extra), "messages": msgs}
 
     def call():
         try:
@@ -123,6 +138,8 @@ def test_callback_payloads_equal(litellm, mock, capture, scenario):
 
     native, ours = both(lambda: _logged(capture, call, 1, msgs))
     assert native, "no callback fired"
+    if extra:  # the upstream's tool-call id is part of what is compared
+        assert "call_mock_0" in str(native)
     assert ours == native
 
 

@@ -12,17 +12,19 @@ use registry::{ProviderSpec, Source};
 
 /// Resolve a value through a provider's ordered sources, as LiteLLM does: the per-call
 /// argument, `litellm.<attr>` settings (looked up by the caller, who holds the GIL), the
-/// environment, then the default.
+/// environment (`process_env` in production; tests pass their own instead of mutating
+/// the process's), then the default.
 pub fn resolve(
     sources: &[Source],
     arg: Option<&str>,
     litellm_attr: &dyn Fn(&str) -> Option<String>,
+    env: &dyn Fn(&str) -> Option<String>,
 ) -> Option<String> {
     for src in sources {
         let found = match *src {
             Source::Arg => arg.filter(|s| !s.is_empty()).map(str::to_owned),
             Source::LitellmAttr(name) => litellm_attr(name).filter(|s| !s.is_empty()),
-            Source::Env(name) => std::env::var(name).ok().filter(|s| !s.is_empty()),
+            Source::Env(name) => env(name).filter(|s| !s.is_empty()),
             Source::Default(v) => Some(v.to_owned()),
         };
         if found.is_some() {
@@ -70,6 +72,11 @@ impl Translator {
     }
 }
 
+/// The process environment, as `resolve` reads it in production.
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
 pub fn spec(name: &str) -> Option<&'static ProviderSpec> {
     registry::lookup(name)
 }
@@ -88,11 +95,34 @@ mod tests {
         ];
         let none = |_: &str| None;
         let attr = |_: &str| Some("from-attr".to_owned());
-        assert_eq!(resolve(&srcs, Some("a"), &attr).as_deref(), Some("a"));
-        assert_eq!(resolve(&srcs, None, &attr).as_deref(), Some("from-attr"));
-        assert_eq!(resolve(&srcs, Some(""), &none).as_deref(), Some("dflt"));
-        std::env::set_var("EDGEQUAKE_TEST_RESOLVE_KEY", "from-env");
-        assert_eq!(resolve(&srcs, None, &none).as_deref(), Some("from-env"));
-        std::env::remove_var("EDGEQUAKE_TEST_RESOLVE_KEY");
+        let env =
+            |name: &str| (name == "EDGEQUAKE_TEST_RESOLVE_KEY").then(|| "from-env".to_owned());
+        let empty = |_: &str| Some(String::new());
+        assert_eq!(resolve(&srcs, Some("a"), &attr, &env).as_deref(), Some("a"));
+        assert_eq!(
+            resolve(&srcs, None, &attr, &env).as_deref(),
+            Some("from-attr")
+        );
+        assert_eq!(
+            resolve(&srcs, Some(""), &none, &none).as_deref(),
+            Some("dflt")
+        );
+        assert_eq!(
+            resolve(&srcs, None, &none, &env).as_deref(),
+            Some("from-env")
+        );
+        // Empty values count as unset, as LiteLLM's `a or b` chains do.
+        assert_eq!(
+            resolve(&srcs, Some(""), &empty, &empty).as_deref(),
+            Some("dflt")
+        );
+        assert_eq!(resolve(&srcs[..3], None, &none, &none), None);
+    }
+
+    #[test]
+    fn process_env_reads_the_environment() {
+        // PATH is set for any test process; nothing here writes the environment.
+        assert_eq!(process_env("PATH"), std::env::var("PATH").ok());
+        assert_eq!(process_env("EDGEQUAKE_TEST_NEVER_SET_0F3A"), None);
     }
 }

@@ -762,22 +762,16 @@ pub fn lookup(name: &str) -> Option<&'static ProviderSpec> {
 mod tests {
     use super::*;
 
-    /// Resolution as LiteLLM's `a or b or ...` chains do it, with a fake environment.
+    /// The production `providers::resolve` with a fake `litellm` module and environment
+    /// (never the process's: tests in this binary run in parallel).
     fn resolve_with(
         srcs: &[Source],
         arg: Option<&str>,
         attr: &dyn Fn(&str) -> Option<&'static str>,
         env: &dyn Fn(&str) -> Option<&'static str>,
     ) -> Option<String> {
-        srcs.iter().find_map(|s| {
-            match *s {
-                Arg => arg,
-                LitellmAttr(a) => attr(a),
-                Env(e) => env(e),
-                Default(d) => Some(d),
-            }
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
+        crate::providers::resolve(srcs, arg, &|a| attr(a).map(str::to_owned), &|e| {
+            env(e).map(str::to_owned)
         })
     }
 

@@ -15,13 +15,10 @@ use crate::errors::CoreError;
 use crate::providers::openai::{build_request, Endpoint, Target};
 use crate::providers::registry::{Join, GEMINI_DEFAULT_BASE};
 use crate::providers::{anthropic, gemini};
-use crate::providers::{resolve, spec, Translator, Wire};
+use crate::providers::{process_env, resolve, spec, Translator, Wire};
 use crate::runtime::{block_on, core, into_awaitable};
 use crate::sse::StreamEnd;
 use crate::transport::{Client, HttpRequest, Tls};
-
-/// How much of an unparsable reply body an error carries.
-const MAX_ERROR_BODY: usize = 1 << 20;
 
 /// A finished non-streamed exchange; becomes `(body, headers, status)` in Python, the body
 /// parsed straight from bytes.
@@ -40,12 +37,10 @@ impl<'py> IntoPyObject<'py> for Reply {
 
     fn into_pyobject(self, py: Python<'py>) -> PyResult<Self::Output> {
         let body = parse(py, &self.body).map_err(|mut e| {
-            // The unparsable body travels with the error, so callers can report it as
-            // their own JSON parser would (transparent mode re-parses it in Python).
-            if e.body.is_none() {
-                let n = self.body.len().min(MAX_ERROR_BODY);
-                e.body = Some(String::from_utf8_lossy(&self.body[..n]).into_owned());
-            }
+            // The unparsable body (set by `parse`) travels with the reply's status line and
+            // headers, so callers can report it as their own client would: the OpenAI SDK
+            // parses by content type, LiteLLM quotes the SDK response's reason phrase.
+            e.headers = self.headers.clone();
             e.status = e.status.or(Some(self.status));
             e.reason = Some(self.reason.clone());
             to_pyerr(py, e)
@@ -120,17 +115,28 @@ fn prepare(
             .ok()
     };
     let target = Target {
-        api_base: resolve(spec.base_sources, opts.api_base.as_deref(), &attr).unwrap_or_default(),
-        api_key: resolve(spec.key_sources, opts.api_key.as_deref(), &attr),
+        api_base: resolve(
+            spec.base_sources,
+            opts.api_base.as_deref(),
+            &attr,
+            &process_env,
+        )
+        .unwrap_or_default(),
+        api_key: resolve(
+            spec.key_sources,
+            opts.api_key.as_deref(),
+            &attr,
+            &process_env,
+        ),
         api_version: match spec.version_sources {
             [] => None,
-            srcs => resolve(srcs, opts.api_version.as_deref(), &attr),
+            srcs => resolve(srcs, opts.api_version.as_deref(), &attr, &process_env),
         },
     };
     let mut headers = Vec::new();
     for (name, src) in spec.extra_headers {
         // Later entries for the same header take precedence when they resolve.
-        if let Some(v) = resolve(std::slice::from_ref(src), None, &attr) {
+        if let Some(v) = resolve(std::slice::from_ref(src), None, &attr, &process_env) {
             headers.retain(|(h, _): &(String, String)| !h.eq_ignore_ascii_case(name));
             headers.push(((*name).to_owned(), v));
         }

@@ -114,6 +114,9 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     let _ = serde_json::to_writer(&mut *out, s);
 }
 
+/// The most of an unparsable text an error carries.
+const MAX_ERROR_BODY: usize = 1 << 20;
+
 /// Parse response bytes into Python objects in one pass: serde_json drives a visitor that
 /// builds the Python values directly, with no intermediate tree.
 pub fn parse<'py>(py: Python<'py>, bytes: &[u8]) -> Result<Bound<'py, PyAny>, CoreError> {
@@ -124,7 +127,12 @@ pub fn parse<'py>(py: Python<'py>, bytes: &[u8]) -> Result<Bound<'py, PyAny>, Co
         .and_then(|v| de.end().map(|_| v))
         .map_err(|e| {
             let preview = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned();
-            CoreError::decode(format!("upstream returned invalid JSON ({e}): {preview:?}"))
+            let mut err =
+                CoreError::decode(format!("upstream returned invalid JSON ({e}): {preview:?}"));
+            // The text itself, so callers can fail on it with the parser LiteLLM's path uses.
+            let n = bytes.len().min(MAX_ERROR_BODY);
+            err.body = Some(String::from_utf8_lossy(&bytes[..n]).into_owned());
+            err
         })?;
     Ok(value)
 }
