@@ -462,6 +462,56 @@ def test_async_stream_early_break_closes_connection(mock, how):
     assert stats["open"] == 0 and stats["connections_closed"] == 1, stats
 
 
+# A cycle of the test below failed in about one run in fifteen on a loaded 2-core machine
+# when the runtime dropped its own handle on the awaitable without the GIL.
+_DROP_CYCLES = 30
+
+
+def _raw_stream_args(api_base: str) -> tuple:
+    headers = [("authorization", f"Bearer {KEY}"), ("content-type", "application/json")]
+    body = b'{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}], "stream": true}'
+    return ("POST", f"{api_base}/chat/completions", headers, body)
+
+
+@pytest.mark.parametrize("kind", ["chat_stream", "byte_stream"])
+def test_dropped_unread_async_stream_closes_connection_without_later_calls(mock, kind):
+    """An async stream dropped unclosed releases its connection by itself, every time: nothing
+    in the runtime keeps the awaitable that returned it (and so the stream) alive until some
+    later call into Python. Between the drop and the check no call enters the core, so a
+    handle left to pyo3's deferred release would keep the connection open."""
+
+    async def open_stream() -> object:
+        if kind == "chat_stream":
+            return await _astream(mock.base_url("stall_after=2"), timeout=30)
+        status, _, body = await _core.asend(*_raw_stream_args(mock.base_url("stall_after=2")), stream=True, timeout=30)
+        assert status == 200
+        return body
+
+    async def main() -> tuple[int, dict] | None:
+        for cycle in range(_DROP_CYCLES):
+            mock.reset()
+            stream = await open_stream()
+            assert mock.stats()["open"] == 1
+            del stream
+            gc.collect()
+            await _await_until(_closed(mock), 10)
+            if mock.stats()["open"]:
+                return cycle, mock.stats()
+        return None
+
+    assert _run_async(main(), 120) is None
+
+
+def test_dropped_sync_byte_stream_closes_connection(mock):
+    _, _, body = _core.send(*_raw_stream_args(mock.base_url("stall_after=2")), stream=True, timeout=30)
+    assert next(body)
+    assert mock.stats()["open"] == 1
+    del body
+    gc.collect()
+    _wait_until(_closed(mock), 10)
+    assert mock.stats()["open"] == 0 and mock.stats()["connections_closed"] == 1, mock.stats()
+
+
 def test_async_stream_cancelled_consumer_then_close(mock):
     async def main() -> tuple[int, dict]:
         stream = await _astream(mock.base_url("stall_after=2"), timeout=30)
@@ -587,63 +637,74 @@ def test_litellm_async_stream_is_incremental(litellm, proc_upstream):
 
 # ---- 6. Ctrl-C during a sync call --------------------------------------------------------
 
+# Every child starts with Python's own SIGINT handler: a process launched as a background job
+# of a non-interactive shell (``make test &``) inherits SIGINT ignored, Python then keeps it
+# ignored, and a Ctrl-C test would observe the shell, not the core. Each child calls with a
+# marker the parent waits to see arrive at the upstream, so the signal lands during the call.
+_SIGINT_PRELUDE = """
+import signal, sys, time
+signal.signal(signal.SIGINT, signal.default_int_handler)
+base, marker = sys.argv[1], sys.argv[2]
+msgs = [{"role": "user", "content": marker}]
+"""
+
 _SIGINT_CORE = """
-import sys, time
 from edgequake_litellm import _core
-base = sys.argv[1]
 print("READY", flush=True)
 try:
-    _core.request("chat", "openai", "gpt-4o-mini", [{"role": "user", "content": "x"}],
-                  api_key="sk-test", api_base=base, max_retries=0, timeout=60)
+    _core.request("chat", "openai", "gpt-4o-mini", msgs, api_key="sk-test", api_base=base,
+                  max_retries=0, timeout=600)
     print("RETURNED", flush=True)
 except KeyboardInterrupt:
     print("CAUGHT KeyboardInterrupt at", time.monotonic(), flush=True)
 """
 
 _SIGINT_LITELLM = """
-import sys, time
 import litellm, edgequake_litellm
 litellm.suppress_debug_info = True
 edgequake_litellm.install()
-base = sys.argv[1]
 print("READY", flush=True)
 try:
-    litellm.completion(model="edgequake/openai/gpt-4o-mini", messages=[{"role": "user", "content": "x"}],
-                       api_key="sk-test", api_base=base, max_retries=0, timeout=60)
+    litellm.completion(model="edgequake/openai/gpt-4o-mini", messages=msgs, api_key="sk-test",
+                       api_base=base, max_retries=0, timeout=600)
     print("RETURNED", flush=True)
 except KeyboardInterrupt:
     print("CAUGHT KeyboardInterrupt at", time.monotonic(), flush=True)
 """
 
 _SIGINT_STREAM = """
-import sys, time
 from edgequake_litellm import _core
-base = sys.argv[1]
-stream = _core.request("chat_stream", "openai", "gpt-4o-mini", [{"role": "user", "content": "x"}],
-                       api_key="sk-test", api_base=base, max_retries=0, timeout=60)
+stream = _core.request("chat_stream", "openai", "gpt-4o-mini", msgs, api_key="sk-test",
+                       api_base=base, max_retries=0, timeout=600)
 got = 0
 while got < 2:  # the upstream sends two chunks, then stalls
     got += len(next(stream))
-print("READY", flush=True)
 try:
+    print("READY", flush=True)  # inside the try: the next statement is the blocking read
     next(stream)
     print("RETURNED", flush=True)
 except KeyboardInterrupt:
     print("CAUGHT KeyboardInterrupt at", time.monotonic(), flush=True)
 """
 
+# The upstream never answers (the calls' own timeout is 600 s): a child that ignored SIGINT
+# would still be waiting when these bounds, generous for a loaded machine, run out.
+_SIGINT_CAUGHT_WITHIN = 20.0
+_SIGINT_EXIT_WITHIN = 90.0
+
 
 @pytest.mark.parametrize(
-    ("script", "scenario", "exit_limit"),
-    [(_SIGINT_CORE, "stall", 3.0), (_SIGINT_LITELLM, "stall", 8.0), (_SIGINT_STREAM, "stall_after=2", 3.0)],
+    ("script", "scenario"),
+    [(_SIGINT_CORE, "stall"), (_SIGINT_LITELLM, "stall"), (_SIGINT_STREAM, "stall_after=2")],
     ids=["core", "litellm", "core_stream"],
 )
-def test_ctrl_c_interrupts_sync_call_promptly(proc_upstream, script, scenario, exit_limit):
-    """The call raises KeyboardInterrupt promptly after SIGINT (time.monotonic is one
-    clock for both processes on Linux), and the process then exits. Tearing down an
-    interpreter that imported LiteLLM takes longer on a loaded machine, hence its limit."""
+def test_ctrl_c_interrupts_sync_call_promptly(proc_upstream, script, scenario):
+    """SIGINT sent once the upstream holds the child's request raises KeyboardInterrupt in
+    the blocked call (time.monotonic is one clock for both processes on Linux), and the
+    process then exits cleanly."""
+    marker = f"sigint-{os.getpid()}-{time.monotonic_ns()}"
     proc = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(script), proc_upstream.base_url(scenario)],
+        [sys.executable, "-c", textwrap.dedent(_SIGINT_PRELUDE + script), proc_upstream.base_url(scenario), marker],
         env=_subprocess_env(),
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -657,11 +718,11 @@ def test_ctrl_c_interrupts_sync_call_promptly(proc_upstream, script, scenario, e
         reader.start()
         reader.join(60)  # importing LiteLLM may be slow on a loaded machine
         assert ready and ready[0].strip() == "READY", (ready, proc.poll())
-        time.sleep(0.5)
+        arrived = _wait_until(lambda: marker in str(proc_upstream.requests()) or proc.poll() is not None, 60)
+        assert marker in str(proc_upstream.requests()), (arrived, proc.poll())
         sent = time.monotonic()
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
-        took = time.monotonic() - sent
+        out, err = proc.communicate(timeout=_SIGINT_EXIT_WITHIN)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -671,8 +732,7 @@ def test_ctrl_c_interrupts_sync_call_promptly(proc_upstream, script, scenario, e
     assert proc.returncode == 0, (proc.returncode, err)
     assert "Fatal Python error" not in err and "panicked" not in err, err
     caught = float(out.split("CAUGHT KeyboardInterrupt at", 1)[1].split()[0])
-    assert 0 <= caught - sent < 2.0, caught - sent
-    assert took < exit_limit, took
+    assert 0 <= caught - sent < _SIGINT_CAUGHT_WITHIN, caught - sent
 
 
 # ---- 7. fork -----------------------------------------------------------------------------
