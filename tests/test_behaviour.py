@@ -123,55 +123,39 @@ def _assert_clean_exit(proc: subprocess.CompletedProcess[str], marker: str) -> N
 # ---- 1. GIL released during a slow sync call --------------------------------------------
 
 
-def _progress_while(fn: Callable[[], Any], limit: float = 30.0) -> tuple[float, float, float]:
-    """Count a pure-Python loop in this thread while ``fn`` runs in another thread.
-
-    Returns (iterations per second, elapsed seconds, longest gap between two progress
-    checks). A thread that held the GIL while blocked would freeze this loop for the whole
-    call, giving a gap at least as long as the call."""
+def _ran_while_in_flight(call: Callable[[str], Any], upstream: Any) -> tuple[bool, Any]:
+    """Run ``call(marker)`` in another thread while this one runs Python: polling the upstream
+    over HTTP until it holds the request carrying ``marker``. Returns whether the call was still
+    in flight then, and its result. A call that held the GIL while blocked would let this thread
+    run only after it returned: the request already answered, never "received and in flight"."""
+    marker = f"gil-{time.monotonic_ns()}"
     done = threading.Event()
-    errors: list[BaseException] = []
+    out: list[Any] = []
 
     def run() -> None:
         try:
-            fn()
+            out.append(call(marker))
         except BaseException as e:  # noqa: BLE001
-            errors.append(e)
+            out.append(e)
         finally:
             done.set()
 
     worker = threading.Thread(target=run, daemon=True)
-    n = 0
     worker.start()
-    start = last = time.perf_counter()
-    max_gap = 0.0
-    while not done.is_set():
-        n += 1
-        if not n & 0x3FF:
-            now = time.perf_counter()
-            max_gap = max(max_gap, now - last)
-            last = now
-            if now - start > limit:
-                break
-    elapsed = time.perf_counter() - start
-    max_gap = max(max_gap, time.perf_counter() - last)
-    worker.join(limit)
+    while marker not in str(upstream.requests()) and not done.is_set():
+        time.sleep(0.01)
+    in_flight = not done.is_set()
+    worker.join(60)
     assert not worker.is_alive(), "the call did not finish"
-    assert not errors, errors
-    return n / elapsed, elapsed, max_gap
+    assert not isinstance(out[0], BaseException), out
+    return in_flight, out[0]
 
 
 def test_gil_released_during_sync_core_call(proc_upstream):
     _chat(proc_upstream.base_url())  # warm: runtime and pool exist before measuring
-    base_rate, base_elapsed, _ = _progress_while(lambda: time.sleep(1.5))
-    assert base_elapsed >= 1.4
-    results: list[Any] = []
-    rate, elapsed, gap = _progress_while(lambda: results.append(_chat(proc_upstream.base_url("delay=1.5"), "gil")))
-    assert _content(results[0][0]) == "Echo: gil"
-    assert elapsed >= 1.4  # the call really took the upstream's delay
-    assert rate > 0.3 * base_rate, (rate, base_rate)
-    assert rate * elapsed > 100_000
-    assert gap < 0.75, gap  # a held GIL would freeze this thread for ~1.5 s
+    in_flight, result = _ran_while_in_flight(lambda m: _chat(proc_upstream.base_url("delay=1.5"), m), proc_upstream)
+    assert _content(result[0]).startswith("Echo: gil-")
+    assert in_flight
 
 
 def test_gil_released_during_litellm_completion(litellm, proc_upstream):
@@ -186,16 +170,15 @@ def test_gil_released_during_litellm_completion(litellm, proc_upstream):
         )
 
     assert call(None, "warm").choices[0].message.content == "Echo: warm"
-    base_rate, _, _ = _progress_while(lambda: time.sleep(1.5))
-    results: list[Any] = []
-    rate, elapsed, gap = _progress_while(lambda: results.append(call("delay=1.5", "gil")))
-    assert results[0].choices[0].message.content == "Echo: gil"
-    assert elapsed >= 1.4
-    assert rate > 0.3 * base_rate, (rate, base_rate)
-    assert gap < 0.75, gap
+    in_flight, result = _ran_while_in_flight(lambda m: call("delay=1.5", m), proc_upstream)
+    assert result.choices[0].message.content.startswith("Echo: gil-")
+    assert in_flight
 
 
 # ---- 2. concurrency of async calls -------------------------------------------------------
+
+
+_SERIAL_100 = 100 * 1.0  # 100 calls to a 1 s upstream, one after another
 
 
 def test_100_concurrent_core_arequests_overlap(proc_upstream):
@@ -208,10 +191,11 @@ def test_100_concurrent_core_arequests_overlap(proc_upstream):
         )
         return time.perf_counter() - start, results
 
-    elapsed, results = _run_async(main(), 60)
+    elapsed, results = _run_async(main(), 90)
     assert [_content(r[0]) for r in results] == [f"Echo: msg {i}" for i in range(100)]
     assert all(r[2] == 200 for r in results)
-    assert 0.9 < elapsed < 3.0, elapsed
+    # Each call waits 1 s upstream: one after another they take 100 s. Speed: benchmarks/.
+    assert 0.9 < elapsed < _SERIAL_100 / 2, elapsed
 
 
 def test_100_concurrent_litellm_acompletions_overlap(litellm, proc_upstream):
@@ -231,9 +215,9 @@ def test_100_concurrent_litellm_acompletions_overlap(litellm, proc_upstream):
         results = await asyncio.gather(*[one(i) for i in range(100)])
         return time.perf_counter() - start, results
 
-    elapsed, results = _run_async(main(), 90)
+    elapsed, results = _run_async(main(), 120)
     assert [r.choices[0].message.content for r in results] == [f"Echo: msg {i}" for i in range(100)]
-    assert elapsed < 10.0, elapsed
+    assert 0.9 < elapsed < _SERIAL_100 / 2, elapsed
 
 
 # ---- 3. connection reuse -----------------------------------------------------------------
@@ -292,13 +276,13 @@ def test_cancelled_arequest_closes_connection(mock):
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        return before, await _await_until(_closed(mock), 3)
+        await _await_until(_closed(mock), 10)
+        return before
 
-    before, waited = _run_async(main(), 20)
+    before = _run_async(main(), 30)
     assert before["open"] == 1 and before["requests"] == 1, before
     stats = mock.stats()
     assert stats["open"] == 0 and stats["connections_closed"] == 1, stats
-    assert waited < 2.5
 
 
 def test_cancelled_delayed_arequest_closes_connection(mock):
@@ -306,20 +290,15 @@ def test_cancelled_delayed_arequest_closes_connection(mock):
     close once it answers at 2 s. A request that was not really dropped would read that
     answer and park the connection in the pool, leaving it open."""
 
-    async def main() -> float:
+    async def main() -> None:
         task = asyncio.ensure_future(_achat(mock.base_url("delay=2"), timeout=30))
-        await _await_until(lambda: mock.stats()["requests"] == 1, 5)
-        start = time.perf_counter()
+        await _await_until(lambda: mock.stats()["requests"] == 1, 10)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        cancelled_in = time.perf_counter() - start
-        await asyncio.sleep(2.2)
-        await _await_until(_closed(mock), 3)
-        return cancelled_in
+        await _await_until(lambda: mock.stats()["connections_closed"] == 1, 15)
 
-    cancelled_in = _run_async(main(), 20)
-    assert cancelled_in < 1.0, cancelled_in
+    _run_async(main(), 40)
     stats = mock.stats()
     assert stats["open"] == 0 and stats["connections_closed"] == 1, stats
 
@@ -383,9 +362,8 @@ def test_sync_stream_close_after_first_batch_closes_connection(mock):
     assert first and first[0]["choices"][0]["delta"]["role"] == "assistant"
     assert mock.stats()["open"] == 1
     stream.close()
-    waited = _wait_until(_closed(mock), 3)
+    _wait_until(_closed(mock), 10)
     assert mock.stats()["open"] == 0 and mock.stats()["connections_closed"] == 1, mock.stats()
-    assert waited < 2.5
 
 
 @pytest.mark.parametrize("scenario", ["stall_after=2"])
@@ -556,7 +534,11 @@ def test_litellm_stream_dropped_after_first_chunk_closes_connection(litellm, moc
 
 # ---- 5. streams are incremental ----------------------------------------------------------
 
-INCREMENTAL = "chunks=5,chunk_delay=0.3"
+CHUNK_DELAY = 0.5
+INCREMENTAL = f"chunks=5,chunk_delay={CHUNK_DELAY}"
+# The upstream pauses before each frame after the first: the last token leaves at least
+# 5 pauses after the request. A client that buffered could show nothing before that.
+LAST_TOKEN_SENT_AFTER = 5 * CHUNK_DELAY
 
 
 def test_sync_stream_is_incremental(proc_upstream):
@@ -568,8 +550,7 @@ def test_sync_stream_is_incremental(proc_upstream):
     total = time.perf_counter() - start
     assert sum(n for _, n in arrivals) == 7  # role, 5 tokens, finish
     assert len(arrivals) >= 4, arrivals  # spread over several batches, not one at the end
-    assert total > 1.2, total
-    assert arrivals[0][0] < 1.0 and arrivals[0][0] < total - 1.0, arrivals
+    assert arrivals[0][0] < LAST_TOKEN_SENT_AFTER <= total, (arrivals, total)
 
 
 def test_async_stream_is_incremental(proc_upstream):
@@ -584,8 +565,7 @@ def test_async_stream_is_incremental(proc_upstream):
     arrivals, total = _run_async(main(), 30)
     assert sum(n for _, n in arrivals) == 7
     assert len(arrivals) >= 4, arrivals
-    assert total > 1.2, total
-    assert arrivals[0][0] < 1.0 and arrivals[0][0] < total - 1.0, arrivals
+    assert arrivals[0][0] < LAST_TOKEN_SENT_AFTER <= total, (arrivals, total)
 
 
 def test_litellm_stream_is_incremental(litellm, proc_upstream):
@@ -606,8 +586,7 @@ def test_litellm_stream_is_incremental(litellm, proc_upstream):
             arrivals.append((time.perf_counter() - start, text))
     total = time.perf_counter() - start
     assert [t for _, t in arrivals] == [f"tok{k} " for k in range(5)]
-    assert total > 1.2, total
-    assert arrivals[0][0] < 1.0 and arrivals[0][0] < total - 1.0, arrivals
+    assert arrivals[0][0] < LAST_TOKEN_SENT_AFTER <= total, (arrivals, total)
 
 
 def test_litellm_async_stream_is_incremental(litellm, proc_upstream):
@@ -631,8 +610,7 @@ def test_litellm_async_stream_is_incremental(litellm, proc_upstream):
 
     arrivals, total = _run_async(main(), 30)
     assert [t for _, t in arrivals] == [f"tok{k} " for k in range(5)]
-    assert total > 1.2, total
-    assert arrivals[0][0] < 1.0 and arrivals[0][0] < total - 1.0, arrivals
+    assert arrivals[0][0] < LAST_TOKEN_SENT_AFTER <= total, (arrivals, total)
 
 
 # ---- 6. Ctrl-C during a sync call --------------------------------------------------------
@@ -1060,24 +1038,19 @@ def test_exit_with_litellm_acompletion_in_flight(proc_upstream):
 
 
 def test_import_is_cheap_and_does_not_import_litellm():
-    best = None
-    for _ in range(3):  # best of three: one slow run on a loaded machine is not a regression
-        proc = _run_script(
-            """
-            import sys, time
-            start = time.perf_counter()
-            import edgequake_litellm
-            took = time.perf_counter() - start
-            heavy = sorted(m for m in ("litellm", "openai", "httpx", "pydantic") if m in sys.modules)
-            print(repr((took, heavy, edgequake_litellm.__version__ == edgequake_litellm._core.__version__)))
-            """
-        )
-        assert proc.returncode == 0, proc.stderr
-        took, heavy, same_version = eval(proc.stdout.strip())  # noqa: S307 - our own repr
-        assert heavy == [], heavy
-        assert same_version is True
-        best = took if best is None else min(best, took)
-    assert best < 0.3, best
+    """Cheap means no heavy module comes with it (import time is measured in benchmarks/)."""
+    proc = _run_script(
+        """
+        import sys
+        import edgequake_litellm
+        heavy = sorted(m for m in ("litellm", "openai", "httpx", "pydantic") if m in sys.modules)
+        print(repr((heavy, edgequake_litellm.__version__ == edgequake_litellm._core.__version__)))
+        """
+    )
+    assert proc.returncode == 0, proc.stderr
+    heavy, same_version = eval(proc.stdout.strip())  # noqa: S307 - our own repr
+    assert heavy == [], heavy
+    assert same_version is True
 
 
 def test_import_time_via_importtime_flag():
@@ -1094,7 +1067,6 @@ def test_import_time_via_importtime_flag():
     rows = [line.split("|") for line in proc.stderr.splitlines() if line.startswith("import time:")]
     cumulative = {r[2].strip(): int(r[1]) for r in rows if len(r) == 3 and r[1].strip().isdigit()}
     assert "edgequake_litellm" in cumulative, proc.stderr[-2000:]
-    assert cumulative["edgequake_litellm"] < 300_000  # microseconds
     assert not any(name.split(".")[0] == "litellm" for name in cumulative)
 
 
