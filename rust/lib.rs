@@ -1,6 +1,7 @@
 //! edgequake_litellm._core: the Rust engine behind the edgequake LiteLLM provider.
 //! This file only declares and registers modules.
 
+pub mod awaitable;
 pub mod coding;
 pub mod errors;
 pub mod providers;

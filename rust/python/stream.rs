@@ -15,9 +15,10 @@ use tokio::sync::mpsc;
 use super::calls::headers_dict;
 use super::errors::{guard, to_pyerr};
 use super::json::parse;
+use crate::awaitable::into_awaitable;
 use crate::errors::{CoreError, ErrorKind};
 use crate::providers::Translator;
-use crate::runtime::{block_on, core, into_awaitable};
+use crate::runtime::{block_on, core};
 use crate::sse::{SseParser, StreamEnd};
 use crate::transport::Response;
 
