@@ -20,7 +20,9 @@ __all__ = [
 ]
 
 _Op = Literal["chat", "chat_stream", "embed"]
-_Kind = Literal["status", "timeout", "connection", "decode", "invalid_request", "too_large", "internal", "unsupported"]
+_Kind = Literal[
+    "status", "timeout", "connection", "decode", "invalid_request", "too_large", "internal", "unsupported", "not_served"
+]
 
 class CoreError(Exception):
     """An error from the Rust core; ``args`` are ``(message, kind, status, headers, body)``."""

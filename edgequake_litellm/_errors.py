@@ -16,6 +16,7 @@ import openai
 from litellm.litellm_core_utils.exception_mapping_utils import exception_type
 from litellm.llms.openai.common_utils import OpenAIError
 
+from ._call import not_served
 from ._core import CoreError
 
 
@@ -111,10 +112,17 @@ def to_litellm(
     err: CoreError, *, provider: str, model: str, url: str | None = None, mid_stream: bool = False
 ) -> Exception:
     """The LiteLLM exception LiteLLM raises for this failure on its native path."""
+    if err.kind == "not_served":
+        return not_served(provider, model, err.message)
     if provider == "anthropic":
         original = _as_anthropic_error(err, model)
     elif provider == "gemini":
         original = _as_gemini_error(err, model)
+    elif provider == "openai_like" and err.kind == "invalid_request" and err.status == 400:
+        # OpenAILikeBase's own check (missing key or base), raised before the SDK runs.
+        from litellm.llms.openai_like.common_utils import OpenAILikeError
+
+        original = OpenAILikeError(status_code=400, message=err.message)
     else:
         original = None
     if isinstance(original, (litellm.AuthenticationError, litellm.BadRequestError)):

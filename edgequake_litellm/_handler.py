@@ -15,17 +15,19 @@ from litellm.llms.custom_llm import CustomLLM
 from litellm.types.utils import EmbeddingResponse, ModelResponse, ModelResponseStream
 
 from . import _core
-from ._call import Call
+from ._call import Call, check_served
 from ._errors import to_litellm
 from ._provider_body import asend, chat_request, send
 from ._responses import fill_chat, fill_embedding, log_post_call, log_pre_call
 from ._streams import async_chunks, sync_chunks
 
 
-def _call(model: str, kw: dict[str, Any]) -> Call:
-    return Call.build(
+def _call(model: str, kw: dict[str, Any], *, chat: bool = True) -> Call:
+    call = Call.build(
         model, kw.get("api_key"), kw.get("api_base"), kw.get("headers"), kw.get("timeout"), kw.get("litellm_params")
     )
+    check_served(call, kw.get("optional_params") or {}, chat=chat)
+    return call
 
 
 def _chat_args(call: Call, messages: list, kw: dict[str, Any], *, stream: bool) -> tuple[tuple, dict[str, Any]]:
@@ -76,7 +78,7 @@ class EdgequakeLLM(CustomLLM):
         return async_chunks(stream, call)
 
     def embedding(self, model: str, input: list, *args: Any, **kw: Any) -> EmbeddingResponse:  # type: ignore[override]
-        call = _call(model, kw)
+        call = _call(model, kw, chat=False)
         log_pre_call(kw["logging_obj"], call, input, {"model": call.model, "input": input, **kw["optional_params"]})
         try:
             body, headers, _ = _core.request(
@@ -88,7 +90,7 @@ class EdgequakeLLM(CustomLLM):
         return fill_embedding(kw["model_response"], body, headers, call, input)
 
     async def aembedding(self, model: str, input: list, *args: Any, **kw: Any) -> EmbeddingResponse:  # type: ignore[override]
-        call = _call(model, kw)
+        call = _call(model, kw, chat=False)
         log_pre_call(kw["logging_obj"], call, input, {"model": call.model, "input": input, **kw["optional_params"]})
         try:
             body, headers, _ = await _core.arequest(

@@ -22,6 +22,9 @@ pub enum ErrorKind {
     /// A request the core does not translate for a native provider (Anthropic): the
     /// caller builds the body with LiteLLM's own transform instead.
     Unsupported,
+    /// A call whose native LiteLLM request the core does not reproduce (Azure AD tokens,
+    /// Azure's v1 API, ...): refused before sending, pointing the caller to LiteLLM.
+    NotServed,
 }
 
 impl ErrorKind {
@@ -35,6 +38,7 @@ impl ErrorKind {
             ErrorKind::TooLarge => "too_large",
             ErrorKind::Internal => "internal",
             ErrorKind::Unsupported => "unsupported",
+            ErrorKind::NotServed => "not_served",
         }
     }
 }
@@ -75,6 +79,10 @@ impl CoreError {
 
     pub fn unsupported(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Unsupported, message)
+    }
+
+    pub fn not_served(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::NotServed, message)
     }
 
     pub fn invalid(message: impl Into<String>) -> Self {

@@ -28,6 +28,15 @@ pub fn build_request(
     extra_headers: Vec<(String, String)>,
     body: Vec<u8>,
 ) -> Result<HttpRequest, CoreError> {
+    if spec.name == "openai_like" {
+        openai_like_checks(target)?;
+    }
+    if spec.auth == Auth::AzureApiKey && target.api_key.is_none() && azure_env_ad_token() {
+        // The AzureOpenAI SDK sends AZURE_OPENAI_AD_TOKEN as a Bearer token when no key is set.
+        return Err(CoreError::not_served(
+            "azure AD tokens (AZURE_OPENAI_AD_TOKEN)",
+        ));
+    }
     let url = url_for(spec, endpoint, model, target)?;
     let mut headers: Vec<(String, String)> = Vec::with_capacity(extra_headers.len() + 2);
     if let Some(key) = target.api_key.as_deref() {
@@ -62,6 +71,22 @@ pub fn build_request(
     })
 }
 
+/// `OpenAILikeBase._validate_environment` (litellm/llms/openai_like/common_utils.py):
+/// the key is checked before the base, in LiteLLM's words (raised as a 400).
+fn openai_like_checks(target: &Target) -> Result<(), CoreError> {
+    if target.api_key.is_none() {
+        return Err(CoreError::invalid("Missing API Key - A call is being made to LLM Provider but no key is set either in the environment variables ({LLM_PROVIDER}_API_KEY) or via params").with_status(400));
+    }
+    if target.api_base.trim_end_matches('/').is_empty() {
+        return Err(CoreError::invalid("Missing API Base - A call is being made to LLM Provider but no api base is set either in the environment variables ({LLM_PROVIDER}_API_KEY) or via params").with_status(400));
+    }
+    Ok(())
+}
+
+fn azure_env_ad_token() -> bool {
+    std::env::var_os("AZURE_OPENAI_AD_TOKEN").is_some_and(|v| !v.is_empty())
+}
+
 fn url_for(
     spec: &ProviderSpec,
     endpoint: Endpoint,
@@ -93,6 +118,18 @@ fn url_for(
         let version = target.api_version.as_deref().ok_or_else(|| {
             CoreError::invalid("azure needs api_version (or AZURE_API_VERSION)".to_owned())
         })?;
+        // LiteLLM sends these to Azure's v1 API (`{base}/openai/v1/...`, Bearer auth, no
+        // query) or to the deployment URL in the base: requests the core does not build.
+        if matches!(version, "v1" | "latest" | "preview") {
+            return Err(CoreError::not_served(format!(
+                "azure api_version {version:?}"
+            )));
+        }
+        if base.contains("/openai/deployments") {
+            return Err(CoreError::not_served(
+                "an azure api_base naming a deployment (/openai/deployments)",
+            ));
+        }
         // Azure addresses a deployment, named by the model.
         return Ok(format!(
             "{base}/openai/deployments/{model}{path}?api-version={version}"
