@@ -15,6 +15,7 @@ from litellm.types.utils import EmbeddingResponse, ModelResponse, all_litellm_pa
 
 from . import _core
 from ._call import AZURE_AD_PARAMS, Call, check_served
+from ._embeddings import decoded, request_params
 from ._errors import to_litellm
 from ._provider_body import asend, chat_request, send
 from ._responses import fill_chat, fill_embedding
@@ -79,9 +80,12 @@ def embedding(model: str, input: Any, **kwargs: Any) -> EmbeddingResponse:
     """``litellm.embedding`` served by the core."""
     call, params = _split(model, kwargs, chat=False)
     try:
-        body, headers, _ = _core.request("embed", call.provider, call.model, input, params, **call.kw)
+        body, headers, _ = _core.request(
+            "embed", call.provider, call.model, input, request_params(call, params), **call.kw
+        )
     except _core.CoreError as e:
         raise to_litellm(e, provider=call.provider, model=call.model) from e
+    body = decoded(call, params, body)
     return fill_embedding(EmbeddingResponse(), body, headers, call, input)
 
 
@@ -89,7 +93,10 @@ async def aembedding(model: str, input: Any, **kwargs: Any) -> EmbeddingResponse
     """``litellm.aembedding`` served by the core."""
     call, params = _split(model, kwargs, chat=False)
     try:
-        body, headers, _ = await _core.arequest("embed", call.provider, call.model, input, params, **call.kw)
+        body, headers, _ = await _core.arequest(
+            "embed", call.provider, call.model, input, request_params(call, params), **call.kw
+        )
     except _core.CoreError as e:
         raise to_litellm(e, provider=call.provider, model=call.model) from e
+    body = decoded(call, params, body)
     return fill_embedding(EmbeddingResponse(), body, headers, call, input)

@@ -16,6 +16,7 @@ from litellm.types.utils import EmbeddingResponse, ModelResponse, ModelResponseS
 
 from . import _core
 from ._call import Call, check_served
+from ._embeddings import decoded, request_params
 from ._errors import to_litellm
 from ._provider_body import asend, chat_request, send
 from ._responses import fill_chat, fill_embedding, log_post_call, log_pre_call
@@ -82,10 +83,11 @@ class EdgequakeLLM(CustomLLM):
         log_pre_call(kw["logging_obj"], call, input, {"model": call.model, "input": input, **kw["optional_params"]})
         try:
             body, headers, _ = _core.request(
-                "embed", call.provider, call.model, input, kw["optional_params"], **call.kw
+                "embed", call.provider, call.model, input, request_params(call, kw["optional_params"]), **call.kw
             )
         except _core.CoreError as e:
             raise to_litellm(e, provider=call.provider, model=call.model) from e
+        body = decoded(call, kw["optional_params"], body)
         log_post_call(kw["logging_obj"], call, input, body, headers)
         return fill_embedding(kw["model_response"], body, headers, call, input)
 
@@ -94,10 +96,11 @@ class EdgequakeLLM(CustomLLM):
         log_pre_call(kw["logging_obj"], call, input, {"model": call.model, "input": input, **kw["optional_params"]})
         try:
             body, headers, _ = await _core.arequest(
-                "embed", call.provider, call.model, input, kw["optional_params"], **call.kw
+                "embed", call.provider, call.model, input, request_params(call, kw["optional_params"]), **call.kw
             )
         except _core.CoreError as e:
             raise to_litellm(e, provider=call.provider, model=call.model) from e
+        body = decoded(call, kw["optional_params"], body)
         log_post_call(kw["logging_obj"], call, input, body, headers)
         return fill_embedding(kw["model_response"], body, headers, call, input)
 
