@@ -20,6 +20,9 @@ from ._call import not_served
 from ._core import CoreError
 
 
+_FIREWORKS_NO_KEY = "FIREWORKS_API_KEY is not set"
+
+
 def _request(url: str | None) -> httpx.Request:
     # The URL is only used for the exception's repr; never include the query (it may hold a key).
     return httpx.Request("POST", (url or "http://localhost").split("?", 1)[0])
@@ -123,6 +126,8 @@ def to_litellm(
         from litellm.llms.openai_like.common_utils import OpenAILikeError
 
         original = OpenAILikeError(status_code=400, message=err.message)
+    elif provider == "fireworks_ai" and err.kind == "invalid_request" and err.message == _FIREWORKS_NO_KEY:
+        original = ValueError(err.message)  # raised by LiteLLM's Fireworks config, before sending
     else:
         original = None
     if isinstance(original, (litellm.AuthenticationError, litellm.BadRequestError)):

@@ -53,7 +53,7 @@ class EdgequakeLLM(CustomLLM):
         except _core.CoreError as e:
             raise to_litellm(e, provider=call.provider, model=call.model) from e
         log_post_call(kw["logging_obj"], call, messages, body, headers)
-        return fill_chat(kw["model_response"], body, headers, call)
+        return fill_chat(kw["model_response"], body, headers, call, kw["logging_obj"])
 
     async def acompletion(self, model: str, messages: list, *args: Any, **kw: Any) -> ModelResponse:  # type: ignore[override]
         call = _call(model, kw)
@@ -63,7 +63,7 @@ class EdgequakeLLM(CustomLLM):
         except _core.CoreError as e:
             raise to_litellm(e, provider=call.provider, model=call.model) from e
         log_post_call(kw["logging_obj"], call, messages, body, headers)
-        return fill_chat(kw["model_response"], body, headers, call)
+        return fill_chat(kw["model_response"], body, headers, call, kw["logging_obj"])
 
     def streaming(self, model: str, messages: list, *args: Any, **kw: Any) -> Iterator[ModelResponseStream]:  # type: ignore[override]
         # Not a generator itself: the request is made now, so upstream errors raise from
@@ -89,7 +89,7 @@ class EdgequakeLLM(CustomLLM):
             raise to_litellm(e, provider=call.provider, model=call.model) from e
         body = decoded(call, kw["optional_params"], body)
         log_post_call(kw["logging_obj"], call, input, body, headers)
-        return fill_embedding(kw["model_response"], body, headers, call, input)
+        return fill_embedding(kw["model_response"], body, headers, call, input, kw["logging_obj"])
 
     async def aembedding(self, model: str, input: list, *args: Any, **kw: Any) -> EmbeddingResponse:  # type: ignore[override]
         call = _call(model, kw, chat=False)
@@ -102,7 +102,7 @@ class EdgequakeLLM(CustomLLM):
             raise to_litellm(e, provider=call.provider, model=call.model) from e
         body = decoded(call, kw["optional_params"], body)
         log_post_call(kw["logging_obj"], call, input, body, headers)
-        return fill_embedding(kw["model_response"], body, headers, call, input)
+        return fill_embedding(kw["model_response"], body, headers, call, input, kw["logging_obj"])
 
 
 def _open_stream(model: str, messages: list, kw: dict[str, Any]) -> tuple[_core.ChatStream, Call]:

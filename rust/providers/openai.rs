@@ -47,6 +47,9 @@ pub fn build_request(
             Auth::GoogApiKey => headers.push(("x-goog-api-key".into(), key.to_owned())),
             Auth::None => {}
         }
+    } else if spec.name == "fireworks_ai" {
+        // `FireworksAIConfig.validate_environment` raises this ValueError itself.
+        return Err(CoreError::invalid("FIREWORKS_API_KEY is not set"));
     } else if spec.key_required {
         // The OpenAI SDK's own words, so LiteLLM maps it as it maps the SDK's error.
         return Err(CoreError::invalid(match spec.auth {
