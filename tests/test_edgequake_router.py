@@ -35,7 +35,7 @@ def test_router_choices_equal(litellm, mock, monkeypatch, bad, timeout):
     assert any(o[0] == "ok" and o[1] == "good" for o in native[:3])
 
 
-def _fallback_run(litellm, mock, model: str, bad: str, *, stream: bool = False) -> list[Any]:
+def _fallback_run(litellm, mock, model: str, bad: str, *, stream: bool = False, kind: str = "fallbacks") -> list[Any]:
     mock.reset()
     router = litellm.Router(
         model_list=[
@@ -48,7 +48,7 @@ def _fallback_run(litellm, mock, model: str, bad: str, *, stream: bool = False) 
                 "litellm_params": {"model": model, "api_base": mock.base_url(), "api_key": KEY},
             },
         ],
-        fallbacks=[{"primary": ["backup"]}],
+        **{kind: [{"primary": ["backup"]}]},
         num_retries=0,
     )
 
@@ -73,6 +73,24 @@ def test_router_fallbacks_equal(litellm, mock, bad, stream):
     ours = _fallback_run(litellm, mock, OURS, bad, stream=stream)
     assert ours == native
     assert native[1][-1] == "/v1/chat/completions"  # the backup answered
+
+
+@pytest.mark.parametrize(
+    ("kind", "bad", "falls_back"),
+    [
+        ("context_window_fallbacks", "error=context_length", True),
+        ("context_window_fallbacks", "status=400", False),
+        ("context_window_fallbacks", "status=429", False),
+        ("content_policy_fallbacks", "error=content_filter", False),  # openai: BadRequestError
+        ("content_policy_fallbacks", "error=context_length", False),
+    ],
+)
+def test_router_error_class_fallbacks_equal(litellm, mock, kind, bad, falls_back):
+    """Fallbacks LiteLLM takes only for one exception class: the class must be LiteLLM's."""
+    native = _fallback_run(litellm, mock, NATIVE, bad, kind=kind)
+    ours = _fallback_run(litellm, mock, OURS, bad, kind=kind)
+    assert ours == native
+    assert (native[0][0] != "error") is falls_back, native
 
 
 # ---- cache ------------------------------------------------------------------------------
