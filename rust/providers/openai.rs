@@ -240,6 +240,76 @@ mod tests {
     }
 
     #[test]
+    fn azure_requests_litellm_builds_differently_are_not_served() {
+        let spec = lookup("azure").unwrap();
+        let build = |base: &str, version: &str| {
+            build_request(
+                spec,
+                Endpoint::Chat,
+                "d",
+                &target(base, Some("az"), Some(version)),
+                Vec::new(),
+                Vec::new(),
+            )
+        };
+        for version in ["v1", "latest", "preview"] {
+            let err = build("https://r.openai.azure.com", version).unwrap_err();
+            assert_eq!(err.kind, crate::errors::ErrorKind::NotServed, "{version}");
+        }
+        let err = build(
+            "https://r.openai.azure.com/openai/deployments/x",
+            "2024-10-21",
+        )
+        .unwrap_err();
+        assert_eq!(err.kind, crate::errors::ErrorKind::NotServed);
+        assert!(build("https://r.openai.azure.com", "2024-10-21").is_ok());
+    }
+
+    #[test]
+    fn openai_like_checks_the_key_before_the_base() {
+        let spec = lookup("openai_like").unwrap();
+        let build = |base: &str, key: Option<&str>| {
+            build_request(
+                spec,
+                Endpoint::Embeddings,
+                "m",
+                &target(base, key, None),
+                Vec::new(),
+                Vec::new(),
+            )
+        };
+        let err = build("", None).unwrap_err();
+        assert!(
+            err.message.starts_with("Missing API Key"),
+            "{}",
+            err.message
+        );
+        assert_eq!(err.status, Some(400));
+        let err = build("", Some("k")).unwrap_err();
+        assert!(
+            err.message.starts_with("Missing API Base"),
+            "{}",
+            err.message
+        );
+        assert!(build("http://h/v1", Some("k")).is_ok());
+    }
+
+    #[test]
+    fn fireworks_missing_key_is_litellms_error() {
+        let spec = lookup("fireworks_ai").unwrap();
+        let err = build_request(
+            spec,
+            Endpoint::Chat,
+            "m",
+            &target("http://h/v1", None, None),
+            Vec::new(),
+            Vec::new(),
+        )
+        .unwrap_err();
+        assert_eq!(err.message, "FIREWORKS_API_KEY is not set");
+    }
+
+    #[test]
     fn azure_deployment_url_and_api_key_header() {
         let spec = lookup("azure").unwrap();
         let req = build_request(
