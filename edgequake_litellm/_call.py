@@ -76,6 +76,21 @@ def check_served(call: Call, optional_params: dict[str, Any], *, chat: bool = Tr
         raise not_served(call.provider, call.model, "azure AD authentication")
     if not chat:
         return
+    shaped = any(optional_params.get(k) is not None for k in ("web_search_options", "tools", "reasoning_effort"))
+    if shaped:
+        bridged = _bridged(call, optional_params)
+    else:
+        import litellm
+
+        # The plain-call answer depends only on these (and on the model map, which can grow).
+        flag = litellm.route_all_chat_openai_to_responses
+        bridged = _bridged_plain(call.provider, call.model, call.api_base, flag, len(litellm.model_cost))
+    if bridged:
+        raise not_served(call.provider, call.model, f"{call.model!r}, which LiteLLM sends to the Responses API,")
+
+
+def _bridged(call: Call, optional_params: dict[str, Any]) -> bool:
+    """Whether LiteLLM's native path sends this chat call to the Responses API."""
     from litellm.main import responses_api_bridge_check
 
     info, _ = responses_api_bridge_check(
@@ -86,8 +101,12 @@ def check_served(call: Call, optional_params: dict[str, Any], *, chat: bool = Tr
         reasoning_effort=optional_params.get("reasoning_effort"),
         api_base=call.api_base,
     )
-    if info.get("mode") == "responses":
-        raise not_served(call.provider, call.model, f"{call.model!r}, which LiteLLM sends to the Responses API,")
+    return info.get("mode") == "responses"
+
+
+@lru_cache(maxsize=256)
+def _bridged_plain(provider: str, model: str, api_base: str | None, _flag: Any, _models: int) -> bool:
+    return _bridged(Call(provider, model, api_base, {}, {}), {})
 
 
 @lru_cache(maxsize=64)

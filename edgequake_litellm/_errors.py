@@ -19,7 +19,6 @@ from litellm.llms.openai.common_utils import OpenAIError
 from ._call import not_served
 from ._core import CoreError
 
-
 _FIREWORKS_NO_KEY = "FIREWORKS_API_KEY is not set"
 
 
