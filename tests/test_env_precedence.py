@@ -14,6 +14,7 @@ from ``OR_SITE_URL``/``OR_APP_NAME``, OpenAI's organization and project)."""
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 import pytest
@@ -206,8 +207,11 @@ OPENROUTER_HEADERS = [
 
 def _headers(litellm, mock, model: str, names: tuple[str, ...], **extra: Any) -> dict[str, str | None]:
     mock.reset()
+    # LiteLLM caches SDK clients per key and base, and the SDK reads the organization and
+    # project variables when it builds one: a base of its own gets a client built now.
+    base = mock.base_url(f"client={uuid.uuid4().hex}")
     try:
-        litellm.completion(model=model, messages=MSGS, api_key=KEY, api_base=mock.base_url(), max_retries=0, **extra)
+        litellm.completion(model=model, messages=MSGS, api_key=KEY, api_base=base, max_retries=0, **extra)
     except Exception:  # noqa: BLE001, S110 - the request is what is compared
         pass
     req = _main_request(mock)
