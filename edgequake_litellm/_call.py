@@ -28,13 +28,91 @@ def split_model(model: str) -> tuple[str, str]:
         import litellm
 
         if prefix in litellm.provider_list and prefix not in litellm._custom_providers:
-            raise litellm.exceptions.BadRequestError(
-                message=f"edgequake: provider {prefix!r} is not served by the Rust core; "
-                f"call LiteLLM with {model!r} directly (see docs/providers.md)",
-                model=model,
-                llm_provider=prefix,
-            )
+            raise not_served(prefix, rest, f"provider {prefix!r}")
     return _DEFAULT_FAMILY, model
+
+
+def not_served(provider: str, model: str, what: str) -> Exception:
+    """LiteLLM's ``BadRequestError`` for a call the core cannot send as LiteLLM's native path
+    sends it: refused before anything is sent, naming the model string that runs LiteLLM's own code."""
+    import litellm
+
+    native = f"{provider}/{model}"
+    return litellm.exceptions.BadRequestError(
+        message=f"edgequake: {what} is not served by the Rust core; "
+        f"call LiteLLM with {native!r} directly (see docs/providers.md)",
+        model=native,
+        llm_provider=provider,
+    )
+
+
+# LiteLLM's Azure AD credential parameters: it sends a token the core does not obtain.
+AZURE_AD_PARAMS = (
+    "azure_ad_token",
+    "azure_ad_token_provider",
+    "tenant_id",
+    "client_id",
+    "client_secret",
+    "azure_username",
+    "azure_password",
+)
+
+
+def check_served(call: Call, optional_params: dict[str, Any], *, chat: bool = True) -> None:
+    """Raise LiteLLM's own error where LiteLLM's native request for this call is one the core
+    does not build (the URL and version checks are the core's, see ``rust/providers/openai.rs``),
+    or where LiteLLM has no such endpoint for the provider."""
+    if not chat and not has_embeddings(call.provider):
+        import litellm
+
+        raise litellm.exceptions.LiteLLMUnknownProvider(model=call.model, custom_llm_provider=call.provider)
+    if call.provider not in ("openai", "azure"):
+        return
+    extra_body = optional_params.get("extra_body")
+    if call.provider == "azure" and (
+        any(call.litellm_params.get(k) for k in AZURE_AD_PARAMS)
+        or (isinstance(extra_body, dict) and extra_body.get("azure_ad_token"))
+    ):
+        raise not_served(call.provider, call.model, "azure AD authentication")
+    if not chat:
+        return
+    shaped = any(optional_params.get(k) is not None for k in ("web_search_options", "tools", "reasoning_effort"))
+    if shaped:
+        bridged = _bridged(call, optional_params)
+    else:
+        import litellm
+
+        # The plain-call answer depends only on these (and on the model map, which can grow).
+        flag = litellm.route_all_chat_openai_to_responses
+        bridged = _bridged_plain(call.provider, call.model, call.api_base, flag, len(litellm.model_cost))
+    if bridged:
+        raise not_served(call.provider, call.model, f"{call.model!r}, which LiteLLM sends to the Responses API,")
+
+
+def _bridged(call: Call, optional_params: dict[str, Any]) -> bool:
+    """Whether LiteLLM's native path sends this chat call to the Responses API."""
+    from litellm.main import responses_api_bridge_check
+
+    info, _ = responses_api_bridge_check(
+        model=call.model,
+        custom_llm_provider=call.provider,
+        web_search_options=optional_params.get("web_search_options"),
+        tools=optional_params.get("tools"),
+        reasoning_effort=optional_params.get("reasoning_effort"),
+        api_base=call.api_base,
+    )
+    return info.get("mode") == "responses"
+
+
+@lru_cache(maxsize=256)
+def _bridged_plain(provider: str, model: str, api_base: str | None, _flag: Any, _models: int) -> bool:
+    return _bridged(Call(provider, model, api_base, {}, {}), {})
+
+
+@lru_cache(maxsize=64)
+def has_embeddings(provider: str) -> bool:
+    spec = _core.providers().get(provider)
+    return spec is None or spec["embeddings_path"] is not None
 
 
 def timeout_seconds(timeout: Any) -> float | None:

@@ -30,6 +30,7 @@ _Kind = Literal[
     "internal",
     "unsupported",
     "stream_error",
+    "not_served",
 ]
 
 class CoreError(Exception):

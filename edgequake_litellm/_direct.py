@@ -14,7 +14,8 @@ from typing import Any
 from litellm.types.utils import EmbeddingResponse, ModelResponse, all_litellm_params
 
 from . import _core
-from ._call import Call
+from ._call import AZURE_AD_PARAMS, Call, check_served
+from ._embeddings import decoded, request_params
 from ._errors import to_litellm
 from ._provider_body import asend, chat_request, send
 from ._responses import fill_chat, fill_embedding
@@ -27,19 +28,22 @@ _SETTINGS = ("api_key", "api_base", "base_url", "api_version", "timeout", "heade
 _LITELLM_ONLY = (frozenset(all_litellm_params) | {"drop_params"}) - {"max_retries"}
 
 
-def _split(model: str, kwargs: dict[str, Any]) -> tuple[Call, dict[str, Any]]:
+def _split(model: str, kwargs: dict[str, Any], *, chat: bool = True) -> tuple[Call, dict[str, Any]]:
     settings = {k: kwargs.pop(k, None) for k in _SETTINGS}
     headers = {**(settings["headers"] or {}), **(settings["extra_headers"] or {})} or None
+    litellm_params = {"api_version": settings["api_version"], "drop_params": kwargs.get("drop_params")}
+    litellm_params.update({k: kwargs[k] for k in AZURE_AD_PARAMS if k in kwargs})
     call = Call.build(
         model,
         settings["api_key"],
         settings["api_base"] or settings["base_url"],
         headers,
         settings["timeout"],
-        {"api_version": settings["api_version"], "drop_params": kwargs.get("drop_params")},
+        litellm_params,
     )
     # LiteLLM drops parameters left at None before they reach a provider.
     params = {k: v for k, v in kwargs.items() if v is not None and k not in _LITELLM_ONLY}
+    check_served(call, params, chat=chat)
     return call, params
 
 
@@ -74,19 +78,25 @@ async def acompletion(model: str, messages: list, *, stream: bool = False, **kwa
 
 def embedding(model: str, input: Any, **kwargs: Any) -> EmbeddingResponse:
     """``litellm.embedding`` served by the core."""
-    call, params = _split(model, kwargs)
+    call, params = _split(model, kwargs, chat=False)
     try:
-        body, headers, _ = _core.request("embed", call.provider, call.model, input, params, **call.kw)
+        body, headers, _ = _core.request(
+            "embed", call.provider, call.model, input, request_params(call, params), **call.kw
+        )
     except _core.CoreError as e:
         raise to_litellm(e, provider=call.provider, model=call.model, embedding=True) from e
+    body = decoded(call, params, body)
     return fill_embedding(EmbeddingResponse(), body, headers, call, input)
 
 
 async def aembedding(model: str, input: Any, **kwargs: Any) -> EmbeddingResponse:
     """``litellm.aembedding`` served by the core."""
-    call, params = _split(model, kwargs)
+    call, params = _split(model, kwargs, chat=False)
     try:
-        body, headers, _ = await _core.arequest("embed", call.provider, call.model, input, params, **call.kw)
+        body, headers, _ = await _core.arequest(
+            "embed", call.provider, call.model, input, request_params(call, params), **call.kw
+        )
     except _core.CoreError as e:
         raise to_litellm(e, provider=call.provider, model=call.model, embedding=True) from e
+    body = decoded(call, params, body)
     return fill_embedding(EmbeddingResponse(), body, headers, call, input)

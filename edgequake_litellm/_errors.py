@@ -19,7 +19,10 @@ import openai
 from litellm.litellm_core_utils.exception_mapping_utils import exception_type
 from litellm.llms.openai.common_utils import OpenAIError
 
+from ._call import not_served
 from ._core import CoreError
+
+_FIREWORKS_NO_KEY = "FIREWORKS_API_KEY is not set"
 
 
 def _request(url: str | None) -> httpx.Request:
@@ -153,10 +156,19 @@ def to_litellm(
     """The LiteLLM exception LiteLLM raises for this failure on its native path. ``timed``:
     the call's timeout and start (``time.time()``) where LiteLLM's native path amends a
     timeout's text with them (see ``amend_timeout``)."""
+    if err.kind == "not_served":
+        return not_served(provider, model, err.message)
     if provider == "anthropic":
         original = _as_anthropic_error(err, model)
     elif provider == "gemini":
         original = _as_gemini_error(err, model)
+    elif provider == "openai_like" and err.kind == "invalid_request" and err.status == 400:
+        # OpenAILikeBase's own check (missing key or base), raised before the SDK runs.
+        from litellm.llms.openai_like.common_utils import OpenAILikeError
+
+        original = OpenAILikeError(status_code=400, message=err.message)
+    elif provider == "fireworks_ai" and err.kind == "invalid_request" and err.message == _FIREWORKS_NO_KEY:
+        original = ValueError(err.message)  # raised by LiteLLM's Fireworks config, before sending
     else:
         original = None
     if isinstance(original, (litellm.AuthenticationError, litellm.BadRequestError)):

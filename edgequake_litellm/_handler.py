@@ -19,17 +19,20 @@ from openai._models import construct_type
 from openai.types.chat import ChatCompletion
 
 from . import _core
-from ._call import Call
+from ._call import Call, check_served
+from ._embeddings import decoded, request_params
 from ._errors import invalid_reply, reply_error, to_litellm
 from ._provider_body import asend, builds_body, chat_request, send
 from ._responses import TRANSLATED, fill_chat, fill_embedding, log_post_call, log_pre_call
 from ._streams import async_chunks, sync_chunks
 
 
-def _call(model: str, kw: dict[str, Any]) -> Call:
-    return Call.build(
+def _call(model: str, kw: dict[str, Any], *, chat: bool = True) -> Call:
+    call = Call.build(
         model, kw.get("api_key"), kw.get("api_base"), kw.get("headers"), kw.get("timeout"), kw.get("litellm_params")
     )
+    check_served(call, kw.get("optional_params") or {}, chat=chat)
+    return call
 
 
 def _chat_args(call: Call, messages: list, kw: dict[str, Any], *, stream: bool) -> tuple[tuple, dict[str, Any]]:
@@ -81,28 +84,30 @@ class EdgequakeLLM(CustomLLM):
         return async_chunks(stream, call, priced=_litellm_prices(call, kw))
 
     def embedding(self, model: str, input: list, *args: Any, **kw: Any) -> EmbeddingResponse:  # type: ignore[override]
-        call = _call(model, kw)
+        call = _call(model, kw, chat=False)
         log_pre_call(kw["logging_obj"], call, input, {"model": call.model, "input": input, **kw["optional_params"]})
         try:
             body, headers, _ = _core.request(
-                "embed", call.provider, call.model, input, kw["optional_params"], **call.kw
+                "embed", call.provider, call.model, input, request_params(call, kw["optional_params"]), **call.kw
             )
         except _core.CoreError as e:
             raise to_litellm(e, provider=call.provider, model=call.model, embedding=True) from e
+        body = decoded(call, kw["optional_params"], body)
         log_post_call(kw["logging_obj"], call, input, body, headers)
-        return fill_embedding(kw["model_response"], body, headers, call, input)
+        return fill_embedding(kw["model_response"], body, headers, call, input, kw["logging_obj"])
 
     async def aembedding(self, model: str, input: list, *args: Any, **kw: Any) -> EmbeddingResponse:  # type: ignore[override]
-        call = _call(model, kw)
+        call = _call(model, kw, chat=False)
         log_pre_call(kw["logging_obj"], call, input, {"model": call.model, "input": input, **kw["optional_params"]})
         try:
             body, headers, _ = await _core.arequest(
-                "embed", call.provider, call.model, input, kw["optional_params"], **call.kw
+                "embed", call.provider, call.model, input, request_params(call, kw["optional_params"]), **call.kw
             )
         except _core.CoreError as e:
             raise to_litellm(e, provider=call.provider, model=call.model, embedding=True) from e
+        body = decoded(call, kw["optional_params"], body)
         log_post_call(kw["logging_obj"], call, input, body, headers)
-        return fill_embedding(kw["model_response"], body, headers, call, input)
+        return fill_embedding(kw["model_response"], body, headers, call, input, kw["logging_obj"])
 
 
 def _sdk_path(call: Call) -> bool:
@@ -112,18 +117,19 @@ def _sdk_path(call: Call) -> bool:
 
 
 def _filled(kw: dict[str, Any], body: Any, headers: dict[str, str], call: Call) -> ModelResponse:
+    logging_obj = kw.get("logging_obj")
     """The reply as LiteLLM's response; a reply LiteLLM's handler cannot read fails as there."""
     if not _sdk_path(call):
-        return fill_chat(kw["model_response"], body, headers, call)
+        return fill_chat(kw["model_response"], body, headers, call, logging_obj)
     # LiteLLM's handler reads the reply as the SDK parsed it (fields in the SDK's order).
     sdk_reply = construct_type(type_=ChatCompletion, value=body)
     try:
         if not isinstance(body, dict):
             raise invalid_reply(sdk_reply)
         try:
-            return fill_chat(kw["model_response"], body, headers, call)
+            return fill_chat(kw["model_response"], body, headers, call, logging_obj)
         except Exception:  # noqa: BLE001 - fail on the SDK's view, as natively
-            return fill_chat(kw["model_response"], model_dump_provider_response(sdk_reply), headers, call)
+            return fill_chat(kw["model_response"], model_dump_provider_response(sdk_reply), headers, call, logging_obj)
     except Exception as e:
         raise reply_error(e, provider=call.provider, model=call.model) from e
 

@@ -249,7 +249,7 @@ def send(call: Call, messages: list, params: dict, args: tuple, kwargs: dict[str
     try:
         return _core.request(*args, **kwargs)
     except _core.CoreError as e:
-        if e.kind != "unsupported":
+        if e.kind != "unsupported" or call.provider not in _NATIVE:
             raise
     return _core.request(*args, **_with_fallback_body(call, messages, params, kwargs, stream=stream))
 
@@ -261,6 +261,6 @@ async def asend(
     try:
         return await _core.arequest(*args, **kwargs)
     except _core.CoreError as e:
-        if e.kind != "unsupported":
+        if e.kind != "unsupported" or call.provider not in _NATIVE:
             raise
     return await _core.arequest(*args, **_with_fallback_body(call, messages, params, kwargs, stream=stream))

@@ -45,8 +45,9 @@ def _priced_by_caller(call: Call) -> bool:
     return isinstance(model_info, dict) and bool(model_info.get("base_model"))
 
 
-def _stamp_cost(response: Any, call: Call, call_type: str) -> None:
-    """Price the response as the upstream model, as LiteLLM prices its native path.
+def _stamp_cost(response: Any, call: Call, call_type: str, logging_obj: Any = None) -> None:
+    """Price the response as the upstream model, as LiteLLM prices its native path (which
+    also records the cost breakdown callbacks get on ``logging_obj``).
 
     Without this, LiteLLM would price the ``edgequake`` provider and find no price."""
     if _priced_by_caller(call):
@@ -57,7 +58,11 @@ def _stamp_cost(response: Any, call: Call, call_type: str) -> None:
     hidden["custom_llm_provider"] = call.provider
     try:
         cost = litellm.completion_cost(
-            completion_response=response, model=call.model, custom_llm_provider=call.provider, call_type=call_type
+            completion_response=response,
+            model=call.model,
+            custom_llm_provider=call.provider,
+            call_type=call_type,
+            litellm_logging_obj=logging_obj,
         )
     except Exception:
         return  # unknown model: LiteLLM's native path would record no cost either
@@ -115,19 +120,26 @@ def _native_provider_fields(response: Any, body: dict) -> None:
             message.provider_specific_fields = fields
 
 
-def fill_chat(model_response: ModelResponse, body: dict, headers: dict[str, str], call: Call) -> ModelResponse:
+def fill_chat(
+    model_response: ModelResponse, body: dict, headers: dict[str, str], call: Call, logging_obj: Any = None
+) -> ModelResponse:
     estimate_reasoning_tokens(body.get("usage"))
     response = convert_to_model_response_object(
         response_object=body, model_response_object=model_response, _response_headers=headers
     )
     if call.provider in TRANSLATED:
         _native_provider_fields(response, body)
-    _stamp_cost(response, call, "completion")
+    _stamp_cost(response, call, "completion", logging_obj)
     return response  # type: ignore[return-value]
 
 
 def fill_embedding(
-    model_response: EmbeddingResponse, body: dict, headers: dict[str, str], call: Call, payload: Any = None
+    model_response: EmbeddingResponse,
+    body: dict,
+    headers: dict[str, str],
+    call: Call,
+    payload: Any = None,
+    logging_obj: Any = None,
 ) -> EmbeddingResponse:
     if call.provider == "gemini" and "usage" not in body:
         # batchEmbedContents reports no usage: LiteLLM counts the input with its tokenizer.
@@ -142,7 +154,7 @@ def fill_embedding(
         response_type="embedding",
         _response_headers=headers,
     )
-    _stamp_cost(response, call, "embedding")
+    _stamp_cost(response, call, "embedding", logging_obj)
     return response  # type: ignore[return-value]
 
 

@@ -778,6 +778,8 @@ class MockUpstream:
         azure = re.fullmatch(r"/openai/deployments/([^/]+)/(chat/completions|embeddings)", route)
         if azure:
             deployment, kind = unquote(azure.group(1)), azure.group(2)
+        elif route in ("/openai/v1/chat/completions", "/openai/v1/embeddings"):  # Azure's v1 API
+            kind = route.removeprefix("/openai/v1/")
         elif route in ("/v1/chat/completions", "/chat/completions"):
             kind = "chat/completions"
         elif route in ("/v1/embeddings", "/embeddings"):

@@ -25,6 +25,9 @@ pub enum ErrorKind {
     /// The upstream reported a failure inside a 200 stream (an OpenAI `{"error": ...}`
     /// event); `body` holds the error value as JSON.
     StreamError,
+    /// A call whose native LiteLLM request the core does not reproduce (Azure AD tokens,
+    /// Azure's v1 API, ...): refused before sending, pointing the caller to LiteLLM.
+    NotServed,
 }
 
 impl ErrorKind {
@@ -39,6 +42,7 @@ impl ErrorKind {
             ErrorKind::Internal => "internal",
             ErrorKind::Unsupported => "unsupported",
             ErrorKind::StreamError => "stream_error",
+            ErrorKind::NotServed => "not_served",
         }
     }
 }
@@ -82,6 +86,10 @@ impl CoreError {
 
     pub fn unsupported(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Unsupported, message)
+    }
+
+    pub fn not_served(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::NotServed, message)
     }
 
     pub fn invalid(message: impl Into<String>) -> Self {

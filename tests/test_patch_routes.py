@@ -219,7 +219,11 @@ def test_router_choices_equal(litellm, mock, bad, timeout):
 
 
 def _route_counts() -> dict[tuple[str, str | None], int]:
-    return {(c["route"], c["reason"]): c["count"] for c in edgequake_litellm.status()["calls"]}
+    # Summed over providers: one route serves several (openai, custom_openai, ...).
+    counts: dict[tuple[str, str | None], int] = {}
+    for c in edgequake_litellm.status()["calls"]:
+        counts[(c["route"], c["reason"])] = counts.get((c["route"], c["reason"]), 0) + c["count"]
+    return counts
 
 
 def _delta(before: dict, after: dict) -> dict:
@@ -283,8 +287,8 @@ def test_status_reports_served_calls(litellm, mock):
         st = edgequake_litellm.status()
         assert st["patched"] and not st["refused"]
         assert "litellm.main.openai_chat_completions.completion" in st["patch_points"]
-        row = next(c for c in st["calls"] if c["route"] == "openai.chat" and c["served_by"] == "rust")
-        assert row["provider"] == "openai" and row["reason"] is None
+        rows = [c for c in st["calls"] if c["route"] == "openai.chat" and c["served_by"] == "rust"]
+        assert "openai" in {c["provider"] for c in rows} and all(c["reason"] is None for c in rows)
 
 
 # ---- install / uninstall ----------------------------------------------------------------

@@ -28,6 +28,15 @@ pub fn build_request(
     extra_headers: Vec<(String, String)>,
     body: Vec<u8>,
 ) -> Result<HttpRequest, CoreError> {
+    if spec.name == "openai_like" {
+        openai_like_checks(target)?;
+    }
+    if spec.auth == Auth::AzureApiKey && target.api_key.is_none() && azure_env_ad_token() {
+        // The AzureOpenAI SDK sends AZURE_OPENAI_AD_TOKEN as a Bearer token when no key is set.
+        return Err(CoreError::not_served(
+            "azure AD tokens (AZURE_OPENAI_AD_TOKEN)",
+        ));
+    }
     let url = url_for(spec, endpoint, model, target)?;
     let mut headers: Vec<(String, String)> = Vec::with_capacity(extra_headers.len() + 2);
     if let Some(key) = target.api_key.as_deref() {
@@ -38,6 +47,9 @@ pub fn build_request(
             Auth::GoogApiKey => headers.push(("x-goog-api-key".into(), key.to_owned())),
             Auth::None => {}
         }
+    } else if spec.name == "fireworks_ai" {
+        // `FireworksAIConfig.validate_environment` raises this ValueError itself.
+        return Err(CoreError::invalid("FIREWORKS_API_KEY is not set"));
     } else if spec.key_required {
         // The OpenAI SDK's own words, so LiteLLM maps it as it maps the SDK's error.
         return Err(CoreError::invalid(match spec.auth {
@@ -62,6 +74,22 @@ pub fn build_request(
         retry_count_header: None,
         raw: false,
     })
+}
+
+/// `OpenAILikeBase._validate_environment` (litellm/llms/openai_like/common_utils.py):
+/// the key is checked before the base, in LiteLLM's words (raised as a 400).
+fn openai_like_checks(target: &Target) -> Result<(), CoreError> {
+    if target.api_key.is_none() {
+        return Err(CoreError::invalid("Missing API Key - A call is being made to LLM Provider but no key is set either in the environment variables ({LLM_PROVIDER}_API_KEY) or via params").with_status(400));
+    }
+    if target.api_base.trim_end_matches('/').is_empty() {
+        return Err(CoreError::invalid("Missing API Base - A call is being made to LLM Provider but no api base is set either in the environment variables ({LLM_PROVIDER}_API_KEY) or via params").with_status(400));
+    }
+    Ok(())
+}
+
+fn azure_env_ad_token() -> bool {
+    std::env::var_os("AZURE_OPENAI_AD_TOKEN").is_some_and(|v| !v.is_empty())
 }
 
 fn url_for(
@@ -95,6 +123,18 @@ fn url_for(
         let version = target.api_version.as_deref().ok_or_else(|| {
             CoreError::invalid("azure needs api_version (or AZURE_API_VERSION)".to_owned())
         })?;
+        // LiteLLM sends these to Azure's v1 API (`{base}/openai/v1/...`, Bearer auth, no
+        // query) or to the deployment URL in the base: requests the core does not build.
+        if matches!(version, "v1" | "latest" | "preview") {
+            return Err(CoreError::not_served(format!(
+                "azure api_version {version:?}"
+            )));
+        }
+        if base.contains("/openai/deployments") {
+            return Err(CoreError::not_served(
+                "an azure api_base naming a deployment (/openai/deployments)",
+            ));
+        }
         // Azure addresses a deployment, named by the model.
         return Ok(format!(
             "{base}/openai/deployments/{model}{path}?api-version={version}"
@@ -229,6 +269,76 @@ mod tests {
             auth,
             vec![&("Authorization".to_owned(), "Bearer other".to_owned())]
         );
+    }
+
+    #[test]
+    fn azure_requests_litellm_builds_differently_are_not_served() {
+        let spec = lookup("azure").unwrap();
+        let build = |base: &str, version: &str| {
+            build_request(
+                spec,
+                Endpoint::Chat,
+                "d",
+                &target(base, Some("az"), Some(version)),
+                Vec::new(),
+                Vec::new(),
+            )
+        };
+        for version in ["v1", "latest", "preview"] {
+            let err = build("https://r.openai.azure.com", version).unwrap_err();
+            assert_eq!(err.kind, crate::errors::ErrorKind::NotServed, "{version}");
+        }
+        let err = build(
+            "https://r.openai.azure.com/openai/deployments/x",
+            "2024-10-21",
+        )
+        .unwrap_err();
+        assert_eq!(err.kind, crate::errors::ErrorKind::NotServed);
+        assert!(build("https://r.openai.azure.com", "2024-10-21").is_ok());
+    }
+
+    #[test]
+    fn openai_like_checks_the_key_before_the_base() {
+        let spec = lookup("openai_like").unwrap();
+        let build = |base: &str, key: Option<&str>| {
+            build_request(
+                spec,
+                Endpoint::Embeddings,
+                "m",
+                &target(base, key, None),
+                Vec::new(),
+                Vec::new(),
+            )
+        };
+        let err = build("", None).unwrap_err();
+        assert!(
+            err.message.starts_with("Missing API Key"),
+            "{}",
+            err.message
+        );
+        assert_eq!(err.status, Some(400));
+        let err = build("", Some("k")).unwrap_err();
+        assert!(
+            err.message.starts_with("Missing API Base"),
+            "{}",
+            err.message
+        );
+        assert!(build("http://h/v1", Some("k")).is_ok());
+    }
+
+    #[test]
+    fn fireworks_missing_key_is_litellms_error() {
+        let spec = lookup("fireworks_ai").unwrap();
+        let err = build_request(
+            spec,
+            Endpoint::Chat,
+            "m",
+            &target("http://h/v1", None, None),
+            Vec::new(),
+            Vec::new(),
+        )
+        .unwrap_err();
+        assert_eq!(err.message, "FIREWORKS_API_KEY is not set");
     }
 
     #[test]

@@ -1,0 +1,387 @@
+"""Azure OpenAI, differentially: LiteLLM's own ``azure/<deployment>`` and
+``edgequake/azure/<deployment>`` against the mock's Azure routes
+(``/openai/deployments/<deployment>/...?api-version=``), and transparent mode, which leaves
+Azure to LiteLLM's own code (``status()`` must count no call served by the core).
+
+What the upstream received (path, query, ``api-key``/``authorization``, body) and what the
+caller got (response dump, stream deltas, embeddings, exception class/status/message) must
+be equal. The documented not-served cases (AD tokens, ``api_version`` v1/latest/preview, a
+base naming a deployment, models LiteLLM sends to the Responses API) must run LiteLLM's own
+code in transparent mode with native's result, and be refused on the ``edgequake/`` route
+with LiteLLM's ``BadRequestError`` before anything is sent."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+import edgequake_litellm
+
+from .conftest import KEY
+from .routes import error_view, stable_dump
+from .test_differential import MSGS, TOOLS, _built_view, _delta_view
+from .test_patch import both
+
+VERSION = "2024-10-21"
+DEPLOYMENT = "my-deployment"
+AZURE_ENV = (
+    "AZURE_API_BASE",
+    "AZURE_OPENAI_ENDPOINT",
+    "AZURE_API_KEY",
+    "AZURE_OPENAI_API_KEY",
+    "AZURE_API_VERSION",
+    "AZURE_AD_TOKEN",
+    "AZURE_OPENAI_AD_TOKEN",
+)
+
+
+@pytest.fixture(autouse=True)
+def _clean_azure_env(monkeypatch, litellm):
+    for name in AZURE_ENV:
+        monkeypatch.delenv(name, raising=False)
+    for attr in ("api_key", "azure_key", "api_base", "api_version"):
+        monkeypatch.setattr(litellm, attr, None)
+
+
+def _base(mock, scenario: str | None = None) -> str:
+    return mock.url if scenario is None else f"{mock.url}/s/{scenario}"
+
+
+def _kw(mock, scenario: str | None = None, **extra: Any) -> dict[str, Any]:
+    return {"messages": MSGS, "api_key": KEY, "api_base": _base(mock, scenario), "api_version": VERSION, **extra}
+
+
+def _sent(req: dict) -> dict:
+    """What the upstream received that the call decides."""
+    headers = {k: v for k, v in req["headers"].items() if k in ("api-key", "authorization", "x-custom-header")}
+    return {
+        "method": req["method"],
+        "path": req["path"],
+        "query": req["query"],
+        "headers": headers,
+        "body": req["body"],
+    }
+
+
+def _exchange(mock, fn: Callable[[], Any]) -> tuple[Any, list[dict]]:
+    """``fn()``'s result or exception, and what the upstream received."""
+    mock.reset()
+    try:
+        out: Any = fn()
+    except Exception as e:  # noqa: BLE001 - the exception is the outcome compared
+        out = e
+    return out, [_sent(r) for r in mock.requests()]
+
+
+def _served() -> int:
+    return int(edgequake_litellm.status()["served_by_rust"])
+
+
+def _native_and_transparent(mock, fn: Callable[[], Any]) -> tuple[tuple[Any, list], tuple[Any, list]]:
+    """``fn()`` unpatched and patched: transparent mode leaves Azure to LiteLLM's own code."""
+    return both(lambda: _exchange(mock, fn), expect_rust=0)
+
+
+def _three(mock, call: Callable[[str], Any]) -> tuple[tuple[Any, list], tuple[Any, list], tuple[Any, list]]:
+    native, transparent = _native_and_transparent(mock, lambda: call(f"azure/{DEPLOYMENT}"))
+    ours = _exchange(mock, lambda: call(f"edgequake/azure/{DEPLOYMENT}"))
+    return native, ours, transparent
+
+
+def _dump(resp: Any) -> dict:
+    d = resp.model_dump()
+    d.pop("created", None)
+    return d
+
+
+# ---- chat -------------------------------------------------------------------------------
+
+CHAT_CASES = [
+    ("plain", {}),
+    ("tools", {"tools": TOOLS, "tool_choice": "auto"}),
+    ("logprobs", {"logprobs": True, "top_logprobs": 2}),
+    ("n2", {"n": 2, "temperature": 0.3, "max_tokens": 20}),
+    ("headers", {"extra_headers": {"x-custom-header": "yes"}}),
+]
+
+
+@pytest.mark.parametrize(("name", "extra"), CHAT_CASES, ids=[c[0] for c in CHAT_CASES])
+def test_chat_equal(litellm, mock, name, extra):
+    native, ours, transparent = _three(mock, lambda m: litellm.completion(model=m, **_kw(mock, **extra)))
+    assert native[1][0]["path"] == f"/openai/deployments/{DEPLOYMENT}/chat/completions"
+    assert native[1][0]["query"] == {"api-version": VERSION}
+    assert ours[1] == native[1] == transparent[1]
+    assert _dump(ours[0]) == _dump(native[0]) == _dump(transparent[0])
+    assert ours[0]._hidden_params["response_cost"] == pytest.approx(native[0]._hidden_params["response_cost"])
+
+
+def test_async_chat_equal(litellm, mock):
+    def call(m: str) -> Any:
+        return asyncio.run(litellm.acompletion(model=m, **_kw(mock, tools=TOOLS)))
+
+    native, ours, transparent = _three(mock, call)
+    assert ours[1] == native[1] == transparent[1]
+    assert _dump(ours[0]) == _dump(native[0]) == _dump(transparent[0])
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{}, {"stream_options": {"include_usage": True}, "tools": TOOLS}, {"logprobs": True, "n": 2}],
+    ids=["plain", "usage_tools", "logprobs_n2"],
+)
+def test_stream_equal(litellm, mock, extra):
+    native, ours, transparent = _three(
+        mock, lambda m: list(litellm.completion(model=m, stream=True, **_kw(mock, **extra)))
+    )
+    assert ours[1] == native[1] == transparent[1]
+    assert [stable_dump(c) for c in transparent[0]] == [stable_dump(c) for c in native[0]]
+    assert _delta_view(ours[0]) == _delta_view(native[0])
+    assert _built_view(litellm, ours[0], MSGS) == _built_view(litellm, native[0], MSGS)
+
+
+def test_async_stream_equal(litellm, mock):
+    async def collect(m: str) -> list:
+        return [c async for c in await litellm.acompletion(model=m, stream=True, **_kw(mock))]
+
+    native, ours, transparent = _three(mock, lambda m: asyncio.run(collect(m)))
+    assert ours[1] == native[1] == transparent[1]
+    assert _delta_view(ours[0]) == _delta_view(native[0])
+
+
+# ---- embeddings -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+def test_embedding_equal(litellm, mock, monkeypatch, is_async):
+    """The Azure handler goes through the SDK's ``embeddings.create``: base64 asked for and
+    decoded as float32. (The version comes from the environment: see the next test.)"""
+    monkeypatch.setenv("AZURE_API_VERSION", VERSION)
+    kw = {"input": ["alpha", "beta"], "api_key": KEY, "api_base": _base(mock)}
+
+    def call(m: str) -> Any:
+        if is_async:
+            return asyncio.run(litellm.aembedding(model=m, **kw))
+        return litellm.embedding(model=m, **kw)
+
+    native, ours, transparent = _three(mock, call)
+    assert native[1][0]["path"] == f"/openai/deployments/{DEPLOYMENT}/embeddings"
+    assert ours[1] == native[1] == transparent[1]
+    assert ours[0].model_dump() == native[0].model_dump() == transparent[0].model_dump()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="LiteLLM 1.110.2 does not hand litellm.embedding's api_version argument to a custom provider "
+    "(it is a named parameter, absent from litellm_params): edgequake/azure embeddings use litellm.api_version, "
+    "AZURE_API_VERSION or the default (docs/providers.md)",
+)
+def test_embedding_api_version_argument(litellm, mock):
+    kw = {"input": ["a"], "api_key": KEY, "api_base": _base(mock), "api_version": VERSION}
+    sent = []
+    for model in (f"azure/{DEPLOYMENT}", f"edgequake/azure/{DEPLOYMENT}"):
+        litellm.embedding(model=model, **kw)
+        sent.append(mock.requests()[-1]["query"])
+    assert sent[1] == sent[0] == {"api-version": VERSION}
+
+
+@pytest.mark.parametrize("encoding_format", ["float", "base64"])
+def test_embedding_explicit_format_equal(litellm, mock, monkeypatch, encoding_format):
+    """A format the caller chose is sent and returned as it comes (``extra_body`` on the
+    ``edgequake/`` route, where LiteLLM refuses the parameter for custom providers)."""
+    monkeypatch.setenv("AZURE_API_VERSION", VERSION)
+    kw = {"input": ["alpha"], "api_key": KEY, "api_base": _base(mock)}
+    native = _exchange(
+        mock, lambda: litellm.embedding(model=f"azure/{DEPLOYMENT}", encoding_format=encoding_format, **kw)
+    )
+    ours = _exchange(
+        mock,
+        lambda: litellm.embedding(
+            model=f"edgequake/azure/{DEPLOYMENT}", extra_body={"encoding_format": encoding_format}, **kw
+        ),
+    )
+    assert ours[1] == native[1]
+    assert ours[0].model_dump() == native[0].model_dump()
+
+
+# ---- errors -----------------------------------------------------------------------------
+
+ERROR_CASES = [
+    ("400", "status=400"),
+    ("401", "status=401"),
+    ("404", "status=404"),
+    ("429", "status=429,retry_after=7"),
+    ("500", "status=500"),
+    ("503", "status=503"),
+    ("context_length", "error=context_length"),
+    ("content_filter", "error=content_filter"),
+    ("content_filter_message", "error=content_filter,message=Azure%20OpenAI%20content%20management%20policy"),
+    ("malformed_json", "malformed_json"),
+]
+
+
+@pytest.mark.parametrize(("name", "scenario"), ERROR_CASES, ids=[c[0] for c in ERROR_CASES])
+def test_error_equal(litellm, mock, name, scenario):
+    native, ours, transparent = _three(
+        mock, lambda m: litellm.completion(model=m, **_kw(mock, scenario, max_retries=0))
+    )
+    assert isinstance(native[0], Exception)
+    assert error_view(transparent[0]) == error_view(native[0])
+    assert type(ours[0]) is type(native[0]), (native[0], ours[0])
+    assert getattr(ours[0], "status_code", None) == getattr(native[0], "status_code", None)
+    assert getattr(ours[0], "llm_provider", None) == getattr(native[0], "llm_provider", None)
+    if name != "malformed_json":  # the text quotes each side's JSON parser
+        assert str(ours[0]) == str(native[0])
+    if "retry_after" in scenario:
+        assert ours[0].response.headers["retry-after"] == native[0].response.headers["retry-after"] == "7"
+    assert ours[1] == native[1]
+    assert KEY not in str(ours[0]) and KEY not in repr(ours[0])
+
+
+@pytest.mark.parametrize("scenario", ["status=429", "error=content_filter"])
+def test_stream_error_equal(litellm, mock, scenario):
+    native, ours, _ = _three(
+        mock, lambda m: list(litellm.completion(model=m, stream=True, **_kw(mock, scenario, max_retries=0)))
+    )
+    assert type(ours[0]) is type(native[0]), (native[0], ours[0])
+    assert getattr(ours[0], "status_code", None) == getattr(native[0], "status_code", None)
+    assert str(ours[0]) == str(native[0])
+
+
+def test_embedding_error_equal(litellm, mock):
+    kw = {"input": ["a"], "api_key": KEY, "api_base": _base(mock, "status=429"), "api_version": VERSION}
+    native, ours, transparent = _three(mock, lambda m: litellm.embedding(model=m, max_retries=0, **kw))
+    assert error_view(transparent[0]) == error_view(native[0])
+    assert type(ours[0]) is type(native[0]) and ours[0].status_code == native[0].status_code
+
+
+def test_retries_equal(litellm, mock):
+    """The AzureOpenAI SDK retries like the OpenAI SDK: 2 retries by default."""
+    scenario = "status=503,retry_after=0.01,fail_times=2"
+    native, ours, transparent = _three(mock, lambda m: litellm.completion(model=m, **_kw(mock, scenario)))
+    assert len(native[1]) == len(ours[1]) == len(transparent[1]) == 3
+    assert _dump(ours[0]) == _dump(native[0])
+
+
+def test_missing_key_equal(litellm, mock):
+    kw = {"messages": MSGS, "api_base": _base(mock), "api_version": VERSION, "max_retries": 0}
+    native, ours, transparent = _three(mock, lambda m: litellm.completion(model=m, **kw))
+    assert error_view(ours[0]) == error_view(native[0]) == error_view(transparent[0])
+    assert ours[1] == native[1] == []
+
+
+# ---- api_version: defaults and precedence -----------------------------------------------
+
+
+def _version_sent(litellm, mock, model: str) -> str | None:
+    mock.reset()
+    litellm.completion(model=model, messages=MSGS, api_key=KEY, api_base=_base(mock), max_retries=0)
+    return mock.requests()[-1]["query"].get("api-version")
+
+
+# Each level set on top of the ones below it: the highest one must win, natively and ours.
+VERSION_LEVELS = [
+    ("AZURE_DEFAULT_API_VERSION", None),  # nothing set: LiteLLM's default
+    ("litellm.AZURE_DEFAULT_API_VERSION", "2024-06-01"),
+    ("AZURE_API_VERSION", "2024-08-01-preview"),
+    ("litellm.api_version", "2024-09-01-preview"),
+    ("arg", "2024-10-21"),
+]
+
+
+@pytest.mark.parametrize("level", range(len(VERSION_LEVELS)), ids=[v[0] for v in VERSION_LEVELS])
+def test_api_version_precedence_equal(litellm, mock, monkeypatch, level):
+    extra: dict[str, Any] = {}
+    for name, value in VERSION_LEVELS[1 : level + 1]:
+        if name == "AZURE_API_VERSION":
+            monkeypatch.setenv(name, value)
+        elif name == "arg":
+            extra["api_version"] = value
+        else:
+            monkeypatch.setattr(litellm, name.removeprefix("litellm."), value)
+
+    def sent(model: str) -> str | None:
+        mock.reset()
+        litellm.completion(model=model, messages=MSGS, api_key=KEY, api_base=_base(mock), max_retries=0, **extra)
+        return mock.requests()[-1]["query"].get("api-version")
+
+    native = sent(f"azure/{DEPLOYMENT}")
+    expected = VERSION_LEVELS[level][1] or litellm.AZURE_DEFAULT_API_VERSION
+    assert native == expected
+    assert sent(f"edgequake/azure/{DEPLOYMENT}") == native
+
+
+# ---- not served by the core: LiteLLM's own code ------------------------------------------
+
+NOT_SERVED = [
+    ("azure_ad_token", {"azure_ad_token": "ad-token-123", "api_key": None}),
+    ("azure_ad_token_provider", {"azure_ad_token_provider": lambda: "ad-token-456", "api_key": None}),
+    ("api_version_v1", {"api_version": "v1"}),
+    ("api_version_latest", {"api_version": "latest"}),
+    ("api_version_preview", {"api_version": "preview"}),
+    ("deployment_base", {"api_base": "{url}/openai/deployments/other-deployment"}),
+]
+
+
+def _not_served_kw(mock, extra: dict[str, Any]) -> dict[str, Any]:
+    kw = {**_kw(mock, max_retries=0), **extra}
+    if isinstance(kw["api_base"], str):
+        kw["api_base"] = kw["api_base"].format(url=mock.url)
+    return {k: v for k, v in kw.items() if v is not None}
+
+
+def _refused(ours: tuple[Any, list], native_model: str) -> None:
+    import litellm
+
+    err, sent = ours
+    assert type(err) is litellm.BadRequestError, err
+    assert "is not served by the Rust core" in str(err) and repr(native_model) in str(err)
+    assert sent == []  # refused before anything was sent
+
+
+@pytest.mark.parametrize(("name", "extra"), NOT_SERVED, ids=[c[0] for c in NOT_SERVED])
+def test_not_served_runs_litellm(litellm, mock, name, extra):
+    kw = _not_served_kw(mock, extra)
+    native, ours, transparent = _three(mock, lambda m: litellm.completion(model=m, **kw))
+    assert not isinstance(native[0], Exception), native[0]
+    assert transparent[1] == native[1]
+    assert _dump(transparent[0]) == _dump(native[0])
+    _refused(ours, f"azure/{DEPLOYMENT}")
+
+
+@pytest.mark.parametrize(("name", "extra"), NOT_SERVED[:3], ids=[c[0] for c in NOT_SERVED[:3]])
+def test_not_served_embeddings_run_litellm(litellm, mock, monkeypatch, name, extra):
+    kw = {k: v for k, v in _not_served_kw(mock, extra).items() if k not in ("messages", "api_version")}
+    # litellm.embedding's api_version argument never reaches a custom provider (see above).
+    monkeypatch.setenv("AZURE_API_VERSION", extra.get("api_version", VERSION))
+    native, ours, transparent = _three(mock, lambda m: litellm.embedding(model=m, input=["a"], **kw))
+    assert not isinstance(native[0], Exception), native[0]
+    assert transparent[1] == native[1]
+    assert transparent[0].model_dump() == native[0].model_dump()
+    _refused(ours, f"azure/{DEPLOYMENT}")
+
+
+def test_env_ad_token_not_served(litellm, mock, monkeypatch):
+    """No key: the AzureOpenAI SDK sends ``AZURE_OPENAI_AD_TOKEN`` as a Bearer token."""
+    monkeypatch.setenv("AZURE_OPENAI_AD_TOKEN", "ad-token-env")
+    kw = {"messages": MSGS, "api_base": _base(mock), "api_version": VERSION, "max_retries": 0}
+    native, ours, transparent = _three(mock, lambda m: litellm.completion(model=m, **kw))
+    assert native[1][0]["headers"] == {"authorization": "Bearer ad-token-env"}
+    assert transparent[1] == native[1]
+    _refused(ours, f"azure/{DEPLOYMENT}")
+
+
+@pytest.mark.parametrize("model", ["o1-pro", "gpt-5-codex"])
+def test_responses_api_models_run_litellm(litellm, mock, model):
+    """LiteLLM sends these OpenAI models to ``/responses``: patched, its own code runs (the
+    OpenAI chat handler is never reached); ``edgequake/`` refuses them."""
+    kw = {"messages": MSGS, "api_key": KEY, "api_base": mock.base_url(), "max_retries": 0}
+    native, transparent = _native_and_transparent(mock, lambda: litellm.completion(model=f"openai/{model}", **kw))
+    assert native[1][0]["path"] == "/v1/responses"
+    assert transparent[1] == native[1]
+    assert error_view(transparent[0]) == error_view(native[0])  # the mock has no Responses API
+    ours = _exchange(mock, lambda: litellm.completion(model=f"edgequake/openai/{model}", **kw))
+    _refused(ours, f"openai/{model}")
