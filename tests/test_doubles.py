@@ -25,7 +25,7 @@ import edgequake_litellm
 from edgequake_litellm import _doubles, _patch
 
 from .conftest import KEY
-from .test_patch import patched
+from .test_patch import count_delta, patched, route_counts
 
 MSGS = [{"role": "user", "content": "hi"}]
 OPENAI = "https://api.openai.com/v1"
@@ -128,18 +128,6 @@ def _embedding_outcome(r: Any) -> tuple:
     return (r.data[0]["embedding"], r.usage.total_tokens)
 
 
-def _counts() -> dict[tuple[str, str | None], int]:
-    # Summed over providers: one (route, reason) can appear once per provider.
-    counts: dict[tuple[str, str | None], int] = {}
-    for c in edgequake_litellm.status()["calls"]:
-        counts[(c["route"], c["reason"])] = counts.get((c["route"], c["reason"]), 0) + c["count"]
-    return counts
-
-
-def _delta(before: dict, after: dict) -> dict:
-    return {k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)}
-
-
 @pytest.fixture()
 def httpx_async(litellm, monkeypatch) -> Iterator[None]:
     """LiteLLM's async calls through httpx's own transport (not aiohttp), as a user testing
@@ -157,19 +145,19 @@ def _both(run: Callable[[], Any], double: Callable[[], Any] | None = None) -> tu
     with double() if double else nullcontext():
         native = run()
     with patched():
-        before = _counts()
+        before = route_counts()
         with double() if double else nullcontext():
             ours = run()
-        delta = _delta(before, _counts())
+        delta = count_delta(before, route_counts())
     return native, ours, delta
 
 
 def _served_again(litellm, route: str, run: Callable[[], Any]) -> None:
     """With the double gone, the core serves the same route again."""
     with patched():
-        before = _counts()
+        before = route_counts()
         run()
-        assert _delta(before, _counts()) == {(route, None): 1}, edgequake_litellm.status()["calls"]
+        assert count_delta(before, route_counts()) == {(route, None): 1}, edgequake_litellm.status()["calls"]
 
 
 # ---- respx --------------------------------------------------------------------------------
@@ -419,15 +407,17 @@ def test_double_started_before_install_is_detected_and_forgotten(litellm, mock, 
     with respx.mock(assert_all_mocked=True) as router:
         route = router.post(OPENAI + "/chat/completions").mock(return_value=httpx.Response(200, json=CHAT))
         with patched():
-            before = _counts()
+            before = route_counts()
             ours = _call(litellm, SDK, OPENAI, "chat", is_async=False)
-            assert _delta(before, _counts()) == {("openai.chat", "test-double: httpcore transport patched (respx)"): 1}
+            assert count_delta(before, route_counts()) == {
+                ("openai.chat", "test-double: httpcore transport patched (respx)"): 1
+            }
             assert ours == ("from the double", "stop", 6) and route.call_count == 1
     # Installed while the double was in place, the plugin adopts the library's own code back.
     with patched():
-        before = _counts()
+        before = route_counts()
         _call(litellm, SDK, mock.base_url(), "chat", is_async=False)
-        assert _delta(before, _counts()) == {("openai.chat", None): 1}
+        assert count_delta(before, route_counts()) == {("openai.chat", None): 1}
 
 
 # ---- the check itself --------------------------------------------------------------------

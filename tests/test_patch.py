@@ -34,6 +34,18 @@ def patched() -> Iterator[None]:
         accel.install(None)
 
 
+def route_counts() -> dict[tuple[str, str | None], int]:
+    """status() counts by (route, reason), summed over providers (one route serves several)."""
+    counts: dict[tuple[str, str | None], int] = {}
+    for c in edgequake_litellm.status()["calls"]:
+        counts[(c["route"], c["reason"])] = counts.get((c["route"], c["reason"]), 0) + c["count"]
+    return counts
+
+
+def count_delta(before: dict, after: dict) -> dict:
+    return {k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)}
+
+
 def served() -> int:
     return int(edgequake_litellm.status()["served_by_rust"])
 

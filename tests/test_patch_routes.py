@@ -15,7 +15,7 @@ from edgequake_litellm import _patch
 
 from .conftest import KEY
 from .test_differential import MSGS, TOOLS
-from .test_patch import MODEL, both, kwargs, patched
+from .test_patch import MODEL, both, count_delta, kwargs, patched, route_counts
 
 # ---- callbacks --------------------------------------------------------------------------
 
@@ -218,26 +218,14 @@ def test_router_choices_equal(litellm, mock, bad, timeout):
 # ---- fallback to LiteLLM's own code -----------------------------------------------------
 
 
-def _route_counts() -> dict[tuple[str, str | None], int]:
-    # Summed over providers: one route serves several (openai, custom_openai, ...).
-    counts: dict[tuple[str, str | None], int] = {}
-    for c in edgequake_litellm.status()["calls"]:
-        counts[(c["route"], c["reason"])] = counts.get((c["route"], c["reason"]), 0) + c["count"]
-    return counts
-
-
-def _delta(before: dict, after: dict) -> dict:
-    return {k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)}
-
-
 def test_caller_client_falls_back(litellm, mock):
     import openai
 
     client = openai.OpenAI(api_key=KEY, base_url=mock.base_url())
     with patched():
-        before = _route_counts()
+        before = route_counts()
         r = litellm.completion(model=MODEL, messages=MSGS, client=client)
-        assert _delta(before, _route_counts()) == {("openai.chat", "caller-client"): 1}
+        assert count_delta(before, route_counts()) == {("openai.chat", "caller-client"): 1}
     assert r.choices[0].message.content
     assert mock.requests()[-1]["headers"]["user-agent"].startswith("OpenAI/")
 
@@ -246,24 +234,24 @@ def test_phased_timeout_falls_back(litellm, mock):
     import httpx
 
     with patched():
-        before = _route_counts()
+        before = route_counts()
         litellm.completion(**kwargs(mock), model=MODEL, timeout=httpx.Timeout(10.0, connect=2.0))
-        assert _delta(before, _route_counts()) == {("openai.chat", "phased-timeout"): 1}
+        assert count_delta(before, route_counts()) == {("openai.chat", "phased-timeout"): 1}
 
 
 def test_per_call_ssl_verify_falls_back(litellm, mock):
     with patched():
-        before = _route_counts()
+        before = route_counts()
         litellm.completion(**kwargs(mock), model="mistral/mistral-small-latest", ssl_verify=False)
-        assert _delta(before, _route_counts()) == {("http.chat", "per-call ssl_verify"): 1}
+        assert count_delta(before, route_counts()) == {("http.chat", "per-call ssl_verify"): 1}
 
 
 def test_client_certificate_falls_back(litellm, mock, monkeypatch):
     monkeypatch.setattr(litellm, "ssl_certificate", "/nonexistent/client.pem")
     with patched():
-        before = _route_counts()
+        before = route_counts()
         litellm.completion(**kwargs(mock), model=MODEL)
-        assert _delta(before, _route_counts()) == {("openai.chat", "tls-client-certificate"): 1}
+        assert count_delta(before, route_counts()) == {("openai.chat", "tls-client-certificate"): 1}
 
 
 def test_extra_query_travels_as_litellm_sends_it(litellm, mock):
@@ -280,10 +268,10 @@ def test_extra_query_travels_as_litellm_sends_it(litellm, mock):
 
 def test_status_reports_served_calls(litellm, mock):
     with patched():
-        before = _route_counts()
+        before = route_counts()
         litellm.completion(**kwargs(mock), model=MODEL)
         litellm.embedding(model="openai/text-embedding-3-small", input=["a"], api_key=KEY, api_base=mock.base_url())
-        assert _delta(before, _route_counts()) == {("openai.chat", None): 1, ("openai.embedding", None): 1}
+        assert count_delta(before, route_counts()) == {("openai.chat", None): 1, ("openai.embedding", None): 1}
         st = edgequake_litellm.status()
         assert st["patched"] and not st["refused"]
         assert "litellm.main.openai_chat_completions.completion" in st["patch_points"]
