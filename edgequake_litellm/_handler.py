@@ -8,6 +8,8 @@ calls these methods with keyword arguments (``model_response``, ``api_key``, ``a
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -55,7 +57,9 @@ class EdgequakeLLM(CustomLLM):
         try:
             body, headers, _ = send(call, messages, kw["optional_params"], args_, kwargs, stream=False)
         except _core.CoreError as e:
-            raise _chat_error(e, call) from e
+            body, headers = _python_json_reply(e, call)
+            if body is _UNREAD:
+                raise _chat_error(e, call) from e
         log_post_call(kw["logging_obj"], call, messages, body, headers)
         return _filled(kw, body, headers, call)
 
@@ -66,7 +70,9 @@ class EdgequakeLLM(CustomLLM):
         try:
             body, headers, _ = await asend(call, messages, kw["optional_params"], args_, kwargs)
         except _core.CoreError as e:
-            raise _chat_error(e, call, timed=_timed(call, kw, start)) from e
+            body, headers = _python_json_reply(e, call)
+            if body is _UNREAD:
+                raise _chat_error(e, call, timed=_timed(call, kw, start)) from e
         log_post_call(kw["logging_obj"], call, messages, body, headers)
         return _filled(kw, body, headers, call)
 
@@ -117,8 +123,8 @@ def _sdk_path(call: Call) -> bool:
 
 
 def _filled(kw: dict[str, Any], body: Any, headers: dict[str, str], call: Call) -> ModelResponse:
-    logging_obj = kw.get("logging_obj")
     """The reply as LiteLLM's response; a reply LiteLLM's handler cannot read fails as there."""
+    logging_obj = kw.get("logging_obj")
     if not _sdk_path(call):
         return fill_chat(kw["model_response"], body, headers, call, logging_obj)
     # LiteLLM's handler reads the reply as the SDK parsed it (fields in the SDK's order).
@@ -132,6 +138,27 @@ def _filled(kw: dict[str, Any], body: Any, headers: dict[str, str], call: Call) 
             return fill_chat(kw["model_response"], model_dump_provider_response(sdk_reply), headers, call, logging_obj)
     except Exception as e:
         raise reply_error(e, provider=call.provider, model=call.model) from e
+
+
+_UNREAD = object()
+_NON_FINITE = re.compile(r"NaN|Infinity")
+
+
+def _python_json_reply(e: _core.CoreError, call: Call) -> tuple[Any, dict[str, str]]:
+    """A complete reply the core's JSON parser refused but Python's accepts (``NaN``,
+    ``Infinity``): on the OpenAI SDK path the SDK reads it with Python's json whatever its
+    content type, so read it the same way and let LiteLLM's handling decide (``_UNREAD``
+    otherwise)."""
+    if e.kind != "decode" or e.body is None or e.status is None or not _sdk_path(call):
+        return _UNREAD, {}
+    # Only the literals Python's json adds to JSON; "\ufffd" marks bytes that were not UTF-8,
+    # which the SDK refuses too.
+    if "\ufffd" in e.body or not _NON_FINITE.search(e.body):
+        return _UNREAD, {}
+    try:
+        return json.loads(e.body), dict(e.headers or {})
+    except ValueError:
+        return _UNREAD, {}
 
 
 def _chat_error(e: _core.CoreError, call: Call, timed: tuple[Any, float] | None = None) -> Exception:
