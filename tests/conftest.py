@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -17,6 +18,31 @@ import pytest
 from edgequake_litellm.mock_upstream import MockUpstream
 
 KEY = "sk-edgequake-test-0123456789abcdef"
+
+
+def drain_litellm_logging() -> None:
+    """Return once every task queued on LiteLLM's logging executor (where its sync success
+    callbacks run) has finished: the queue is first in, first out, and one barrier task per
+    worker can only all be running when no worker is busy with anything queued before them."""
+    from litellm.litellm_core_utils.thread_pool_executor import executor
+
+    workers = executor._max_workers
+    barrier = threading.Barrier(workers + 1, timeout=60)
+    futures = [executor.submit(barrier.wait) for _ in range(workers)]
+    barrier.wait()
+    for f in futures:
+        f.result(timeout=60)
+
+
+@pytest.fixture(autouse=True)
+def _litellm_logging_drained() -> Iterator[None]:
+    """No test leaves LiteLLM's logging threads running into the next one. LiteLLM runs a
+    stream's success handlers on those threads while the caller goes on, and concurrent
+    mutation of one logging object there is a crash class LiteLLM fixes site by site (SIGSEGV;
+    e.g. BerriAI/litellm#32239, #34306): a test's leftovers must not race the next test's calls."""
+    yield
+    if "litellm" in sys.modules:
+        drain_litellm_logging()
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ import pytest
 
 import edgequake_litellm as eq
 
-from .conftest import KEY
+from .conftest import KEY, drain_litellm_logging
 from .test_differential import CHAT_CASES, ERROR_CASES, MSGS, NATIVE, TOOLS, _raise, _wrapper_made, assert_same_error
 
 MODEL = "openai/gpt-4o-mini"
@@ -122,20 +122,6 @@ def test_direct_error_equal(litellm, mock, name, scenario):
     assert_same_error(native, ours, message=name != "malformed_json")
 
 
-def _drain_litellm_logging() -> None:
-    """Return once every task queued on LiteLLM's logging executor (where its sync success
-    callbacks run) has finished: the queue is first in, first out, and one barrier task per
-    worker can only all be running when no worker is busy with anything queued before them."""
-    from litellm.litellm_core_utils.thread_pool_executor import executor
-
-    workers = executor._max_workers
-    barrier = threading.Barrier(workers + 1, timeout=60)
-    futures = [executor.submit(barrier.wait) for _ in range(workers)]
-    barrier.wait()
-    for f in futures:
-        f.result(timeout=60)
-
-
 def test_direct_api_skips_litellm_callbacks(litellm, mock):
     called = threading.Event()
 
@@ -146,13 +132,13 @@ def test_direct_api_skips_litellm_callbacks(litellm, mock):
     try:
         # The callback does run for a LiteLLM call once the executor is drained ...
         litellm.completion(model=NATIVE, **_kw(mock))
-        _drain_litellm_logging()
+        drain_litellm_logging()
         assert called.is_set()
         called.clear()
         # ... and never for the direct API's.
         eq.completion(model=MODEL, **_kw(mock))
         list(eq.completion(model=MODEL, stream=True, **_kw(mock)))
-        _drain_litellm_logging()
+        drain_litellm_logging()
     finally:
         litellm.success_callback = []
     assert not called.is_set()
