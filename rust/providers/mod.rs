@@ -7,6 +7,7 @@ pub mod gemini;
 pub mod openai;
 pub mod pyjson;
 pub mod registry;
+pub mod translate;
 
 use registry::{ProviderSpec, Source};
 
