@@ -1,7 +1,7 @@
 //! The Anthropic Messages API: OpenAI-format requests translated to `/v1/messages` bodies
 //! (`request`), and Messages replies (`reply`) / SSE events (`stream`) translated back into
 //! OpenAI-shaped JSON, as LiteLLM 1.110.2 translates them (`AnthropicConfig.map_openai_params`
-//! + `transform_request`, `anthropic_messages_pt`, `transform_parsed_response`,
+//! and `transform_request`, `anthropic_messages_pt`, `transform_parsed_response`,
 //! `calculate_usage` and the stream `ModelResponseIterator.chunk_parser`). Pure functions over
 //! `serde_json::Value`: no Python.
 

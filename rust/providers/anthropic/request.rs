@@ -1,5 +1,6 @@
-//! OpenAI-format chat calls -> Messages API bodies, as LiteLLM's `AnthropicConfig.map_openai_params`
-//! + `transform_request` and `anthropic_messages_pt` write them.
+//! OpenAI-format chat calls -> Messages API bodies, as LiteLLM's
+//! `AnthropicConfig.map_openai_params`, `transform_request` and `anthropic_messages_pt` write
+//! them.
 
 use serde_json::{json, Map, Value};
 
