@@ -95,11 +95,14 @@ def request(
 
     ``body``, when given, is a request body already built (by LiteLLM's provider transform)
     and is sent as is; otherwise the core writes ``{model, messages|input, **params}``.
-    For ``anthropic`` the core translates the OpenAI-format call to the Messages API and the
+    For the translated families (``providers()[p]["family"]`` is ``"anthropic"`` or
+    ``"gemini"``) the core translates the OpenAI-format call to the provider's API and the
     reply (or stream) back to OpenAI-shaped dicts; ``native`` carries what LiteLLM reads from
-    its model map (``default_max_tokens``, ``metadata_user_id``, and the capability flags
-    ``adaptive_thinking``, ``no_sampling_params``, ``no_forced_tool_use``). A call it does not translate
-    raises ``CoreError(kind="unsupported")`` before anything is sent.
+    its model map (Anthropic: ``default_max_tokens``, ``metadata_user_id``, and the capability
+    flags ``adaptive_thinking``, ``no_sampling_params``, ``no_forced_tool_use``; Gemini: the
+    flags ``penalties``, ``sampling``, ``v1alpha``, ``default_output_budget``,
+    ``safety_settings``). A call it does not translate raises ``CoreError(kind="unsupported")``
+    before anything is sent.
 
     ``ssl_verify``: ``False`` disables certificate checks, a path is the only CA bundle
     trusted, ``True``/``None`` use the platform trust store. ``retry_count_header`` names a
@@ -164,7 +167,10 @@ def asend(
     """``send`` as an asyncio awaitable."""
 
 def providers() -> dict[str, dict[str, Any]]:
-    """The provider table: sources of base URL and key, auth style, endpoint paths."""
+    """The provider table: per provider, the sources of ``api_base``, ``api_key`` and
+    ``api_version``, ``auth`` style, ``key_required``, ``chat_path``, ``embeddings_path``, its
+    ``family`` (the wire it speaks: ``"openai"``, ``"anthropic"`` or ``"gemini"``) and who
+    writes its ``body`` (``"core"``, or ``"litellm"``: LiteLLM's own transform)."""
 
 def _at_exit() -> None:
     """Stop delivering results to an exiting interpreter (registered with atexit)."""

@@ -19,8 +19,8 @@ pub enum ErrorKind {
     TooLarge,
     /// A bug in the core (a caught panic).
     Internal,
-    /// A request the core does not translate for a native provider (Anthropic): the
-    /// caller builds the body with LiteLLM's own transform instead.
+    /// A request the core does not translate for a translated family (Anthropic, Gemini):
+    /// the caller builds the body with LiteLLM's own transform instead.
     Unsupported,
     /// The upstream reported a failure inside a 200 stream (an OpenAI `{"error": ...}`
     /// event); `body` holds the error value as JSON.

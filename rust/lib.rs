@@ -1,7 +1,6 @@
 //! edgequake_litellm._core: the Rust engine behind the edgequake LiteLLM provider.
 //! This file only declares and registers modules.
 
-pub mod awaitable;
 pub mod coding;
 pub mod errors;
 pub mod providers;

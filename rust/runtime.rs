@@ -1,12 +1,8 @@
-//! The process-wide tokio runtime and HTTP client, fork-aware, and the sync wait on Rust
-//! futures from Python with the GIL released (awaitables are in `awaitable.rs`).
+//! The process-wide tokio runtime and HTTP clients, fork-aware. Python waits on them through
+//! `python/bridge.rs`.
 
-use std::future::Future;
 use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::Mutex;
-use std::time::Duration;
-
-use pyo3::prelude::*;
 
 use crate::errors::CoreError;
 use crate::transport::{self, Tls};
@@ -103,22 +99,6 @@ pub fn core() -> &'static Core {
             ours.runtime.shutdown_background();
             // SAFETY: the winner is published and never freed.
             unsafe { &*winner }
-        }
-    }
-}
-
-/// Run `fut` to completion from a Python thread with the GIL released. Wakes every 50 ms to
-/// let Python handle signals, so Ctrl-C drops the request and returns promptly.
-pub fn block_on<T: Send>(py: Python<'_>, fut: impl Future<Output = T> + Send) -> PyResult<T> {
-    let rt = &core().runtime;
-    let mut fut = std::pin::pin!(fut);
-    loop {
-        let step = py.detach(|| {
-            rt.block_on(async { tokio::time::timeout(Duration::from_millis(50), &mut fut).await })
-        });
-        match step {
-            Ok(v) => return Ok(v),
-            Err(_elapsed) => py.check_signals()?,
         }
     }
 }

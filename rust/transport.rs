@@ -1,6 +1,7 @@
-//! The pooled HTTP client: one per process, reused across calls, with per-request URL,
-//! headers and timeout. Timeouts follow httpx's float semantics (connect, headers and each
-//! body read may each take up to `timeout`), which is what LiteLLM users get natively.
+//! The pooled HTTP client: one per TLS setting (see `runtime::Core`), reused across calls,
+//! with per-request URL, headers and timeout. Timeouts follow httpx's float semantics
+//! (connect, headers and each body read may each take up to `timeout`), which is what
+//! LiteLLM users get natively.
 
 use std::time::Duration;
 

@@ -1,12 +1,17 @@
-//! Provider families. Each family module turns a call into an `HttpRequest` (URL, auth
-//! headers, body) and knows its response shapes; `registry` holds LiteLLM's per-provider
-//! defaults (base URLs, key sources, auth style).
+//! Provider families, with no Python in them. `registry` declares every provider once (its
+//! family, who writes its body, LiteLLM's base URL / key sources and auth style); `plan`
+//! dispatches a call to its family and yields the request to send and how to read the
+//! answer; `openai` builds URL and auth headers from a registry entry (for every family) and
+//! holds the OpenAI wire's stream check; `anthropic/` and `gemini/` translate their wire
+//! formats (request, reply, stream) with the helpers in `translate`.
 
 pub mod anthropic;
 pub mod gemini;
 pub mod openai;
+pub mod plan;
 pub mod pyjson;
 pub mod registry;
+pub mod translate;
 
 use registry::{ProviderSpec, Source};
 
@@ -32,25 +37,6 @@ pub fn resolve(
         }
     }
     None
-}
-
-/// The wire format a provider speaks: the OpenAI family is forwarded, the others are
-/// translated by their module.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Wire {
-    OpenAi,
-    Anthropic,
-    Gemini,
-}
-
-impl Wire {
-    pub fn of(provider: &str) -> Wire {
-        match provider {
-            "anthropic" => Wire::Anthropic,
-            "gemini" => Wire::Gemini,
-            _ => Wire::OpenAi,
-        }
-    }
 }
 
 /// A translated provider's stream state: native events in, OpenAI chunk dicts out.

@@ -192,29 +192,6 @@ pub fn stream_error(data: &str) -> Option<CoreError> {
     Some(e)
 }
 
-/// Providers whose LiteLLM config rewrites the request (parameter renames, message
-/// flattening, schema cleaning; see docs/providers.md): for these the body is built by
-/// LiteLLM's own `map_openai_params` + `transform_request` and the core sends it as is, so
-/// the upstream sees exactly what LiteLLM's native path sends. The rest are forwarded as
-/// LiteLLM hands them over, written by the core.
-pub fn litellm_builds_body(provider: &str) -> bool {
-    matches!(
-        provider,
-        "mistral"
-            | "fireworks_ai"
-            | "openrouter"
-            | "sambanova"
-            | "deepseek"
-            | "deepinfra"
-            | "hosted_vllm"
-            | "xai"
-            | "groq"
-            | "cerebras"
-            | "nvidia_nim"
-            | "perplexity"
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

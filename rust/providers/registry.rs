@@ -1,5 +1,6 @@
-//! LiteLLM's per-provider resolution of base URL, API key, auth header and endpoint
-//! path, for the providers the Rust core serves over the OpenAI wire.
+//! The provider table: one entry per provider the Rust core serves, with its family (OpenAI
+//! wire, Anthropic, Gemini), who writes its body, and LiteLLM's resolution of its base URL,
+//! API key, auth header and endpoint path.
 //!
 //! The specification is LiteLLM 1.110.2. Every list below is in the order LiteLLM
 //! evaluates it on its native path (`litellm.completion` / `litellm.embedding`), which
@@ -57,9 +58,44 @@ pub enum Join {
     GeminiModel,
 }
 
+/// The wire format a provider speaks: the OpenAI family's bodies are forwarded, the others
+/// are translated by their folder (`anthropic/`, `gemini/`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    OpenAi,
+    Anthropic,
+    Gemini,
+}
+
+impl Family {
+    /// The family's name in `_core.providers()`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::OpenAi => "openai",
+            Family::Anthropic => "anthropic",
+            Family::Gemini => "gemini",
+        }
+    }
+}
+
+/// Who writes an OpenAI-family request body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyBy {
+    /// The core: `{model, messages|input, **params}` as LiteLLM hands them over (or, for a
+    /// translated family, the core's translation).
+    Core,
+    /// LiteLLM's own `map_openai_params` + `transform_request`, for providers whose config
+    /// rewrites the request (parameter renames, message flattening, schema cleaning; see
+    /// docs/providers.md); the core sends it as is, so the upstream sees exactly what
+    /// LiteLLM's native path sends.
+    Litellm,
+}
+
 #[derive(Debug)]
 pub struct ProviderSpec {
     pub name: &'static str,
+    pub family: Family,
+    pub body: BodyBy,
     /// Trailing slashes on the resolved base are ignored by LiteLLM on every path.
     pub base_sources: &'static [Source],
     pub key_sources: &'static [Source],
@@ -113,9 +149,6 @@ macro_rules! openai_sdk_key_tail {
     };
 }
 
-/// Providers with no default base: the caller must supply one (arg, attr or env).
-pub const REQUIRES_API_BASE: &[&str] = &["azure", "lm_studio", "hosted_vllm", "openai_like"];
-
 /// OpenAI, and any OpenAI-compatible server given as `openai/<model>` with
 /// `api_base` (LiteLLM has no separate provider for that: the `openai/` prefix wins
 /// before `get_llm_provider` looks at `api_base`, so the server gets the OpenAI key
@@ -131,6 +164,8 @@ pub const REQUIRES_API_BASE: &[&str] = &["azure", "lm_studio", "hosted_vllm", "o
 /// by LiteLLM (`responses_api_bridge_check`, litellm/main.py): fall back for those.
 pub const OPENAI: ProviderSpec = ProviderSpec {
     name: "openai",
+    family: Family::OpenAi,
+    body: BodyBy::Core,
     base_sources: &[
         Arg,
         LitellmAttr("api_base"),
@@ -172,6 +207,8 @@ pub const OPENAI: ProviderSpec = ProviderSpec {
 /// `AZURE_OPENAI_API_KEY`; no base raises before the SDK is asked.
 pub const AZURE: ProviderSpec = ProviderSpec {
     name: "azure",
+    family: Family::OpenAi,
+    body: BodyBy::Core,
     base_sources: &[
         Arg,
         LitellmAttr("api_base"),
@@ -209,6 +246,8 @@ pub const AZURE: ProviderSpec = ProviderSpec {
 /// embeddings (`LiteLLMUnknownProvider`).
 pub const XAI: ProviderSpec = ProviderSpec {
     name: "xai",
+    family: Family::OpenAi,
+    body: BodyBy::Litellm,
     base_sources: &[Arg, Env("XAI_API_BASE"), Default("https://api.x.ai/v1")],
     key_sources: &[Arg, LitellmAttr("xai_key"), Env("XAI_API_KEY")],
     auth: Auth::Bearer,
@@ -231,6 +270,8 @@ pub const XAI: ProviderSpec = ProviderSpec {
 /// chain, and there a missing key raises.
 pub const MISTRAL: ProviderSpec = ProviderSpec {
     name: "mistral",
+    family: Family::OpenAi,
+    body: BodyBy::Litellm,
     base_sources: &[
         Arg,
         Env("MISTRAL_AZURE_API_BASE"),
@@ -260,6 +301,8 @@ pub const MISTRAL: ProviderSpec = ProviderSpec {
 /// embeddings.
 pub const GROQ: ProviderSpec = ProviderSpec {
     name: "groq",
+    family: Family::OpenAi,
+    body: BodyBy::Litellm,
     base_sources: &[
         Arg,
         Env("GROQ_API_BASE"),
@@ -289,6 +332,8 @@ pub const GROQ: ProviderSpec = ProviderSpec {
 /// `base_llm_http_handler.completion` (`_complete_deepseek`). No embeddings.
 pub const DEEPSEEK: ProviderSpec = ProviderSpec {
     name: "deepseek",
+    family: Family::OpenAi,
+    body: BodyBy::Litellm,
     base_sources: &[
         Arg,
         Env("DEEPSEEK_API_BASE"),
@@ -314,6 +359,8 @@ pub const DEEPSEEK: ProviderSpec = ProviderSpec {
 /// `OPENAI_API_KEY` and raises when still unset.
 pub const TOGETHER_AI: ProviderSpec = ProviderSpec {
     name: "together_ai",
+    family: Family::OpenAi,
+    body: BodyBy::Core,
     base_sources: &[
         Arg,
         Env("TOGETHER_AI_API_BASE"),
@@ -347,6 +394,8 @@ pub const TOGETHER_AI: ProviderSpec = ProviderSpec {
 /// chain arg/env above, `litellm.api_key`, `FIREWORKS_AI_API_KEY`, model not rewritten.
 pub const FIREWORKS_AI: ProviderSpec = ProviderSpec {
     name: "fireworks_ai",
+    family: Family::OpenAi,
+    body: BodyBy::Litellm,
     base_sources: &[
         Arg,
         Env("FIREWORKS_API_BASE"),
@@ -379,6 +428,8 @@ pub const FIREWORKS_AI: ProviderSpec = ProviderSpec {
 /// `/embeddings`.
 pub const OPENROUTER: ProviderSpec = ProviderSpec {
     name: "openrouter",
+    family: Family::OpenAi,
+    body: BodyBy::Litellm,
     base_sources: &[
         Arg,
         LitellmAttr("api_base"),
@@ -418,6 +469,8 @@ pub const OPENROUTER: ProviderSpec = ProviderSpec {
 /// `PERPLEXITY_API_KEY`, and send `Bearer None` when unset.
 pub const PERPLEXITY: ProviderSpec = ProviderSpec {
     name: "perplexity",
+    family: Family::OpenAi,
+    body: BodyBy::Litellm,
     base_sources: &[
         Arg,
         Env("PERPLEXITY_API_BASE"),
@@ -440,6 +493,8 @@ pub const PERPLEXITY: ProviderSpec = ProviderSpec {
 /// embeddings (`LiteLLMUnknownProvider`).
 pub const DEEPINFRA: ProviderSpec = ProviderSpec {
     name: "deepinfra",
+    family: Family::OpenAi,
+    body: BodyBy::Litellm,
     base_sources: &[
         Arg,
         Env("DEEPINFRA_API_BASE"),
@@ -462,6 +517,8 @@ pub const DEEPINFRA: ProviderSpec = ProviderSpec {
 /// branch with the same chains. No key raises.
 pub const NVIDIA_NIM: ProviderSpec = ProviderSpec {
     name: "nvidia_nim",
+    family: Family::OpenAi,
+    body: BodyBy::Litellm,
     base_sources: &[
         Arg,
         Env("NVIDIA_NIM_API_BASE"),
@@ -488,6 +545,8 @@ pub const NVIDIA_NIM: ProviderSpec = ProviderSpec {
 /// use arg/`LM_STUDIO_API_BASE`, `litellm.api_base`, `OPENAI_LIKE_API_BASE`.
 pub const LM_STUDIO: ProviderSpec = ProviderSpec {
     name: "lm_studio",
+    family: Family::OpenAi,
+    body: BodyBy::Core,
     base_sources: &[
         Arg,
         Env("LM_STUDIO_API_BASE"),
@@ -517,6 +576,8 @@ pub const LM_STUDIO: ProviderSpec = ProviderSpec {
 /// key and raise without a base.
 pub const HOSTED_VLLM: ProviderSpec = ProviderSpec {
     name: "hosted_vllm",
+    family: Family::OpenAi,
+    body: BodyBy::Litellm,
     base_sources: &[Arg, Env("HOSTED_VLLM_API_BASE"), LitellmAttr("api_base")],
     key_sources: &[Arg, Env("HOSTED_VLLM_API_KEY"), Default("fake-api-key")],
     auth: Auth::Bearer,
@@ -541,6 +602,8 @@ pub const HOSTED_VLLM: ProviderSpec = ProviderSpec {
 /// sent without auth.
 pub const OLLAMA: ProviderSpec = ProviderSpec {
     name: "ollama",
+    family: Family::OpenAi,
+    body: BodyBy::Core,
     base_sources: &[
         LitellmAttr("api_base"),
         Arg,
@@ -568,6 +631,8 @@ pub const OLLAMA: ProviderSpec = ProviderSpec {
 /// (OpenAI SDK) appends the OpenAI key chain. No key raises. No embeddings.
 pub const CEREBRAS: ProviderSpec = ProviderSpec {
     name: "cerebras",
+    family: Family::OpenAi,
+    body: BodyBy::Litellm,
     base_sources: &[
         Arg,
         Env("CEREBRAS_API_BASE"),
@@ -591,6 +656,8 @@ pub const CEREBRAS: ProviderSpec = ProviderSpec {
 /// arg/`SAMBANOVA_API_KEY`, `litellm.api_key` and send `Bearer None` when unset.
 pub const SAMBANOVA: ProviderSpec = ProviderSpec {
     name: "sambanova",
+    family: Family::OpenAi,
+    body: BodyBy::Litellm,
     base_sources: &[
         Arg,
         Env("SAMBANOVA_API_BASE"),
@@ -611,6 +678,8 @@ pub const SAMBANOVA: ProviderSpec = ProviderSpec {
 /// litellm/main.py), minus the Responses bridge. LiteLLM has no embeddings for it.
 pub const CUSTOM_OPENAI: ProviderSpec = ProviderSpec {
     name: "custom_openai",
+    family: Family::OpenAi,
+    body: BodyBy::Core,
     base_sources: &[
         Arg,
         LitellmAttr("api_base"),
@@ -642,6 +711,8 @@ pub const CUSTOM_OPENAI: ProviderSpec = ProviderSpec {
 /// API Base" / "Missing API Key", `litellm.BadRequestError`). Requires api_base.
 pub const OPENAI_LIKE: ProviderSpec = ProviderSpec {
     name: "openai_like",
+    family: Family::OpenAi,
+    body: BodyBy::Core,
     base_sources: &[Arg, LitellmAttr("api_base"), Env("OPENAI_LIKE_API_BASE")],
     key_sources: &[
         Arg,
@@ -668,6 +739,8 @@ pub const OPENAI_LIKE: ProviderSpec = ProviderSpec {
 /// `ANTHROPIC_AUTH_TOKEN` (Bearer) and workload identity are not served by the core.
 pub const ANTHROPIC: ProviderSpec = ProviderSpec {
     name: "anthropic",
+    family: Family::Anthropic,
+    body: BodyBy::Core,
     base_sources: &[
         Arg,
         LitellmAttr("api_base"),
@@ -703,6 +776,8 @@ pub const ANTHROPIC: ProviderSpec = ProviderSpec {
 /// before sending.
 pub const GEMINI: ProviderSpec = ProviderSpec {
     name: "gemini",
+    family: Family::Gemini,
+    body: BodyBy::Core,
     base_sources: &[
         Arg,
         LitellmAttr("api_base"),
@@ -761,6 +836,9 @@ pub fn lookup(name: &str) -> Option<&'static ProviderSpec> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Providers with no default base: the caller must supply one (arg, attr or env).
+    const REQUIRES_API_BASE: &[&str] = &["azure", "lm_studio", "hosted_vllm", "openai_like"];
 
     /// The production `providers::resolve` with a fake `litellm` module and environment
     /// (never the process's: tests in this binary run in parallel).
@@ -852,6 +930,12 @@ mod tests {
     #[test]
     fn structural_invariants() {
         for p in PROVIDERS {
+            // Only the OpenAI wire forwards bodies LiteLLM may build; a translated family's
+            // name is its provider's.
+            if p.family != Family::OpenAi {
+                assert_eq!(p.body, BodyBy::Core, "{}", p.name);
+                assert_eq!(p.family.name(), p.name);
+            }
             assert!(
                 !p.base_sources.is_empty() && !p.key_sources.is_empty(),
                 "{}",

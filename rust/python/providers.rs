@@ -3,8 +3,7 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use crate::providers::openai::litellm_builds_body;
-use crate::providers::registry::{Auth, Source, PROVIDERS};
+use crate::providers::registry::{Auth, BodyBy, Source, PROVIDERS};
 
 fn sources<'py>(py: Python<'py>, srcs: &[Source]) -> PyResult<Bound<'py, PyList>> {
     let out = PyList::empty(py);
@@ -20,7 +19,9 @@ fn sources<'py>(py: Python<'py>, srcs: &[Source]) -> PyResult<Bound<'py, PyList>
     Ok(out)
 }
 
-/// `{name: {"api_base": [...], "api_key": [...], "auth": .., "chat_path": .., "embeddings_path": ..}}`
+/// `{name: {"api_base": [...], "api_key": [...], "api_version": [...], "auth": ..,
+/// "key_required": .., "chat_path": .., "embeddings_path": .., "family": "openai" |
+/// "anthropic" | "gemini", "body": "core" | "litellm"}}`
 #[pyfunction]
 pub fn providers(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     let out = PyDict::new(py);
@@ -42,12 +43,12 @@ pub fn providers(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
         d.set_item("key_required", p.key_required)?;
         d.set_item("chat_path", p.chat_path)?;
         d.set_item("embeddings_path", p.embeddings_path)?;
+        d.set_item("family", p.family.name())?;
         d.set_item(
             "body",
-            if litellm_builds_body(p.name) {
-                "litellm"
-            } else {
-                "core"
+            match p.body {
+                BodyBy::Litellm => "litellm",
+                BodyBy::Core => "core",
             },
         )?;
         out.set_item(p.name, d)?;

@@ -5,18 +5,16 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use pyo3::exceptions::PyStopAsyncIteration;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyTuple};
 
-use super::calls::client_for;
+use super::bridge::{block_on, client_for, into_awaitable};
+use super::convert::{timeout, Keywords};
 use super::errors::{guard, to_pyerr};
-use crate::awaitable::into_awaitable;
 use crate::errors::CoreError;
-use crate::runtime::block_on;
 use crate::transport::{Client, HttpRequest, Response};
 
 /// `(status, [(name, value)], body)`: `body` is `bytes`, or a `ByteStream` when streaming.
@@ -46,39 +44,53 @@ impl<'py> IntoPyObject<'py> for RawReply {
     }
 }
 
-fn raw_request(
+/// The keyword-only parameters of `send` / `asend`, in declaration order.
+const SEND_KEYWORDS: &[&str; 3] = &["timeout", "stream", "ssl_verify"];
+
+/// The keyword arguments of `send` / `asend` (see `_core.pyi`).
+struct SendOptions<'py> {
+    timeout: Option<f64>,
+    stream: bool,
+    ssl_verify: Option<Bound<'py, PyAny>>,
+}
+
+impl<'py> SendOptions<'py> {
+    fn extract(function: &str, kwargs: Option<&Bound<'py, PyDict>>) -> PyResult<Self> {
+        let mut k = Keywords::new(function, SEND_KEYWORDS, kwargs)?;
+        Ok(SendOptions {
+            timeout: k.take::<Option<f64>>(0)?.flatten(),
+            stream: k.take::<bool>(1)?.unwrap_or(false),
+            ssl_verify: k.take::<Option<Bound<'py, PyAny>>>(2)?.flatten(),
+        })
+    }
+}
+
+/// What `send` and `asend` share: the request as LiteLLM built it, the client for the call's
+/// TLS setting, and whether the body is streamed.
+fn prepare_send(
     py: Python<'_>,
     method: &str,
     url: String,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
-    timeout: Option<f64>,
-) -> PyResult<HttpRequest> {
+    opts: SendOptions<'_>,
+) -> PyResult<(Client, HttpRequest, bool)> {
     if method != "POST" {
         return Err(to_pyerr(
             py,
             CoreError::invalid(format!("only POST is served, not {method}")),
         ));
     }
-    let timeout = match timeout {
-        None => None,
-        Some(t) if t.is_finite() && t > 0.0 => Some(Duration::from_secs_f64(t)),
-        Some(t) => {
-            return Err(to_pyerr(
-                py,
-                CoreError::invalid(format!("timeout must be a positive number, got {t}")),
-            ))
-        }
-    };
-    Ok(HttpRequest {
+    let req = HttpRequest {
         url,
         headers,
         body: Bytes::from(body),
-        timeout,
+        timeout: timeout(py, opts.timeout, "number")?,
         max_retries: 0,
         retry_count_header: None,
         raw: true,
-    })
+    };
+    Ok((client_for(py, opts.ssl_verify.as_ref())?, req, opts.stream))
 }
 
 async fn exchange(client: Client, req: HttpRequest, stream: bool) -> Result<RawReply, CoreError> {
@@ -100,21 +112,21 @@ async fn exchange(client: Client, req: HttpRequest, stream: bool) -> Result<RawR
 
 /// One exchange with the GIL released.
 #[pyfunction]
-#[pyo3(signature = (method, url, headers, body, *, timeout=None, stream=false, ssl_verify=None))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (method, url, headers, body, **opts))]
+#[pyo3(
+    text_signature = "(method, url, headers, body, *, timeout=None, stream=False, ssl_verify=None)"
+)]
 pub fn send<'py>(
     py: Python<'py>,
     method: &str,
     url: String,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
-    timeout: Option<f64>,
-    stream: bool,
-    ssl_verify: Option<Bound<'py, PyAny>>,
+    opts: Option<Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
+    let opts = SendOptions::extract("send", opts.as_ref())?;
     guard(py, || {
-        let req = raw_request(py, method, url, headers, body, timeout)?;
-        let client = client_for(py, ssl_verify.as_ref())?;
+        let (client, req, stream) = prepare_send(py, method, url, headers, body, opts)?;
         let reply = block_on(py, exchange(client, req, stream))?.map_err(|e| to_pyerr(py, e))?;
         Ok(reply.into_pyobject(py)?.into_any())
     })
@@ -122,21 +134,21 @@ pub fn send<'py>(
 
 /// `send` as an asyncio awaitable; cancelling it drops the request and its connection.
 #[pyfunction]
-#[pyo3(signature = (method, url, headers, body, *, timeout=None, stream=false, ssl_verify=None))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (method, url, headers, body, **opts))]
+#[pyo3(
+    text_signature = "(method, url, headers, body, *, timeout=None, stream=False, ssl_verify=None)"
+)]
 pub fn asend<'py>(
     py: Python<'py>,
     method: &str,
     url: String,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
-    timeout: Option<f64>,
-    stream: bool,
-    ssl_verify: Option<Bound<'py, PyAny>>,
+    opts: Option<Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
+    let opts = SendOptions::extract("asend", opts.as_ref())?;
     guard(py, || {
-        let req = raw_request(py, method, url, headers, body, timeout)?;
-        let client = client_for(py, ssl_verify.as_ref())?;
+        let (client, req, stream) = prepare_send(py, method, url, headers, body, opts)?;
         into_awaitable(py, async move {
             exchange(client, req, stream).await.map_err(PyErr::from)
         })

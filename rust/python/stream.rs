@@ -12,13 +12,13 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use tokio::sync::mpsc;
 
-use super::calls::headers_dict;
+use super::bridge::{block_on, into_awaitable};
+use super::convert::headers_dict;
 use super::errors::{guard, to_pyerr};
 use super::json::parse;
-use crate::awaitable::into_awaitable;
 use crate::errors::{CoreError, ErrorKind};
 use crate::providers::Translator;
-use crate::runtime::{block_on, core};
+use crate::runtime::core;
 use crate::sse::{SseParser, StreamEnd};
 use crate::transport::Response;
 

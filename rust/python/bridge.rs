@@ -1,8 +1,13 @@
-//! Rust futures as asyncio awaitables. The runtime keeps exactly one handle on the asyncio
-//! future and its loop, moved into the closure that delivers the result and released there
-//! with the GIL held. A handle dropped on a runtime thread without the GIL would only be
-//! released at pyo3's next call from any thread: the future, and a result it holds (a
-//! stream and its connection), would outlive every reference the program keeps.
+//! Where Rust's runtime meets Python's threads: every wait on a Rust future from Python goes
+//! through here, either blocked on with the GIL released (`block_on`) or handed to asyncio
+//! as an awaitable (`into_awaitable`), and so does the one GIL release for building a pooled
+//! client (`client_for`).
+//!
+//! Awaitables: the runtime keeps exactly one handle on the asyncio future and its loop, moved
+//! into the closure that delivers the result and released there with the GIL held. A handle
+//! dropped on a runtime thread without the GIL would only be released at pyo3's next call
+//! from any thread: the future, and a result it holds (a stream and its connection), would
+//! outlive every reference the program keeps.
 
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -19,7 +24,10 @@ use pyo3::IntoPyObjectExt;
 use pyo3_async_runtimes::err::RustPanic;
 use tokio::sync::oneshot;
 
+use super::errors::to_pyerr;
+use crate::errors::CoreError;
 use crate::runtime::core;
+use crate::transport::{Client, Tls};
 
 static SHUTTING_DOWN: AtomicBool = AtomicBool::new(false);
 /// Runtime threads currently handing a result to Python.
@@ -205,4 +213,45 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
     } else {
         "unknown error"
     }
+}
+
+/// Run `fut` to completion from a Python thread with the GIL released. Wakes every 50 ms to
+/// let Python handle signals, so Ctrl-C drops the request and returns promptly.
+pub fn block_on<T: Send>(py: Python<'_>, fut: impl Future<Output = T> + Send) -> PyResult<T> {
+    let rt = &core().runtime;
+    let mut fut = std::pin::pin!(fut);
+    loop {
+        let step = py.detach(|| {
+            rt.block_on(async { tokio::time::timeout(Duration::from_millis(50), &mut fut).await })
+        });
+        match step {
+            Ok(v) => return Ok(v),
+            Err(_elapsed) => py.check_signals()?,
+        }
+    }
+}
+
+/// The pooled client for the `ssl_verify` argument: `False` turns verification off, a string
+/// is a PEM CA bundle to trust exclusively, `True`/`None` use the platform store.
+pub fn client_for(py: Python<'_>, ssl_verify: Option<&Bound<'_, PyAny>>) -> PyResult<Client> {
+    let tls = match ssl_verify {
+        None => Tls::System,
+        Some(v) if v.is_none() => Tls::System,
+        Some(v) => match v.extract::<bool>() {
+            Ok(true) => Tls::System,
+            Ok(false) => Tls::Off,
+            Err(_) => Tls::CaFile(v.extract::<String>().map_err(|_| {
+                to_pyerr(
+                    py,
+                    CoreError::invalid("ssl_verify must be a bool or a CA bundle path"),
+                )
+            })?),
+        },
+    };
+    if let Some(client) = core().cached_client(&tls) {
+        return Ok(client);
+    }
+    // The first use of a setting reads and parses its CA bundle: not while holding the GIL.
+    py.detach(|| core().client(&tls))
+        .map_err(|e| to_pyerr(py, e))
 }
