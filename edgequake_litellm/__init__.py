@@ -20,8 +20,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from ._core import __version__, _at_exit
-from ._install import PROVIDER, install, is_installed, uninstall
-from ._status import status
+from ._install import PROVIDER, install, is_installed, status, uninstall
 
 if TYPE_CHECKING:
     from litellm import stream_chunk_builder

@@ -164,7 +164,8 @@ def asend(
     """``send`` as an asyncio awaitable."""
 
 def providers() -> dict[str, dict[str, Any]]:
-    """The provider table: sources of base URL and key, auth style, endpoint paths."""
+    """The provider table: sources of base URL and key, auth style, endpoint paths, who builds
+    the body (``"core"``/``"litellm"``) and the wire family (``"openai"``, ``"anthropic"``, ``"gemini"``)."""
 
 def _at_exit() -> None:
     """Stop delivering results to an exiting interpreter (registered with atexit)."""

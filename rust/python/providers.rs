@@ -5,6 +5,7 @@ use pyo3::types::{PyDict, PyList};
 
 use crate::providers::openai::litellm_builds_body;
 use crate::providers::registry::{Auth, Source, PROVIDERS};
+use crate::providers::Wire;
 
 fn sources<'py>(py: Python<'py>, srcs: &[Source]) -> PyResult<Bound<'py, PyList>> {
     let out = PyList::empty(py);
@@ -20,7 +21,8 @@ fn sources<'py>(py: Python<'py>, srcs: &[Source]) -> PyResult<Bound<'py, PyList>
     Ok(out)
 }
 
-/// `{name: {"api_base": [...], "api_key": [...], "auth": .., "chat_path": .., "embeddings_path": ..}}`
+/// `{name: {"api_base": [...], "api_key": [...], "auth": .., "chat_path": .., "embeddings_path": ..,
+/// "body": .., "family": ..}}`
 #[pyfunction]
 pub fn providers(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     let out = PyDict::new(py);
@@ -48,6 +50,14 @@ pub fn providers(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
                 "litellm"
             } else {
                 "core"
+            },
+        )?;
+        d.set_item(
+            "family",
+            match Wire::of(p.name) {
+                Wire::OpenAi => "openai",
+                Wire::Anthropic => "anthropic",
+                Wire::Gemini => "gemini",
             },
         )?;
         out.set_item(p.name, d)?;
