@@ -54,10 +54,9 @@ class core_errors_as:  # noqa: N801 - used as a statement: ``with core_errors_as
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind: type[BaseException] | None, err: BaseException | None, tb: TracebackType | None) -> bool:
+    def __exit__(self, kind: type[BaseException] | None, err: BaseException | None, tb: TracebackType | None) -> None:
         if isinstance(err, CoreError):
             raise self._convert(err, **self._how) from err
-        return False
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,26 @@ def install(patch: bool = False, accelerate: bool | Iterable[str] | None = None)
     accel.install(accelerate)
 
 
+def proxy_handler(*, transparent: bool) -> Any:
+    """The handler a LiteLLM proxy config names: ``custom_handler: edgequake_litellm.handler``,
+    or ``edgequake_litellm.transparent`` to serve plain model names too (docs/proxy.md). The
+    proxy's config loader only resolves that attribute in each worker, with no other hook, so
+    resolving it is what switches the plugin on there: the default accelerators, as
+    ``install()`` installs them, and for ``transparent`` (or ``EDGEQUAKE_LITELLM_PATCH=1``)
+    transparent mode."""
+    import os
+
+    from . import accel
+    from ._handler import handler
+
+    if transparent or os.environ.get("EDGEQUAKE_LITELLM_PATCH", "").lower() in ("1", "true", "yes"):
+        from . import _patch
+
+        _patch.install()
+    accel.install_default()  # all, unless EDGEQUAKE_ACCEL=0 / _DISABLE
+    return handler
+
+
 def uninstall() -> None:
     """Remove the ``edgequake`` provider and any transparent-mode patch from LiteLLM, leaving
     everything else exactly as it was."""
