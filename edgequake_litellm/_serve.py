@@ -148,14 +148,16 @@ def _filled(
     """The reply as LiteLLM's response; a reply LiteLLM's handler cannot read fails as there."""
     if not _sdk_path(call):
         return fill_chat(model_response, body, headers, call, logging_obj)
-    # LiteLLM's handler reads the reply as the SDK parsed it (fields in the SDK's order).
-    sdk_reply = construct_type(type_=ChatCompletion, value=body)
+    # LiteLLM's handler reads the reply as the SDK parsed it (fields in the SDK's order). The
+    # SDK's parse is built only where it can differ: the body read directly gives the same
+    # response for every reply it can read.
     try:
         if not isinstance(body, dict):
-            raise invalid_reply(sdk_reply)
+            raise invalid_reply(construct_type(type_=ChatCompletion, value=body))
         try:
             return fill_chat(model_response, body, headers, call, logging_obj)
         except Exception:  # noqa: BLE001 - fail on the SDK's view, as natively
+            sdk_reply = construct_type(type_=ChatCompletion, value=body)
             return fill_chat(model_response, model_dump_provider_response(sdk_reply), headers, call, logging_obj)
     except Exception as e:
         raise reply_error(e, provider=call.provider, model=call.model) from e
