@@ -36,6 +36,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from figures import ms  # noqa: E402
 from upstream import KEY, MESSAGES, MODEL, STREAM_CHUNKS, MockProcess, Nginx, ceiling, log  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -406,24 +407,6 @@ def environment(load: str, nginx_version: str, date: str) -> list[tuple[str, str
 
 
 # --------------------------------------------------------------------------- report helpers
-
-
-def p99(xs: list[float]) -> float:
-    s = sorted(xs)
-    return s[min(len(s) - 1, int(round(0.99 * (len(s) - 1))))]
-
-
-def ms(x: float) -> str:
-    if x != x:  # NaN
-        return "n/a"
-    if x < 1e-4:
-        return f"{x * 1e6:.1f} µs"
-    return f"{x * 1000:.3f} ms" if x < 0.01 else f"{x * 1000:.2f} ms" if x < 1 else f"{x * 1000:,.0f} ms"
-
-
-def ratio(x: float, ref: float) -> str:
-    r = x / ref
-    return f"{r:.2f}x" if r >= 0.1 else f"{r:.3f}x"
 
 
 # --------------------------------------------------------------------------- main run

@@ -7,7 +7,7 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from compare import ms, p99, ratio
+from figures import ms, p99, ratio
 from proxy_load import FIXED_RATE, P99_BUDGET, best_within
 from upstream import BIG_BYTES, STREAM_CHUNKS
 

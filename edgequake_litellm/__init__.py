@@ -16,12 +16,10 @@ Importing this package does not import LiteLLM; ``install()``, ``handler`` and t
 from __future__ import annotations
 
 import atexit
-import os
 from typing import TYPE_CHECKING, Any
 
 from ._core import __version__, _at_exit
-from ._install import PROVIDER, install, is_installed, uninstall
-from ._status import status
+from ._install import PROVIDER, install, is_installed, status, uninstall
 
 if TYPE_CHECKING:
     from litellm import stream_chunk_builder
@@ -58,17 +56,9 @@ def __getattr__(name: str) -> Any:
     # Lazy, so `import edgequake_litellm` stays cheap; the LiteLLM proxy resolves
     # `custom_handler: edgequake_litellm.handler` through this.
     if name in ("handler", "transparent"):
-        # `custom_handler: edgequake_litellm.transparent` in a proxy config (or
-        # EDGEQUAKE_LITELLM_PATCH=1 with `.handler`) also switches transparent mode on.
-        from . import accel
-        from ._handler import handler
+        from ._install import proxy_handler
 
-        if name == "transparent" or os.environ.get("EDGEQUAKE_LITELLM_PATCH", "").lower() in ("1", "true", "yes"):
-            from . import _patch
-
-            _patch.install()
-        accel.install_default()  # as install() does: all, unless EDGEQUAKE_ACCEL=0 / _DISABLE
-        return handler
+        return proxy_handler(transparent=name == "transparent")
     if name in _DIRECT:
         from . import _direct
 

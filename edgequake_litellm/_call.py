@@ -9,12 +9,27 @@ from typing import Any
 from . import _core
 from ._tls import ssl_verify
 
-_DEFAULT_FAMILY = "openai"
+_DEFAULT_PROVIDER = "openai"
+OPENAI = "openai"
 
 
 @lru_cache(maxsize=1)
 def served_providers() -> frozenset[str]:
     return frozenset(_core.providers())
+
+
+@lru_cache(maxsize=64)
+def family(provider: str) -> str:
+    """The wire family of a provider, from the core's table: ``"openai"`` (an OpenAI-compatible
+    upstream, whose requests and replies the core forwards), ``"anthropic"`` or ``"gemini"``
+    (translated by the core to and from the OpenAI shape). ``"openai"`` for one it does not know."""
+    spec = _core.providers().get(provider)
+    return str(spec["family"]) if spec is not None else OPENAI
+
+
+def translated(provider: str) -> bool:
+    """Whether the core translates this provider's wire format (see ``family``)."""
+    return family(provider) != OPENAI
 
 
 def split_model(model: str) -> tuple[str, str]:
@@ -29,7 +44,7 @@ def split_model(model: str) -> tuple[str, str]:
 
         if prefix in litellm.provider_list and prefix not in litellm._custom_providers:
             raise not_served(prefix, rest, f"provider {prefix!r}")
-    return _DEFAULT_FAMILY, model
+    return _DEFAULT_PROVIDER, model
 
 
 def not_served(provider: str, model: str, what: str) -> Exception:
@@ -134,6 +149,8 @@ class Call:
     api_base: str | None
     kw: dict[str, Any] = field(repr=False)
     litellm_params: dict[str, Any] = field(repr=False)
+    # The caller's timeout as given (LiteLLM quotes it in a timeout's message).
+    timeout: Any = field(default=None, repr=False)
 
     @classmethod
     def build(
@@ -155,4 +172,4 @@ class Call:
             "timeout": timeout_seconds(timeout),
             "ssl_verify": ssl_verify(),
         }
-        return cls(provider, upstream_model, api_base, kw, params)
+        return cls(provider, upstream_model, api_base, kw, params, timeout)

@@ -2,7 +2,8 @@
 
 ``completion``/``acompletion``/``embedding``/``aembedding`` take LiteLLM's model strings
 (``openai/gpt-4o``, ``groq/...``, ``anthropic/...``) and return LiteLLM's own types with the contents LiteLLM's
-native path returns for the same upstream. There are no callbacks, caching, retries across
+native path returns for the same upstream, by the same path as the ``edgequake/`` provider
+(``_serve.py``) without LiteLLM's logging. There are no callbacks, caching, retries across
 deployments, fallbacks or Router here: for those, use LiteLLM with ``install()`` and the
 ``edgequake/`` provider.
 """
@@ -13,12 +14,8 @@ from typing import Any
 
 from litellm.types.utils import EmbeddingResponse, ModelResponse, all_litellm_params
 
-from . import _core
+from . import _serve
 from ._call import AZURE_AD_PARAMS, Call, check_served
-from ._embeddings import decoded, request_params
-from ._errors import to_litellm
-from ._provider_body import asend, chat_request, send
-from ._responses import fill_chat, fill_embedding
 from ._streams import async_chunks, sync_chunks
 
 # Call settings, not model parameters.
@@ -51,52 +48,26 @@ def completion(model: str, messages: list, *, stream: bool = False, **kwargs: An
     """``litellm.completion`` served by the core: a ``ModelResponse``, or with ``stream=True`` an
     iterator of ``ModelResponseStream``. No LiteLLM callbacks, cache or Router (see module doc)."""
     call, params = _split(model, kwargs)
-    args, kw = chat_request(call, messages, params, stream=stream)
-    try:
-        result = send(call, messages, params, args, kw, stream=stream)
-    except _core.CoreError as e:
-        raise to_litellm(e, provider=call.provider, model=call.model) from e
     if stream:
-        return sync_chunks(result, call, wrapped=False)
-    body, headers, _ = result
-    return fill_chat(ModelResponse(), body, headers, call)
+        return sync_chunks(_serve.open_stream(call, messages, params), call, wrapped=False)
+    return _serve.chat(call, messages, params, ModelResponse())
 
 
 async def acompletion(model: str, messages: list, *, stream: bool = False, **kwargs: Any) -> Any:
     """``litellm.acompletion`` served by the core (``stream=True``: an async iterator)."""
     call, params = _split(model, kwargs)
-    args, kw = chat_request(call, messages, params, stream=stream)
-    try:
-        result = await asend(call, messages, params, args, kw, stream=stream)
-    except _core.CoreError as e:
-        raise to_litellm(e, provider=call.provider, model=call.model) from e
     if stream:
-        return async_chunks(result, call, wrapped=False)
-    body, headers, _ = result
-    return fill_chat(ModelResponse(), body, headers, call)
+        return async_chunks(await _serve.aopen_stream(call, messages, params), call, wrapped=False)
+    return await _serve.achat(call, messages, params, ModelResponse())
 
 
 def embedding(model: str, input: Any, **kwargs: Any) -> EmbeddingResponse:
     """``litellm.embedding`` served by the core."""
     call, params = _split(model, kwargs, chat=False)
-    try:
-        body, headers, _ = _core.request(
-            "embed", call.provider, call.model, input, request_params(call, params), **call.kw
-        )
-    except _core.CoreError as e:
-        raise to_litellm(e, provider=call.provider, model=call.model, embedding=True) from e
-    body = decoded(call, params, body)
-    return fill_embedding(EmbeddingResponse(), body, headers, call, input)
+    return _serve.embed(call, input, params, EmbeddingResponse())
 
 
 async def aembedding(model: str, input: Any, **kwargs: Any) -> EmbeddingResponse:
     """``litellm.aembedding`` served by the core."""
     call, params = _split(model, kwargs, chat=False)
-    try:
-        body, headers, _ = await _core.arequest(
-            "embed", call.provider, call.model, input, request_params(call, params), **call.kw
-        )
-    except _core.CoreError as e:
-        raise to_litellm(e, provider=call.provider, model=call.model, embedding=True) from e
-    body = decoded(call, params, body)
-    return fill_embedding(EmbeddingResponse(), body, headers, call, input)
+    return await _serve.aembed(call, input, params, EmbeddingResponse())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
+from typing import Any
 
 PROVIDER = "edgequake"
 
@@ -44,6 +45,26 @@ def install(patch: bool = False, accelerate: bool | Iterable[str] | None = None)
     accel.install(accelerate)
 
 
+def proxy_handler(*, transparent: bool) -> Any:
+    """The handler a LiteLLM proxy config names: ``custom_handler: edgequake_litellm.handler``,
+    or ``edgequake_litellm.transparent`` to serve plain model names too (docs/proxy.md). The
+    proxy's config loader only resolves that attribute in each worker, with no other hook, so
+    resolving it is what switches the plugin on there: the default accelerators, as
+    ``install()`` installs them, and for ``transparent`` (or ``EDGEQUAKE_LITELLM_PATCH=1``)
+    transparent mode."""
+    import os
+
+    from . import accel
+    from ._handler import handler
+
+    if transparent or os.environ.get("EDGEQUAKE_LITELLM_PATCH", "").lower() in ("1", "true", "yes"):
+        from . import _patch
+
+        _patch.install()
+    accel.install_default()  # all, unless EDGEQUAKE_ACCEL=0 / _DISABLE
+    return handler
+
+
 def uninstall() -> None:
     """Remove the ``edgequake`` provider and any transparent-mode patch from LiteLLM, leaving
     everything else exactly as it was."""
@@ -72,3 +93,25 @@ def is_installed() -> bool:
     if litellm is None:
         return False
     return any(e.get("provider") == PROVIDER for e in litellm.custom_provider_map)
+
+
+def status() -> dict[str, Any]:
+    """What transparent mode patched, why it refused if it did, and the route calls took.
+
+    ``calls`` lists ``{"route", "provider", "served_by": "rust" | "litellm", "reason", "count"}``
+    (``reason`` is None for calls served by the core), most frequent first. A call counts as
+    served when the core sent its request (once, whatever LiteLLM retries inside the call); a
+    call LiteLLM's own code failed before sending anything is counted nowhere. ``accelerators``
+    has each accelerator's state and its fast/fallback counts (``edgequake_litellm.accel``)."""
+    from . import _patch, _status, accel
+
+    calls, refused = _status.calls()
+    return {
+        "patched": _patch.is_patched(),
+        "patch_points": _patch.patch_points(),
+        "refused": refused,
+        "calls": calls,
+        "served_by_rust": sum(c["count"] for c in calls if c["served_by"] == "rust"),
+        "fell_back": sum(c["count"] for c in calls if c["served_by"] == "litellm"),
+        "accelerators": accel.status(),
+    }

@@ -1,6 +1,6 @@
 """Transparent mode: LiteLLM's own provider calls, with their HTTP exchange served by the core.
 
-Two LiteLLM handler instances are patched, each by one instance attribute per method, so no
+Four LiteLLM handler instances are patched, each by one instance attribute per method, so no
 class, module function or ``isinstance`` result changes and ``uninstall`` restores the exact
 original state:
 
@@ -9,8 +9,11 @@ original state:
   ``RustOpenAIChatCompletion`` (LiteLLM's handler with the SDK exchange sent by the core) or
   to the saved original.
 - ``litellm.main.base_llm_http_handler`` (``BaseLLMHTTPHandler``: the providers LiteLLM drives
-  through per-provider transform classes): ``completion`` and ``embedding`` route to
-  ``RustLLMHTTPHandler`` (LiteLLM's handler whose httpx client sends through the core).
+  through per-provider transform classes): ``completion`` and ``embedding`` run the original
+  with ``client=`` a LiteLLM ``HTTPHandler`` whose httpx transport is the core (``_patch_http.py``).
+- ``litellm.main.anthropic_chat_completions`` and ``litellm.main.vertex_chat_completion``
+  (``gemini/`` only): ``completion`` the same way (LiteLLM translates; the core is only the
+  transport).
 
 Anything the core cannot reproduce exactly (a caller-supplied client or session, custom TLS
 settings, phased timeouts, ...) runs LiteLLM's original method; ``status()`` counts both.
@@ -133,7 +136,7 @@ def _plan() -> list[tuple[Any, str, str, Callable[[Any], Callable[[dict[str, Any
     def http_embedding(original: Any) -> Callable[[dict[str, Any]], Any]:
         return lambda kw: original(**{**kw, "client": handlers.pick(is_async=bool(kw.get("aembedding")), stream=False)})
 
-    def native_chat(original: Any) -> Callable[[dict[str, Any]], Any]:
+    def provider_chat(original: Any) -> Callable[[dict[str, Any]], Any]:
         # Anthropic's and Gemini's LiteLLM handlers take `stream` in optional_params.
         return lambda kw: original(
             **{
@@ -149,8 +152,8 @@ def _plan() -> list[tuple[Any, str, str, Callable[[Any], Callable[[dict[str, Any
         (main.openai_chat_completions, "embedding", "openai.embedding", lambda _: lambda kw: twin.embedding(**kw)),
         (main.base_llm_http_handler, "completion", "http.chat", http_chat),
         (main.base_llm_http_handler, "embedding", "http.embedding", http_embedding),
-        (main.anthropic_chat_completions, "completion", "anthropic.chat", native_chat),
-        (main.vertex_chat_completion, "completion", "gemini.chat", native_chat),
+        (main.anthropic_chat_completions, "completion", "anthropic.chat", provider_chat),
+        (main.vertex_chat_completion, "completion", "gemini.chat", provider_chat),
     ]
 
 

@@ -11,7 +11,6 @@ timeouts) moves to Rust.
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -25,6 +24,7 @@ from litellm.llms.custom_httpx.http_handler import (
 )
 
 from . import _core, _status
+from ._errors import core_errors_as, httpx_error
 from ._tls import ssl_verify
 
 # Connection-level headers belong to the connection the core opens, not to the request.
@@ -39,47 +39,14 @@ def _outgoing(request: httpx.Request) -> tuple[str, list[tuple[str, str]], bytes
     return str(request.url), headers, request.read(), (max(phases) if phases else None)
 
 
-# getaddrinfo's failures, as Python's socket module words them (httpx passes them through).
-_GAI_ERRORS = {"Name or service not known": -2, "Temporary failure in name resolution": -3}
-_OS_ERROR = re.compile(r"([^:()]+?)\s*\(os error (-?\d+)\)")
-
-
-def _socket_message(text: str) -> str:
-    """An OS-level failure worded as Python's ``OSError`` (what httpx's messages carry):
-    ``... Connection refused (os error 111)`` -> ``[Errno 111] Connection refused``."""
-    m = _OS_ERROR.search(text)
-    if m:
-        return f"[Errno {m.group(2)}] {m.group(1).strip()}"
-    for reason, errno in _GAI_ERRORS.items():
-        if reason in text:
-            return f"[Errno {errno}] {reason}"
-    return text
-
-
-def _transport_error(e: _core.CoreError, request: httpx.Request) -> Exception:
-    """The httpx exception httpx's own transport raises for the same failure."""
-    text = _socket_message(e.message)
-    if e.kind == "timeout":
-        cls: type[httpx.TransportError] = httpx.ConnectTimeout if "connect" in e.message else httpx.ReadTimeout
-        return cls(text, request=request)
-    if e.kind == "connection":
-        connecting = "connect" in e.message.lower() or "dns" in e.message.lower()
-        return (httpx.ConnectError if connecting else httpx.ReadError)(text, request=request)
-    if e.kind == "invalid_request":
-        return httpx.UnsupportedProtocol(text, request=request)
-    return httpx.ReadError(text, request=request)
-
-
 class _Body(httpx.SyncByteStream):
     def __init__(self, stream: _core.ByteStream, request: httpx.Request) -> None:
         self._stream = stream
         self._request = request
 
     def __iter__(self) -> Iterator[bytes]:
-        try:
+        with core_errors_as(httpx_error, request=self._request):
             yield from self._stream
-        except _core.CoreError as e:
-            raise _transport_error(e, self._request) from e
 
     def close(self) -> None:
         self._stream.close()
@@ -91,11 +58,9 @@ class _AsyncBody(httpx.AsyncByteStream):
         self._request = request
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        try:
+        with core_errors_as(httpx_error, request=self._request):
             async for piece in self._stream:
                 yield piece
-        except _core.CoreError as e:
-            raise _transport_error(e, self._request) from e
 
     async def aclose(self) -> None:
         self._stream.close()
@@ -117,12 +82,10 @@ class CoreTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         url, headers, body, timeout = _outgoing(request)
         _status.sent()
-        try:
+        with core_errors_as(httpx_error, request=request):
             status, head, content = _core.send(
                 request.method, url, headers, body, timeout=timeout, stream=self._stream, ssl_verify=ssl_verify()
             )
-        except _core.CoreError as e:
-            raise _transport_error(e, request) from e
         return _response(status, head, content, request, _Body)
 
 
@@ -133,12 +96,10 @@ class AsyncCoreTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         url, headers, body, timeout = _outgoing(request)
         _status.sent()
-        try:
+        with core_errors_as(httpx_error, request=request):
             status, head, content = await _core.asend(
                 request.method, url, headers, body, timeout=timeout, stream=self._stream, ssl_verify=ssl_verify()
             )
-        except _core.CoreError as e:
-            raise _transport_error(e, request) from e
         return _response(status, head, content, request, _AsyncBody)
 
 

@@ -20,13 +20,12 @@ import httpx
 import openai
 from litellm.litellm_core_utils.logging_utils import track_llm_api_timing
 from litellm.llms.openai import openai as litellm_openai
-from openai._legacy_response import LegacyAPIResponse
 from openai._models import FinalRequestOptions, construct_type
-from openai.types.chat import ChatCompletion, ChatCompletionChunk
+from openai.types.chat import ChatCompletionChunk
 
 from . import _core, _doubles, _status
 from ._call import timeout_seconds
-from ._errors import amend_timeout, as_sdk_error
+from ._errors import core_errors_as, sdk_error
 from ._tls import ssl_verify
 
 OpenAIChatCompletion = litellm_openai.OpenAIChatCompletion
@@ -134,18 +133,13 @@ class _ChunkStream:
             raise openai.APIError(message=message, request=httpx.Request("POST", self._url), body=error)
         return construct_type(type_=ChatCompletionChunk, value=data)
 
-    def _mid_stream(self, e: _core.CoreError) -> Exception:
-        return as_sdk_error(e, self._client, self._url, mid_stream=True)
-
     def __iter__(self) -> Iterator[Any]:
         return self
 
     def __next__(self) -> Any:
         while not self._pending:
-            try:
+            with core_errors_as(sdk_error, client=self._client, url=self._url, mid_stream=True):
                 batch = next(self._stream)
-            except _core.CoreError as e:
-                raise self._mid_stream(e) from e
             self._pending = batch[::-1]
         return self._chunk(self._pending.pop())
 
@@ -159,10 +153,8 @@ class _AsyncChunkStream(_ChunkStream):
 
     async def __anext__(self) -> Any:
         while not self._pending:
-            try:
+            with core_errors_as(sdk_error, client=self._client, url=self._url, mid_stream=True):
                 batch = await self._stream.__anext__()
-            except _core.CoreError as e:
-                raise self._mid_stream(e) from e
             self._pending = batch[::-1]
         return self._chunk(self._pending.pop())
 
@@ -187,19 +179,13 @@ def _chat_sync(client: Any, data: dict, timeout: Any, logging_obj: Any, req: tup
     where, kw = req
     stream = bool(data.get("stream"))
     try:
-        result = _core.request("chat_stream" if stream else "chat", "openai", data.get("model", ""), (), **kw)
-    except _core.CoreError as e:
-        err = as_sdk_error(e, client, where["url"])
+        with core_errors_as(sdk_error, client=client, url=where["url"], sync_chat=True):
+            result = _core.request("chat_stream" if stream else "chat", "openai", data.get("model", ""), (), **kw)
+    except openai.BadRequestError as err:
         reply = _token_limit_reply(err, data, logging_obj, is_async=False)
-        if reply is not None:
-            return reply
-        if e.kind == "decode":
-            # LiteLLM's sync helper wraps a parse failure with the SDK response's repr, which
-            # quotes the upstream's status line.
-            sdk_reply = f"<APIResponse [{e.status} {e.reason}] type={ChatCompletion}>"
-            reply = f"Received response - {sdk_reply}, Type of response - {LegacyAPIResponse}"
-            raise Exception(f"error - {err}, {reply}") from e
-        raise err from e
+        if reply is None:
+            raise
+        return reply  # type: ignore[no-any-return]
     if stream:
         return result.headers, _ChunkStream(result, client, where["url"])
     body, headers, _ = result
@@ -212,13 +198,15 @@ async def _chat_async(client: Any, data: dict, timeout: Any, logging_obj: Any, r
     stream = bool(data.get("stream"))
     start = time.time()
     try:
-        result = await _core.arequest("chat_stream" if stream else "chat", "openai", data.get("model", ""), (), **kw)
-    except _core.CoreError as e:
-        err = as_sdk_error(e, client, where["url"])
+        with core_errors_as(sdk_error, client=client, url=where["url"], timed=(timeout, start)):
+            result = await _core.arequest(
+                "chat_stream" if stream else "chat", "openai", data.get("model", ""), (), **kw
+            )
+    except openai.BadRequestError as err:
         reply = _token_limit_reply(err, data, logging_obj, is_async=True)
-        if reply is not None:
-            return reply
-        raise amend_timeout(err, timeout, start) from e
+        if reply is None:
+            raise
+        return reply  # type: ignore[no-any-return]
     if stream:
         return result.headers, _AsyncChunkStream(result, client, where["url"])
     body, headers, _ = result
@@ -228,20 +216,16 @@ async def _chat_async(client: Any, data: dict, timeout: Any, logging_obj: Any, r
 @track_llm_api_timing()
 def _embed_sync(client: Any, data: dict, timeout: Any, logging_obj: Any, req: tuple) -> _Reply:
     where, kw = req
-    try:
+    with core_errors_as(sdk_error, client=client, url=where["url"]):
         body, headers, _ = _core.request("embed", "openai", data.get("model", ""), (), **kw)
-    except _core.CoreError as e:
-        raise as_sdk_error(e, client, where["url"]) from e
     return _Reply(body, headers)
 
 
 @track_llm_api_timing()
 async def _embed_async(client: Any, data: dict, timeout: Any, logging_obj: Any, req: tuple) -> _Reply:
     where, kw = req
-    try:
+    with core_errors_as(sdk_error, client=client, url=where["url"]):
         body, headers, _ = await _core.arequest("embed", "openai", data.get("model", ""), (), **kw)
-    except _core.CoreError as e:
-        raise as_sdk_error(e, client, where["url"]) from e
     return _Reply(body, headers)
 
 

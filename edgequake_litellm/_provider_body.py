@@ -20,13 +20,11 @@ from litellm.types.utils import LlmProviders
 from litellm.utils import ProviderConfigManager
 
 from . import _core
-from ._call import Call
+from ._call import Call, family, translated
 
 _OPENAI_PARAMS = frozenset(OPENAI_CHAT_COMPLETION_PARAMS)
 # Client settings and call shape, never mapped as model parameters.
 _NOT_MAPPED = frozenset({"extra_body", "max_retries", "extra_headers"})
-# Providers whose wire format the core translates itself (rust/providers/anthropic.rs).
-_NATIVE = frozenset({"anthropic", "gemini"})
 
 
 @cache
@@ -44,7 +42,7 @@ def _openai_model_config(model: str) -> Any:
 
 
 def _config(call: Call) -> Any:
-    if builds_body(call.provider) or call.provider in _NATIVE:
+    if builds_body(call.provider) or translated(call.provider):
         return ProviderConfigManager.get_provider_chat_config(model=call.model, provider=LlmProviders(call.provider))
     if call.provider == "openai":
         return _openai_model_config(call.model)
@@ -69,7 +67,7 @@ def _split_params(
     openai_params: dict[str, Any] = {}
     passthrough: dict[str, Any] = {}
     for k, v in optional_params.items():
-        if k in _NOT_MAPPED or v is None or (k == "stream_options" and (not stream or call.provider in _NATIVE)):
+        if k in _NOT_MAPPED or v is None or (k == "stream_options" and (not stream or translated(call.provider))):
             # LiteLLM's own stream wrapper applies stream_options for the translated providers.
             continue
         (openai_params if k in _OPENAI_PARAMS else passthrough)[k] = v
@@ -93,7 +91,7 @@ def _split_params(
 
 def litellm_body(call: Call, messages: list, optional_params: dict, *, stream: bool) -> dict[str, Any] | None:
     """The body LiteLLM's native path sends for this call, or None when the core writes it."""
-    if call.provider in _NATIVE:
+    if translated(call.provider):
         return None  # the core translates it (see `fallback_body`)
     return _transformed_body(call, messages, optional_params, stream=stream)
 
@@ -123,9 +121,9 @@ def _transformed_body(
     # LiteLLM's handlers take these out of the parameters before the transform.
     mapped.pop("json_mode", None)
     headers = {} if headers is None else headers
-    if call.provider == "gemini":
+    if family(call.provider) == "gemini":
         return _gemini_body(call, messages, mapped)
-    if call.provider in _NATIVE:
+    if family(call.provider) == "anthropic":
         # The beta flags LiteLLM's Anthropic handler derives from the mapped parameters.
         env = config.validate_environment(
             headers={},
@@ -176,9 +174,9 @@ def _gemini_body(call: Call, messages: list, mapped: dict[str, Any]) -> dict[str
     return dict(_with_default_output_budget(body, call.model, "gemini", params.get("model_info")))
 
 
-def native_settings(call: Call) -> dict[str, Any]:
-    """What the core's translation needs from LiteLLM's model map (see the provider's helper)."""
-    return _gemini_settings(call) if call.provider == "gemini" else _anthropic_settings(call)
+def translation_settings(call: Call) -> dict[str, Any]:
+    """What the core's translation needs from LiteLLM's model map (see the family's helper)."""
+    return _gemini_settings(call) if family(call.provider) == "gemini" else _anthropic_settings(call)
 
 
 def _gemini_settings(call: Call) -> dict[str, Any]:
@@ -224,11 +222,11 @@ def _anthropic_settings(call: Call) -> dict[str, Any]:
 def chat_request(call: Call, messages: list, params: dict, *, stream: bool) -> tuple[tuple, dict[str, Any]]:
     """Positional and keyword arguments of the core call for a chat request."""
     op = "chat_stream" if stream else "chat"
-    if call.provider in _NATIVE:
+    if translated(call.provider):
         params = checked_params(call, params, stream=stream)
         return (op, call.provider, call.model, messages, params), {
             "body": None,
-            "native": native_settings(call),
+            "native": translation_settings(call),  # the core's keyword
             **call.kw,
         }
     body = litellm_body(call, messages, params, stream=stream)
@@ -249,7 +247,7 @@ def send(call: Call, messages: list, params: dict, args: tuple, kwargs: dict[str
     try:
         return _core.request(*args, **kwargs)
     except _core.CoreError as e:
-        if e.kind != "unsupported" or call.provider not in _NATIVE:
+        if e.kind != "unsupported" or not translated(call.provider):
             raise
     return _core.request(*args, **_with_fallback_body(call, messages, params, kwargs, stream=stream))
 
@@ -261,6 +259,6 @@ async def asend(
     try:
         return await _core.arequest(*args, **kwargs)
     except _core.CoreError as e:
-        if e.kind != "unsupported" or call.provider not in _NATIVE:
+        if e.kind != "unsupported" or not translated(call.provider):
             raise
     return await _core.arequest(*args, **_with_fallback_body(call, messages, params, kwargs, stream=stream))

@@ -11,10 +11,7 @@ from litellm.types.utils import EmbeddingResponse, ModelResponse, ModelResponseS
 from openai._models import construct_type
 from openai.types.chat import ChatCompletionChunk
 
-from ._call import Call
-
-# Providers whose replies the core translates into OpenAI shape.
-TRANSLATED = frozenset({"anthropic", "gemini"})
+from ._call import Call, family, translated
 
 # Prices the caller set for the deployment take precedence over the upstream model's.
 _CALLER_PRICING = ("input_cost_per_token", "output_cost_per_token", "input_cost_per_second", "output_cost_per_second")
@@ -127,7 +124,7 @@ def fill_chat(
     response = convert_to_model_response_object(
         response_object=body, model_response_object=model_response, _response_headers=headers
     )
-    if call.provider in TRANSLATED:
+    if translated(call.provider):
         _native_provider_fields(response, body)
     _stamp_cost(response, call, "completion", logging_obj)
     return response  # type: ignore[return-value]
@@ -141,7 +138,7 @@ def fill_embedding(
     payload: Any = None,
     logging_obj: Any = None,
 ) -> EmbeddingResponse:
-    if call.provider == "gemini" and "usage" not in body:
+    if family(call.provider) == "gemini" and "usage" not in body:
         # batchEmbedContents reports no usage: LiteLLM counts the input with its tokenizer.
         from litellm.utils import get_formatted_prompt, token_counter
 

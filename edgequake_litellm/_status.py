@@ -110,26 +110,13 @@ def set_refused(problems: list[str]) -> None:
         _refused[:] = problems
 
 
-def reset() -> None:
-    """Forget the counts (for tests and benchmarks)."""
-    with _lock:
-        _counts.clear()
-
-
-def status() -> dict[str, Any]:
-    """What transparent mode patched, why it refused if it did, and the route calls took.
-
-    ``calls`` lists ``{"route", "provider", "served_by": "rust" | "litellm", "reason", "count"}``
-    (``reason`` is None for calls served by the core), most frequent first. A call counts as
-    served when the core sent its request (once, whatever LiteLLM retries inside the call); a
-    call LiteLLM's own code failed before sending anything is counted nowhere. ``accelerators``
-    has each accelerator's state and its fast/fallback counts (``edgequake_litellm.accel``)."""
-    from . import _patch, accel
-
+def calls() -> tuple[list[dict[str, Any]], list[str]]:
+    """The counted calls (``{"route", "provider", "served_by", "reason", "count"}``, most
+    frequent first) and why transparent mode refused to patch, if it did."""
     with _lock:
         counts = sorted(_counts.items(), key=lambda kv: -kv[1])
         refused = list(_refused)
-    calls = [
+    rows = [
         {
             "route": route,
             "provider": provider,
@@ -139,12 +126,4 @@ def status() -> dict[str, Any]:
         }
         for (route, provider, outcome), n in counts
     ]
-    return {
-        "patched": _patch.is_patched(),
-        "patch_points": _patch.patch_points(),
-        "refused": refused,
-        "calls": calls,
-        "served_by_rust": sum(c["count"] for c in calls if c["served_by"] == "rust"),
-        "fell_back": sum(c["count"] for c in calls if c["served_by"] == "litellm"),
-        "accelerators": accel.status(),
-    }
+    return rows, refused

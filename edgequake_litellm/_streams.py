@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator, Iterator
 from litellm.types.utils import ModelResponseStream
 
 from . import _core
-from ._call import Call
-from ._errors import to_litellm
-from ._responses import TRANSLATED, StreamAssembler, stream_pricer
+from ._call import Call, translated
+from ._errors import core_errors_as, to_litellm
+from ._responses import StreamAssembler, stream_pricer
 
 # Providers whose chunks LiteLLM's stream wrapper names by the upstream's model.
 _SERVED_MODEL = frozenset({"azure", "azure_ai", "openrouter"})
@@ -18,7 +18,7 @@ _SERVED_MODEL = frozenset({"azure", "azure_ai", "openrouter"})
 def _assembler(call: Call, priced: bool, wrapped: bool) -> StreamAssembler:
     return StreamAssembler(
         None if priced else stream_pricer(call),
-        openai_wire=call.provider not in TRANSLATED,
+        openai_wire=not translated(call.provider),
         wrapped=wrapped,
         model=None if call.provider in _SERVED_MODEL else call.model,
     )
@@ -32,11 +32,10 @@ def sync_chunks(
     ``wrapped``: LiteLLM's stream wrapper consumes the chunks (see ``StreamAssembler``)."""
     assembler = _assembler(call, priced, wrapped)
     try:
-        for batch in stream:
-            yield from assembler.feed(batch)
-        yield from assembler.finish()
-    except _core.CoreError as e:
-        raise to_litellm(e, provider=call.provider, model=call.model, mid_stream=True) from e
+        with core_errors_as(to_litellm, provider=call.provider, model=call.model, mid_stream=True):
+            for batch in stream:
+                yield from assembler.feed(batch)
+            yield from assembler.finish()
     finally:
         stream.close()
 
@@ -46,12 +45,11 @@ async def async_chunks(
 ) -> AsyncIterator[ModelResponseStream]:
     assembler = _assembler(call, priced, wrapped)
     try:
-        async for batch in stream:
-            for chunk in assembler.feed(batch):
+        with core_errors_as(to_litellm, provider=call.provider, model=call.model, mid_stream=True):
+            async for batch in stream:
+                for chunk in assembler.feed(batch):
+                    yield chunk
+            for chunk in assembler.finish():
                 yield chunk
-        for chunk in assembler.finish():
-            yield chunk
-    except _core.CoreError as e:
-        raise to_litellm(e, provider=call.provider, model=call.model, mid_stream=True) from e
     finally:
         stream.close()

@@ -1,9 +1,9 @@
 """Deterministic OpenAI-compatible HTTP/1.1 upstream with fault injection.
 
 Used by the test-suite and benchmarks to exercise HTTP clients against a real
-socket: chat completions (JSON and SSE), embeddings, Azure-style routes, the
-Anthropic Messages API (``/v1/messages``, see ``mock_anthropic``), Google AI
-Studio (``models/<model>:generateContent`` etc., see ``mock_gemini``), and
+socket: chat completions (JSON and SSE), embeddings, Azure-style routes (the test
+server ``edgequake_litellm.testing.MockUpstream`` adds the Anthropic Messages API,
+``/v1/messages``, and Google AI Studio, ``models/<model>:generateContent`` etc.), and
 faults selected per request through a ``/s/<scenario>/`` path prefix, e.g.
 ``/s/status=429,retry_after=1,fail_times=2/v1/chat/completions``.
 
@@ -318,15 +318,7 @@ def _int(scn: dict[str, str], key: str, default: int | None = None) -> int | Non
     return default if value is None else int(value)
 
 
-def _part_texts(content: object) -> list[str]:
-    if isinstance(content, str):
-        return [content]
-    if isinstance(content, list):
-        return [p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)]
-    return []
-
-
-def _tokenize(text: str) -> list[str]:
+def tokenize(text: str) -> list[str]:
     """Words with their leading whitespace attached, concatenating back to ``text``."""
     import re
 
@@ -338,6 +330,14 @@ def _tokenize(text: str) -> list[str]:
         else:
             tokens.append(tail)
     return tokens
+
+
+def _part_texts(content: object) -> list[str]:
+    if isinstance(content, str):
+        return [content]
+    if isinstance(content, list):
+        return [p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)]
+    return []
 
 
 def _logprob_entry(token: str, k: int, top: int) -> dict[str, Any]:
@@ -382,10 +382,10 @@ def _completion_plan(body: dict[str, Any], scn: dict[str, str]) -> tuple[list[di
         content = "".join(tokens)
     elif isinstance(rf, dict) and rf.get("type") in ("json_object", "json_schema"):
         content = json.dumps({"echo": user_text})
-        tokens = _tokenize(content)
+        tokens = tokenize(content)
     else:
         content = "Echo: " + user_text
-        tokens = _tokenize(content)
+        tokens = tokenize(content)
 
     finish = "stop"
     limit = body.get("max_completion_tokens")
@@ -394,7 +394,7 @@ def _completion_plan(body: dict[str, Any], scn: dict[str, str]) -> tuple[list[di
     words = content.split()
     if isinstance(limit, int) and len(words) > limit:
         content = " ".join(words[: max(limit, 0)])
-        tokens = _tokenize(content)
+        tokens = tokenize(content)
         finish = "length"
 
     calls: list[dict[str, Any]] = []
@@ -431,7 +431,7 @@ def _completion_plan(body: dict[str, Any], scn: dict[str, str]) -> tuple[list[di
         choices.append(
             {
                 "content": content + suffix,
-                "tokens": tokens + _tokenize(suffix),
+                "tokens": tokens + tokenize(suffix),
                 "calls": [],
                 "finish": finish,
             }
@@ -463,7 +463,7 @@ def _obfuscation(rid: str, k: int) -> str:
     return base64.b64encode(digest).decode("ascii").rstrip("=")[: 1 + digest[0] % 15]
 
 
-def _embedding(text: str, dim: int, b64: bool) -> list[float] | str:
+def embedding(text: str, dim: int, b64: bool) -> list[float] | str:
     import hashlib
 
     digest = hashlib.sha256(text.encode()).digest()
@@ -499,7 +499,14 @@ def _rst(writer: asyncio.StreamWriter) -> None:
 
 
 class MockUpstream:
-    """OpenAI-compatible server running on its own event loop in a daemon thread."""
+    """OpenAI-compatible server running on its own event loop in a daemon thread.
+
+    ``wire_formats``: other providers' APIs served besides OpenAI's, by request kind
+    (``messages``: Anthropic, ``gemini``: Google AI Studio), each an object with
+    ``serve(reply, scn, body, model, method, query)`` and ``auth_error()``; the test server
+    ``edgequake_litellm.testing.MockUpstream`` adds Anthropic's and Gemini's."""
+
+    wire_formats: dict[str, Any] = {}  # noqa: RUF012 - read-only here; subclasses replace it
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         import threading
@@ -793,7 +800,10 @@ class MockUpstream:
             kind = "models"
         elif req.method != "POST":
             kind = None
-        if kind is None:
+        # Another provider's API (``messages``, ``gemini:<method>``): served when registered.
+        family = (kind or "").partition(":")[0]
+        wire = self.wire_formats.get(family)
+        if kind is None or (wire is None and family in ("messages", "gemini")):
             await reply.error(404, f"Unknown request URL: {req.method} {path}", code="not_found")
             return reply.keep
 
@@ -825,15 +835,8 @@ class MockUpstream:
             shown = keys[0][:3] + "***" if keys else ""
             msg = f"Incorrect API key provided: {shown}." if keys else "You didn't provide an API key."
             reply.retry_headers({}, 401)
-            if kind == "messages":
-                from .mock_anthropic import error_body
-
-                await reply.json(401, error_body(401, "invalid x-api-key"))
-                return reply.keep
-            if kind.startswith("gemini:"):
-                from .mock_gemini import error_body as gemini_error
-
-                await reply.json(400, gemini_error(400, "API key not valid. Please pass a valid API key."))
+            if wire is not None:
+                await reply.json(*wire.auth_error())
                 return reply.keep
             await reply.error(401, msg, code="invalid_api_key")
             return reply.keep
@@ -846,7 +849,7 @@ class MockUpstream:
                 scn = {k: v for k, v in scn.items() if k not in _FAULT_KEYS}
             elif "status" not in scn and "error" not in scn:
                 scn["status"] = "500"
-        if kind == "messages" or kind.startswith("gemini:"):
+        if wire is not None:
             # Transport faults apply to every wire format.
             if _flag(scn, "reset"):
                 _rst(reply.writer)
@@ -856,14 +859,8 @@ class MockUpstream:
             if _flag(scn, "stall"):
                 await _wait_disconnect(reader)
                 return False
-        if kind == "messages":
-            from . import mock_anthropic
-
-            return await mock_anthropic.serve(reply, scn, body)
-        if kind.startswith("gemini:"):
-            from . import mock_gemini
-
-            return await mock_gemini.serve(reply, scn, body, deployment or "", kind[7:], query_params)
+        if wire is not None:
+            return await wire.serve(reply, scn, body, deployment or "", kind.partition(":")[2], query_params)
         return await self._serve(req, reply, reader, scn, kind, deployment, body)
 
     async def _control(self, req: _Request, path: str, reply: _Reply) -> bool:
@@ -987,7 +984,7 @@ class MockUpstream:
         words = 0
         for i, item in enumerate(inputs):
             words += len(item) if isinstance(item, list) else len(str(item).split())
-            vec = _embedding(str(item), dim, b64)
+            vec = embedding(str(item), dim, b64)
             data.append({"object": "embedding", "index": i, "embedding": vec})
         payload = {
             "object": "list",

@@ -15,7 +15,7 @@ os.environ.setdefault("EDGEQUAKE_ACCEL", "0")
 
 import pytest
 
-from edgequake_litellm.mock_upstream import MockUpstream
+from edgequake_litellm.testing import MockUpstream
 
 KEY = "sk-edgequake-test-0123456789abcdef"
 

@@ -440,46 +440,30 @@ class _Log:
         self.calls.append("post")
 
 
-def test_serve_translated_entry_point(litellm, mock):
-    """The seam for the transparent mode: LiteLLM's handler arguments in, LiteLLM types out."""
+def test_handler_entry_point(litellm, mock):
+    """The ``edgequake/`` handler as LiteLLM calls it: its handler arguments in, LiteLLM types out."""
     from litellm.types.utils import ModelResponse
 
-    from edgequake_litellm._handler import serve_translated
+    from edgequake_litellm import handler
 
     kw = _kwargs(mock, None, {})
     native = litellm.completion(model=NATIVE, **kw)
     log = _Log()
-    ours = serve_translated(
-        "anthropic",
-        MODEL,
-        MSGS,
-        optional_params={},
-        api_key=KEY,
-        api_base=kw["api_base"],
-        headers=None,
-        timeout=30.0,
-        stream=False,
-        litellm_params={},
-        logging_obj=log,
-        model_response=ModelResponse(),
+    common = {"optional_params": {}, "api_key": KEY, "headers": None, "timeout": 30.0, "litellm_params": {}}
+    ours = handler.completion(
+        f"anthropic/{MODEL}", MSGS, api_base=kw["api_base"], logging_obj=log, model_response=ModelResponse(), **common
     )
     assert log.calls == ["pre", "post"]
     assert ours.choices[0].message.content == native.choices[0].message.content
     assert ours.usage.total_tokens == native.usage.total_tokens
     with pytest.raises(litellm.RateLimitError):
-        serve_translated(
-            "anthropic",
-            MODEL,
+        handler.streaming(
+            f"anthropic/{MODEL}",
             MSGS,
-            optional_params={},
-            api_key=KEY,
             api_base=f"{mock.url}/s/status=429",
-            headers=None,
-            timeout=30.0,
-            stream=True,
-            litellm_params={},
             logging_obj=_Log(),
             model_response=ModelResponse(),
+            **common,
         )
 
 

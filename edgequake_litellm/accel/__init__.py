@@ -16,24 +16,13 @@ from __future__ import annotations
 import os
 import threading
 import warnings
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Any
+
+from .accelerator import Accelerator
 
 ENV_ALL = "EDGEQUAKE_ACCEL"
 ENV_DISABLE = "EDGEQUAKE_ACCEL_DISABLE"
-
-
-@dataclass
-class Accelerator:
-    """One accelerator: what it replaces, its contract check, and how to put it in and out."""
-
-    name: str
-    replaces: tuple[str, ...]
-    problems: Callable[[], list[str]]
-    install: Callable[[], None]
-    uninstall: Callable[[], None]
-    counts: Callable[[], dict[str, int]] = field(default=lambda: {})
 
 
 _lock = threading.Lock()

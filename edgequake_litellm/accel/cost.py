@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import Accelerator
+from .accelerator import Accelerator
 
 _REPLACES = ("litellm.response_cost_calculator", "litellm.completion_cost")
 

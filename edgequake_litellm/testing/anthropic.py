@@ -4,7 +4,7 @@ Replies are shaped like the real API's (recorded field sets: ``msg_`` ids, conte
 for text, ``tool_use``, ``thinking`` with signatures and ``redacted_thinking``, usage with
 prompt-cache counters, ``event:``-typed SSE with ``ping``), deterministic in the request.
 
-Scenario keys (see ``mock_upstream``): ``status``/``message``/``retry_after`` (errors in
+Scenario keys (see ``edgequake_litellm.mock_upstream``): ``status``/``message``/``retry_after`` (errors in
 Anthropic's ``{"type": "error", "error": {...}}`` shape; 529 is ``overloaded_error``),
 ``error=context_length``, ``thinking``, ``redacted``, ``cached=N`` (cache reads),
 ``cache_write=N``, ``stop_reason=X``, ``preamble`` (text before a tool call),
@@ -13,6 +13,8 @@ after four events), ``malformed_json``, ``citations``.
 """
 
 from __future__ import annotations
+
+from ..mock_upstream import SseWriter, tokenize
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -30,6 +32,11 @@ _ERROR_TYPES = {
 }
 _CONTEXT_MSG = "prompt is too long: 210000 tokens > 200000 maximum"
 SIGNATURE = "EqQBCkYIBxgCKkDmockSignatureForThinkingBlock=="
+
+
+def auth_error() -> tuple[int, dict[str, Any]]:
+    """The status and body Anthropic answers a missing or wrong key with."""
+    return (401, error_body(401, "invalid x-api-key"))
 
 
 def error_body(status: int, message: str | None = None, request_id: str | None = None) -> dict[str, Any]:
@@ -78,7 +85,6 @@ def _message_id(body: dict[str, Any]) -> str:
 
 def plan(body: dict[str, Any], scn: dict[str, str]) -> dict[str, Any]:
     """The reply for a Messages request: content blocks, stop reason and usage."""
-    from .mock_upstream import _tokenize
 
     messages = body.get("messages") or []
     user_text = ""
@@ -139,7 +145,7 @@ def plan(body: dict[str, Any], scn: dict[str, str]) -> dict[str, Any]:
     output = 0
     for b in blocks:
         if b["type"] == "text":
-            output += len(_tokenize(b["text"]))
+            output += len(tokenize(b["text"]))
         elif b["type"] == "thinking":
             output += len(b["thinking"].split())
         elif b["type"] == "tool_use":
@@ -174,8 +180,6 @@ def stream_events(reply: dict[str, Any], scn: dict[str, str]) -> list[tuple[str,
     """The reply as Messages SSE events, split the way the real API splits them."""
     import json
 
-    from .mock_upstream import _tokenize
-
     usage = reply["usage"]
     start_usage = dict(usage, output_tokens=1)
     start_usage.pop("service_tier", None)
@@ -186,12 +190,12 @@ def stream_events(reply: dict[str, Any], scn: dict[str, str]) -> list[tuple[str,
         kind = block["type"]
         if kind == "text":
             start = {"type": "text", "text": ""}
-            deltas = [{"type": "text_delta", "text": t} for t in _tokenize(block["text"])]
+            deltas = [{"type": "text_delta", "text": t} for t in tokenize(block["text"])]
             for c in block.get("citations") or []:
                 deltas.append({"type": "citations_delta", "citation": c})
         elif kind == "thinking":
             start = {"type": "thinking", "thinking": "", "signature": ""}
-            words = _tokenize(block["thinking"])
+            words = tokenize(block["thinking"])
             deltas = [{"type": "thinking_delta", "thinking": w} for w in words]
             deltas.append({"type": "signature_delta", "signature": block["signature"]})
         elif kind == "redacted_thinking":
@@ -221,7 +225,7 @@ def stream_events(reply: dict[str, Any], scn: dict[str, str]) -> list[tuple[str,
     return events
 
 
-async def serve(reply: Any, scn: dict[str, str], body: Any) -> bool:
+async def serve(reply: Any, scn: dict[str, str], body: Any, *_: Any) -> bool:
     """Answer one ``/v1/messages`` request; returns whether the connection stays open."""
     import json
 
@@ -260,7 +264,6 @@ async def serve(reply: Any, scn: dict[str, str], body: Any) -> bool:
     if body.get("stream") is not True:
         await reply.json(200, out)
         return reply.keep
-    from .mock_upstream import SseWriter
 
     await reply.sse_head()
     writer = SseWriter(reply)

@@ -16,6 +16,8 @@ candidates), ``safety`` (candidate stopped by safety, no content), ``parallel``,
 
 from __future__ import annotations
 
+from ..mock_upstream import DEFAULT_EMBED_DIM, SseWriter, embedding, tokenize
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -36,6 +38,11 @@ _RATINGS = [
     {"category": "HARM_CATEGORY_HATE_SPEECH", "probability": "NEGLIGIBLE"},
     {"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "NEGLIGIBLE"},
 ]
+
+
+def auth_error() -> tuple[int, dict[str, Any]]:
+    """The status and body the Gemini API answers a missing or wrong key with."""
+    return (400, error_body(400, "API key not valid. Please pass a valid API key."))
 
 
 def error_body(status: int, message: str | None = None, retry_delay: str | None = None) -> dict[str, Any]:
@@ -99,7 +106,6 @@ def _response_id(body: dict[str, Any]) -> str:
 
 def plan(model: str, body: dict[str, Any], scn: dict[str, str]) -> dict[str, Any]:
     """The ``GenerateContentResponse`` for a request."""
-    from .mock_upstream import _tokenize
 
     words = 0
     user_text = ""
@@ -166,7 +172,7 @@ def plan(model: str, body: dict[str, Any], scn: dict[str, str]) -> dict[str, Any
             text = " ".join(text.split()[:limit])
             finish = "MAX_TOKENS"
         parts.append({"text": text})
-        output = len(_tokenize(text))
+        output = len(tokenize(text))
     candidate: dict[str, Any] = {"finishReason": finish, "index": 0, "safetyRatings": _RATINGS}
     if parts:
         candidate = {"content": {"parts": parts, "role": "model"}, **candidate}
@@ -187,7 +193,6 @@ def plan(model: str, body: dict[str, Any], scn: dict[str, str]) -> dict[str, Any
 
 def stream_chunks(reply: dict[str, Any]) -> list[dict[str, Any]]:
     """The reply as the full-response chunks ``streamGenerateContent`` sends."""
-    from .mock_upstream import _tokenize
 
     candidates = reply.get("candidates")
     if not candidates:
@@ -202,7 +207,7 @@ def stream_chunks(reply: dict[str, Any]) -> list[dict[str, Any]]:
     pieces: list[dict[str, Any]] = []
     for part in parts:
         if "text" in part and not part.get("thought"):
-            pieces.extend({"text": t} for t in _tokenize(part["text"]))
+            pieces.extend({"text": t} for t in tokenize(part["text"]))
         else:
             pieces.append(part)
     for piece in pieces[:-1]:
@@ -216,13 +221,12 @@ def stream_chunks(reply: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def embed(body: dict[str, Any]) -> dict[str, Any]:
-    from .mock_upstream import DEFAULT_EMBED_DIM, _embedding
 
     out = []
     for req in body.get("requests") or []:
         text = " ".join(_texts((req.get("content") or {}).get("parts")))
         dim = req.get("outputDimensionality") or req.get("output_dimensionality") or DEFAULT_EMBED_DIM
-        out.append({"values": _embedding(text, int(dim), False)})
+        out.append({"values": embedding(text, int(dim), False)})
     return {"embeddings": out}
 
 
@@ -266,7 +270,6 @@ async def serve(reply: Any, scn: dict[str, str], body: Any, model: str, method: 
     if query.get("alt") != "sse":
         await reply.json(200, stream_chunks(out))  # a JSON array without alt=sse
         return reply.keep
-    from .mock_upstream import SseWriter
 
     await reply.sse_head()
     writer = SseWriter(reply)
