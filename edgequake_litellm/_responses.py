@@ -208,12 +208,17 @@ class StreamAssembler:
         self._model = model
         self._price = price
         self._wrapped = wrapped
-        self._openai_wire = openai_wire
+        self.openai_wire = openai_wire
+        # A chunk's first choice carried a finish_reason (what LiteLLM's wrapper looks at).
+        self.finished = False
         self._first: ModelResponseStream | None = None
 
     def feed(self, batch: Iterable[dict]) -> Iterator[ModelResponseStream]:
         for chunk in batch:
             estimate_reasoning_tokens(chunk.get("usage"))
+            choices = chunk.get("choices")
+            if not self.finished and choices and isinstance(choices[0], dict) and choices[0].get("finish_reason"):
+                self.finished = True
             held = self._held
             if held is not None:
                 self._held = None
@@ -228,7 +233,7 @@ class StreamAssembler:
             yield self._usage(chunk) if not chunk.get("choices") and chunk.get("usage") else self._chunk(chunk)
 
     def _chunk(self, chunk: dict) -> ModelResponseStream:
-        if self._openai_wire:
+        if self.openai_wire:
             chunk = _sdk_shaped(chunk, self._first is None)
             if self._model is not None:
                 chunk["model"] = self._model

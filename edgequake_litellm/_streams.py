@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 
+import httpx
+from litellm.litellm_core_utils.exception_mapping_utils import exception_type
 from litellm.types.utils import ModelResponseStream
 
 from . import _core
@@ -24,6 +26,25 @@ def _assembler(call: Call, priced: bool, wrapped: bool) -> StreamAssembler:
     )
 
 
+def _check_finished(stream: _core.ChatStream, assembler: StreamAssembler, call: Call, wrapped: bool) -> None:
+    """LiteLLM's stream wrapper fails an OpenAI-wire stream that ends without a finish_reason
+    (``CustomStreamWrapper._should_fail_on_clean_eof``), a ``[DONE]`` counting as one where
+    its own SSE iterator reads the stream. The chunks of a custom provider take another branch
+    of the wrapper, which never checks: the same error is raised here, mapped as natively, and
+    the wrapper wraps it in ``MidStreamFallbackError`` as it wraps the native one."""
+    if not wrapped or not assembler.openai_wire or assembler.finished or stream.finished_by_done:
+        return
+    eof = httpx.RemoteProtocolError(
+        "Stream ended before a finish_reason was received",
+        request=httpx.Request(method="POST", url="https://docs.litellm.ai/docs"),
+    )
+    try:
+        exception_type(model=call.model, custom_llm_provider=call.provider, original_exception=eof)
+    except Exception as mapped:  # exception_type always raises
+        raise mapped from None
+    raise eof
+
+
 def sync_chunks(
     stream: _core.ChatStream, call: Call, *, priced: bool = True, wrapped: bool = True
 ) -> Iterator[ModelResponseStream]:
@@ -35,6 +56,7 @@ def sync_chunks(
         for batch in stream:
             yield from assembler.feed(batch)
         yield from assembler.finish()
+        _check_finished(stream, assembler, call, wrapped)
     except _core.CoreError as e:
         raise to_litellm(e, provider=call.provider, model=call.model, mid_stream=True) from e
     finally:
@@ -51,6 +73,7 @@ async def async_chunks(
                 yield chunk
         for chunk in assembler.finish():
             yield chunk
+        _check_finished(stream, assembler, call, wrapped)
     except _core.CoreError as e:
         raise to_litellm(e, provider=call.provider, model=call.model, mid_stream=True) from e
     finally:

@@ -243,7 +243,9 @@ def test_fuzz_sse_streams(litellm, scripted, lines, tail, pieces):
 @given(parts=valid_sse, crlf=st.booleans(), pieces=st.integers(1, 8))
 def test_fuzz_valid_sse_streams_are_exact(litellm, scripted, parts, crlf, pieces):
     end = "\r\n\r\n" if crlf else "\n\n"
-    raw = "".join("data: " + json.dumps(chunk(p)) + end for p in parts) + "data: [DONE]" + end
+    finish = dict(chunk(""), choices=[{"index": 0, "delta": {}, "finish_reason": "stop"}])
+    events = [chunk(p) for p in parts] + [finish]
+    raw = "".join("data: " + json.dumps(e) + end for e in events) + "data: [DONE]" + end
     scripted.status, scripted.content_type, scripted.body, scripted.pieces = (
         200,
         "text/event-stream",
