@@ -11,7 +11,7 @@ from litellm.types.utils import ModelResponseStream
 from . import _core
 from ._call import Call
 from ._errors import to_litellm
-from ._responses import TRANSLATED, StreamAssembler, stream_pricer
+from ._responses import TRANSLATED, StreamAssembler, UnreadableChunk, stream_pricer
 
 # Providers whose chunks LiteLLM's stream wrapper names by the upstream's model.
 _SERVED_MODEL = frozenset({"azure", "azure_ai", "openrouter"})
@@ -32,17 +32,22 @@ def _check_finished(stream: _core.ChatStream, assembler: StreamAssembler, call: 
     its own SSE iterator reads the stream. The chunks of a custom provider take another branch
     of the wrapper, which never checks: the same error is raised here, mapped as natively, and
     the wrapper wraps it in ``MidStreamFallbackError`` as it wraps the native one."""
-    if not wrapped or not assembler.openai_wire or assembler.finished or stream.finished_by_done:
+    if not (wrapped and assembler.openai_wire and assembler.started) or assembler.finished or stream.finished_by_done:
         return
     eof = httpx.RemoteProtocolError(
         "Stream ended before a finish_reason was received",
         request=httpx.Request(method="POST", url="https://docs.litellm.ai/docs"),
     )
+    raise _mapped(eof, call)
+
+
+def _mapped(e: Exception, call: Call) -> Exception:
+    """``e`` mapped as LiteLLM's wrapper maps a native stream's failure."""
     try:
-        exception_type(model=call.model, custom_llm_provider=call.provider, original_exception=eof)
+        exception_type(model=call.model, custom_llm_provider=call.provider, original_exception=e)
     except Exception as mapped:  # exception_type always raises
-        raise mapped from None
-    raise eof
+        return mapped
+    return e
 
 
 def sync_chunks(
@@ -59,6 +64,8 @@ def sync_chunks(
         _check_finished(stream, assembler, call, wrapped)
     except _core.CoreError as e:
         raise to_litellm(e, provider=call.provider, model=call.model, mid_stream=True) from e
+    except UnreadableChunk as e:
+        raise _mapped(e.original, call) from None
     finally:
         stream.close()
 
@@ -76,5 +83,7 @@ async def async_chunks(
         _check_finished(stream, assembler, call, wrapped)
     except _core.CoreError as e:
         raise to_litellm(e, provider=call.provider, model=call.model, mid_stream=True) from e
+    except UnreadableChunk as e:
+        raise _mapped(e.original, call) from None
     finally:
         stream.close()

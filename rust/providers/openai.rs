@@ -215,6 +215,17 @@ pub fn litellm_builds_body(provider: &str) -> bool {
     )
 }
 
+/// The service tiers a provider's LiteLLM `transform_response` lets through on a reply; any
+/// other (or none) becomes the first. Groq names its own (`on_demand`), which
+/// `GroqChatConfig._map_groq_service_tier` maps to OpenAI's `auto` (its stream iterator leaves
+/// chunks as sent).
+pub fn reply_service_tiers(provider: &str) -> Option<&'static [&'static str]> {
+    match provider {
+        "groq" => Some(&["auto", "default", "flex"]),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

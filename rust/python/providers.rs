@@ -3,7 +3,7 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use crate::providers::openai::litellm_builds_body;
+use crate::providers::openai::{litellm_builds_body, reply_service_tiers};
 use crate::providers::registry::{Auth, Source, PROVIDERS};
 
 fn sources<'py>(py: Python<'py>, srcs: &[Source]) -> PyResult<Bound<'py, PyList>> {
@@ -20,7 +20,8 @@ fn sources<'py>(py: Python<'py>, srcs: &[Source]) -> PyResult<Bound<'py, PyList>
     Ok(out)
 }
 
-/// `{name: {"api_base": [...], "api_key": [...], "auth": .., "chat_path": .., "embeddings_path": ..}}`
+/// `{name: {"api_base": [...], "api_key": [...], "auth": .., "chat_path": .., "embeddings_path": ..,
+/// "reply_service_tiers": [...] | None}}`
 #[pyfunction]
 pub fn providers(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     let out = PyDict::new(py);
@@ -50,6 +51,7 @@ pub fn providers(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
                 "core"
             },
         )?;
+        d.set_item("reply_service_tiers", reply_service_tiers(p.name))?;
         out.set_item(p.name, d)?;
     }
     Ok(out)

@@ -303,7 +303,7 @@ async fn pump(
     end: StreamEnd,
     done_seen: Arc<AtomicBool>,
 ) {
-    let mut parser = SseParser::new();
+    let mut parser = SseParser::for_stream(end);
     let mut events = Vec::new();
     loop {
         let next = tokio::select! {
@@ -338,7 +338,7 @@ async fn pump(
         let mut payloads = Vec::with_capacity(events.len());
         let mut failed = None;
         for ev in events.drain(..) {
-            if ev.is_done() {
+            if ev.ends_stream(end) {
                 done_seen.store(true, Ordering::Release);
                 done = true;
                 break;
