@@ -8,6 +8,10 @@
 //! UTF-8 sequences, between CR and LF, inside the BOM) parses exactly like the
 //! whole stream fed at once.
 //!
+//! Where LiteLLM reads a stream with the OpenAI SDK (`StreamEnd::LikeOpenAiSdk`), events are
+//! framed as the SDK's decoder frames them instead (`SseParser::for_stream`): it also
+//! dispatches blocks without data, and stops at data starting with `[DONE]`.
+//!
 //! Deliberate deviations from the spec:
 //! - invalid UTF-8 is an error rather than being replaced with U+FFFD, so a
 //!   corrupted payload is reported instead of silently altered;
