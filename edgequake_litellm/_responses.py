@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from functools import cache
 from typing import Any
 
 import litellm
@@ -11,6 +12,7 @@ from litellm.types.utils import EmbeddingResponse, ModelResponse, ModelResponseS
 from openai._models import construct_type
 from openai.types.chat import ChatCompletionChunk
 
+from . import _core
 from ._call import Call, family, translated
 
 # Prices the caller set for the deployment take precedence over the upstream model's.
@@ -117,6 +119,22 @@ def _native_provider_fields(response: Any, body: dict) -> None:
             message.provider_specific_fields = fields
 
 
+@cache
+def _service_tiers(provider: str) -> tuple[str, ...] | None:
+    spec = _core.providers().get(provider) or {}
+    tiers = spec.get("reply_service_tiers")
+    return tuple(tiers) if tiers else None
+
+
+def _provider_reply_rules(response: Any, provider: str) -> None:
+    """The reply rewrites the provider's own LiteLLM ``transform_response`` makes, declared in
+    the core's provider table: ``reply_service_tiers`` (groq: a tier OpenAI does not name,
+    or none, becomes the first, ``auto``)."""
+    tiers = _service_tiers(provider)
+    if tiers is not None and getattr(response, "service_tier", None) not in tiers:
+        response.service_tier = tiers[0]
+
+
 def fill_chat(
     model_response: ModelResponse, body: dict, headers: dict[str, str], call: Call, logging_obj: Any = None
 ) -> ModelResponse:
@@ -126,6 +144,7 @@ def fill_chat(
     )
     if translated(call.provider):
         _native_provider_fields(response, body)
+    _provider_reply_rules(response, call.provider)
     _stamp_cost(response, call, "completion", logging_obj)
     return response  # type: ignore[return-value]
 
@@ -174,6 +193,15 @@ def _sdk_shaped(chunk: dict, first: bool) -> dict:
     return shaped
 
 
+class UnreadableChunk(Exception):
+    """An OpenAI-wire chunk that is JSON but not an object: LiteLLM's native path fails on it
+    with ``original``, which the caller maps as natively."""
+
+    def __init__(self, chunk: Any) -> None:
+        super().__init__()
+        self.original = AttributeError(f"'{type(chunk).__name__}' object has no attribute 'choices'")
+
+
 class StreamAssembler:
     """Upstream chunk dicts -> ``ModelResponseStream`` objects, in order, with these changes.
 
@@ -205,12 +233,24 @@ class StreamAssembler:
         self._model = model
         self._price = price
         self._wrapped = wrapped
-        self._openai_wire = openai_wire
+        self.openai_wire = openai_wire
+        # Chunks came, and one's first choice carried a finish_reason (what LiteLLM's wrapper
+        # looks at; it fails a stream of chunks without one, not a stream of none).
+        self.started = False
+        self.finished = False
         self._first: ModelResponseStream | None = None
 
     def feed(self, batch: Iterable[dict]) -> Iterator[ModelResponseStream]:
         for chunk in batch:
+            if self.openai_wire and not isinstance(chunk, dict):
+                if chunk is None:  # the SDK parses ``null`` as no chunk, which LiteLLM skips
+                    continue
+                raise UnreadableChunk(chunk)
             estimate_reasoning_tokens(chunk.get("usage"))
+            self.started = True
+            choices = chunk.get("choices")
+            if not self.finished and choices and isinstance(choices[0], dict) and choices[0].get("finish_reason"):
+                self.finished = True
             held = self._held
             if held is not None:
                 self._held = None
@@ -225,7 +265,7 @@ class StreamAssembler:
             yield self._usage(chunk) if not chunk.get("choices") and chunk.get("usage") else self._chunk(chunk)
 
     def _chunk(self, chunk: dict) -> ModelResponseStream:
-        if self._openai_wire:
+        if self.openai_wire:
             chunk = _sdk_shaped(chunk, self._first is None)
             if self._model is not None:
                 chunk["model"] = self._model

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 
+import httpx
+from litellm.litellm_core_utils.exception_mapping_utils import exception_type
 from litellm.types.utils import ModelResponseStream
 
 from . import _core
 from ._call import Call, translated
 from ._errors import core_errors_as, to_litellm
-from ._responses import StreamAssembler, stream_pricer
+from ._responses import StreamAssembler, UnreadableChunk, stream_pricer
 
 # Providers whose chunks LiteLLM's stream wrapper names by the upstream's model.
 _SERVED_MODEL = frozenset({"azure", "azure_ai", "openrouter"})
@@ -24,6 +26,30 @@ def _assembler(call: Call, priced: bool, wrapped: bool) -> StreamAssembler:
     )
 
 
+def _check_finished(stream: _core.ChatStream, assembler: StreamAssembler, call: Call, wrapped: bool) -> None:
+    """LiteLLM's stream wrapper fails an OpenAI-wire stream that ends without a finish_reason
+    (``CustomStreamWrapper._should_fail_on_clean_eof``), a ``[DONE]`` counting as one where
+    its own SSE iterator reads the stream. The chunks of a custom provider take another branch
+    of the wrapper, which never checks: the same error is raised here, mapped as natively, and
+    the wrapper wraps it in ``MidStreamFallbackError`` as it wraps the native one."""
+    if not (wrapped and assembler.openai_wire and assembler.started) or assembler.finished or stream.finished_by_done:
+        return
+    eof = httpx.RemoteProtocolError(
+        "Stream ended before a finish_reason was received",
+        request=httpx.Request(method="POST", url="https://docs.litellm.ai/docs"),
+    )
+    raise _mapped(eof, call)
+
+
+def _mapped(e: Exception, call: Call) -> Exception:
+    """``e`` mapped as LiteLLM's wrapper maps a native stream's failure."""
+    try:
+        exception_type(model=call.model, custom_llm_provider=call.provider, original_exception=e)
+    except Exception as mapped:  # exception_type always raises
+        return mapped
+    return e
+
+
 def sync_chunks(
     stream: _core.ChatStream, call: Call, *, priced: bool = True, wrapped: bool = True
 ) -> Iterator[ModelResponseStream]:
@@ -36,6 +62,9 @@ def sync_chunks(
             for batch in stream:
                 yield from assembler.feed(batch)
             yield from assembler.finish()
+        _check_finished(stream, assembler, call, wrapped)
+    except UnreadableChunk as e:
+        raise _mapped(e.original, call) from None
     finally:
         stream.close()
 
@@ -51,5 +80,8 @@ async def async_chunks(
                     yield chunk
             for chunk in assembler.finish():
                 yield chunk
+        _check_finished(stream, assembler, call, wrapped)
+    except UnreadableChunk as e:
+        raise _mapped(e.original, call) from None
     finally:
         stream.close()

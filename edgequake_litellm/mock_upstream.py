@@ -24,7 +24,8 @@ values are URL-decoded; unknown keys are ignored):
   phrase),
   ``service_tier=X`` (default ``default``), ``gzip=0`` (identity even when gzip is accepted),
   ``stream_error`` (an ``{"error": ...}`` event after three chunks, no ``[DONE]``),
-  ``should_retry=true|false`` and ``retry_after_ms=N`` (error headers).
+  ``should_retry=true|false`` and ``retry_after_ms=N`` (error headers), ``no_finish`` (a
+  stream whose chunks never carry a ``finish_reason``), ``no_done`` (no ``[DONE]``).
 * SSE writes: ``split=N`` (every event cut into N-byte writes) or ``coalesce=N`` /
   ``coalesce=all`` (N events, or the whole stream, per write); each write is one chunk.
 
@@ -1075,7 +1076,8 @@ class MockUpstream:
                 if want_lp:
                     lp = {"content": [_logprob_entry(tok, k, top)], "refusal": None}
                 emit(i, {"content": tok}, lp)
-            emit(i, {}, None, c["finish"])
+            if not _flag(scn, "no_finish"):
+                emit(i, {}, None, c["finish"])
         if include_usage:
             events.append(dict(base, choices=[], usage=usage))
         if obfuscate:
@@ -1106,7 +1108,7 @@ class MockUpstream:
             # then ends the stream without ``[DONE]``.
             err = {"error": {"message": _STREAM_ERROR, "type": "server_error", "param": None, "code": None}}
             frames = frames[:3] + [f"data: {json.dumps(err)}{sep}{sep}".encode()]
-        else:
+        elif not _flag(scn, "no_done"):
             frames.append(f"data: [DONE]{sep}{sep}".encode())
         comment = f": keep-alive{sep}{sep}".encode() if _flag(scn, "comments") else b""
         garbage = b""

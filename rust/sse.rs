@@ -8,6 +8,10 @@
 //! UTF-8 sequences, between CR and LF, inside the BOM) parses exactly like the
 //! whole stream fed at once.
 //!
+//! Where LiteLLM reads a stream with the OpenAI SDK (`StreamEnd::LikeOpenAiSdk`), events are
+//! framed as the SDK's decoder frames them instead (`SseParser::for_stream`): it also
+//! dispatches blocks without data, and stops at data starting with `[DONE]`.
+//!
 //! Deliberate deviations from the spec:
 //! - invalid UTF-8 is an error rather than being replaced with U+FFFD, so a
 //!   corrupted payload is reported instead of silently altered;
@@ -42,6 +46,15 @@ impl SseEvent {
     /// OpenAI-style end-of-stream sentinel (`data: [DONE]`).
     pub fn is_done(&self) -> bool {
         self.data.trim() == "[DONE]"
+    }
+
+    /// The end-of-stream sentinel as `end`'s reader sees it: the OpenAI SDK stops at any data
+    /// that starts with `[DONE]` (and at nothing else).
+    pub fn ends_stream(&self, end: StreamEnd) -> bool {
+        match end {
+            StreamEnd::LikeOpenAiSdk => self.data.starts_with("[DONE]"),
+            StreamEnd::Strict => self.is_done(),
+        }
     }
 }
 
@@ -130,6 +143,17 @@ impl SseParser {
 
     /// `max_line`: longest accepted line in bytes (terminator excluded).
     /// `max_event`: largest accepted event `data` in bytes.
+    /// A parser that frames events as `end`'s reader does: under `LikeOpenAiSdk`, a blank
+    /// line also dispatches a block without data, as the OpenAI SDK's `SSEDecoder.decode` does
+    /// when the block set a non-empty `event:` or a `retry:` Python's `int()` reads, or while
+    /// the stream's last event ID is non-empty (it persists across events). The event's data
+    /// is then empty, which the SDK fails to parse as JSON.
+    pub fn for_stream(end: StreamEnd) -> Self {
+        let mut parser = Self::new();
+        parser.builder.sdk = end == StreamEnd::LikeOpenAiSdk;
+        parser
+    }
+
     pub fn with_limits(max_line: usize, max_event: usize) -> Self {
         SseParser {
             max_line,
@@ -167,7 +191,9 @@ impl SseParser {
             || self.bom != 0 && self.bom != BOM_RESOLVED
             || !self.builder.data.is_empty()
             || !self.builder.event.is_empty();
+        let sdk = self.builder.sdk;
         *self = Self::with_limits(self.max_line, self.builder.max_event);
+        self.builder.sdk = sdk;
         partial
     }
 
@@ -273,6 +299,10 @@ struct EventBuilder {
     event: String,
     last_id: String,
     retry: Option<u64>,
+    /// Dispatch as the OpenAI SDK does (see `SseParser::for_stream`).
+    sdk: bool,
+    /// Since the last dispatch, a `retry:` line whose value Python's `int()` reads.
+    sdk_retry: bool,
 }
 
 impl EventBuilder {
@@ -313,6 +343,12 @@ impl EventBuilder {
                 self.last_id.clear();
                 self.last_id.push_str(value);
             }
+            "retry" if self.sdk && python_int(value) => {
+                self.sdk_retry = true;
+                if let Ok(ms) = value.parse() {
+                    self.retry = Some(ms);
+                }
+            }
             // Overflowing values are ignored like any other invalid value.
             "retry" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
                 if let Ok(ms) = value.parse() {
@@ -325,11 +361,14 @@ impl EventBuilder {
     }
 
     fn dispatch(&mut self, out: &mut Vec<SseEvent>) {
-        if self.data.is_empty() {
+        let sdk_dispatch =
+            self.sdk && (!self.event.is_empty() || !self.last_id.is_empty() || self.sdk_retry);
+        self.sdk_retry = false;
+        if self.data.is_empty() && !sdk_dispatch {
             self.event.clear();
             return;
         }
-        self.data.pop(); // always the '\n' appended after the last data line
+        self.data.pop(); // the '\n' appended after the last data line, if any
         out.push(SseEvent {
             // `take` moves the buffers into the event without copying.
             event: (!self.event.is_empty()).then(|| std::mem::take(&mut self.event)),
@@ -338,6 +377,19 @@ impl EventBuilder {
             retry: self.retry.take(),
         });
     }
+}
+
+/// Whether Python's `int()` reads `value` (after the one space the field strips): blanks
+/// around, an optional sign, ASCII digits with single underscores between them. (Python also
+/// reads other Unicode decimal digits; no SSE server sends those.)
+fn python_int(value: &str) -> bool {
+    let v = value.trim_matches(|c: char| c.is_whitespace() || ('\x1c'..='\x1f').contains(&c));
+    let digits = v.strip_prefix(['+', '-']).unwrap_or(v);
+    !digits.is_empty()
+        && !digits.starts_with('_')
+        && !digits.ends_with('_')
+        && !digits.contains("__")
+        && digits.bytes().all(|b| b.is_ascii_digit() || b == b'_')
 }
 
 /// Position of the first CR or LF. Scans 16-byte blocks with a branch-free
@@ -538,6 +590,59 @@ mod tests {
                 retry: None,
             },
         ]
+    }
+
+    fn parse_sdk(input: &[u8], bytewise: bool) -> Vec<SseEvent> {
+        let mut parser = SseParser::for_stream(StreamEnd::LikeOpenAiSdk);
+        let mut out = Vec::new();
+        if bytewise {
+            for b in input.chunks(1) {
+                parser.feed(b, &mut out).unwrap();
+            }
+        } else {
+            parser.feed(input, &mut out).unwrap();
+        }
+        assert!(parser.finish_dropping_partial().is_ok());
+        out
+    }
+
+    #[test]
+    fn sdk_reader_dispatches_dataless_blocks_as_the_openai_sdk() {
+        let datas = |input: &[u8]| -> Vec<String> {
+            let whole = parse_sdk(input, false);
+            assert_eq!(parse_sdk(input, true), whole, "split input parses the same");
+            whole.into_iter().map(|e| e.data).collect()
+        };
+        assert_eq!(datas(b"event: ping\n\ndata: a\n\n"), ["", "a"]);
+        assert_eq!(datas(b"event:\n\n"), [] as [&str; 0]); // an empty event name counts as none
+        assert_eq!(datas(b"retry: 1000\r\n\r\n"), [""]);
+        assert_eq!(datas(b"retry: -1_0 \n\n"), [""]); // Python's int() reads it
+        assert_eq!(
+            datas(b"retry: 1__0\n\nretry: x\n\nretry:\n\n"),
+            [] as [&str; 0]
+        );
+        // The last event ID persists: every later blank line dispatches, until it is emptied.
+        assert_eq!(datas(b"id: 7\n\ndata: a\n\n\n"), ["", "a", ""]);
+        assert_eq!(datas(b"id: 7\nid:\n\n\n"), [] as [&str; 0]);
+        assert_eq!(datas(b": c\nfoo: bar\nx\n\n"), [] as [&str; 0]);
+        // An event without its blank line is dropped at the end, as by the SDK.
+        assert_eq!(datas(b"data: a\n\nevent: ping\n"), ["a"]);
+        // The WHATWG reader dispatches none of them.
+        let whatwg: Vec<String> = parse(b"event: ping\n\nretry: 5\n\nid: 7\n\n\ndata: a\n\n")
+            .into_iter()
+            .map(|e| e.data)
+            .collect();
+        assert_eq!(whatwg, ["a"]);
+    }
+
+    #[test]
+    fn done_sentinel_by_reader() {
+        let sdk = StreamEnd::LikeOpenAiSdk;
+        assert!(ev("[DONE]").ends_stream(sdk) && ev("[DONE]").ends_stream(StreamEnd::Strict));
+        assert!(
+            ev("[DONE] tail").ends_stream(sdk) && !ev("[DONE] tail").ends_stream(StreamEnd::Strict)
+        );
+        assert!(!ev(" [DONE]").ends_stream(sdk) && ev(" [DONE]").ends_stream(StreamEnd::Strict));
     }
 
     #[test]

@@ -377,6 +377,55 @@ def test_stream_error_event_equal(litellm, mock, writes):
     _same_stream_failure(arun(NATIVE), arun(OURS))
 
 
+def _stream_outcome(consume):
+    got: list = []
+    try:
+        consume(got)
+    except Exception as e:  # noqa: BLE001
+        return e, got
+    return None, got
+
+
+# openai/ reads the stream with the OpenAI SDK ([DONE] is no finish); xai/ with LiteLLM's own
+# SSE iterator, which reports [DONE] as finish_reason "stop".
+@pytest.mark.parametrize("writes", [None, "coalesce=all"])
+@pytest.mark.parametrize("done", [True, False], ids=["done", "no_done"])
+@pytest.mark.parametrize("provider", ["openai/gpt-4o-mini", "xai/grok-3-mini"])
+def test_stream_without_finish_reason_equal(litellm, mock, provider, done, writes):
+    """A stream whose chunks never carry a finish_reason: LiteLLM fails it ("Stream ended
+    before a finish_reason was received") unless its reader counts a ``[DONE]`` as the
+    finish; ``edgequake/`` must end it the same way, sync and async."""
+    scenario = ",".join(x for x in ("no_finish", None if done else "no_done", writes) if x)
+    kw = _call_kwargs(mock, scenario, {"max_retries": 0})
+
+    def run(model):
+        return _stream_outcome(lambda got: got.extend(litellm.completion(model=model, stream=True, **kw)))
+
+    def arun(model):
+        async def consume(got):
+            async for c in await litellm.acompletion(model=model, stream=True, **kw):
+                got.append(c)
+
+        return _stream_outcome(lambda got: asyncio.run(consume(got)))
+
+    def view(chunks):
+        return [[(c.delta.content, c.finish_reason) for c in x.choices] for x in chunks]
+
+    # Chunks in full on the OpenAI SDK path only: the edgequake/ route gives every OpenAI-wire
+    # provider's chunks the SDK's shape, where LiteLLM's own iterator (xai/) leaves SDK-only
+    # fields out (reported on issue 15); their contents and finish reasons are compared.
+    sdk = provider.startswith("openai/")
+    for go in (run, arun):
+        native, ours = go(provider), go(f"edgequake/{provider}")
+        assert view(ours[1]) == view(native[1])
+        if sdk or not done:
+            assert isinstance(native[0], litellm.exceptions.MidStreamFallbackError), native[0]
+            assert "Stream ended before a finish_reason was received" in str(native[0])
+            _same_stream_failure(native if sdk else (native[0], []), ours if sdk else (ours[0], []))
+        else:
+            assert native[0] is None and ours[0] is None, (native[0], ours[0])
+
+
 # ---- embeddings ------------------------------------------------------------------------
 
 EMB_NATIVE = "openai/text-embedding-3-small"

@@ -10,6 +10,7 @@ so a fault that makes a client hang fails the test instead of blocking CI. Statu
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import socket
 import threading
@@ -401,18 +402,8 @@ def test_mid_stream_error_provider_name_known_difference(litellm, mock, scenario
 
 # The OpenAI SDK dispatches an SSE block that has ``event:``, ``id:`` or ``retry:`` but no
 # ``data:`` and fails to parse its empty data, so LiteLLM's native path ends the stream with a
-# MidStreamFallbackError; the core skips such blocks (the WHATWG rule). Not changed here: the
-# core's SSE parser (rust/sse.rs) belongs to other work in progress; see issue 15's report.
-_DATALESS_BLOCKS = pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="data-less SSE blocks: native LiteLLM fails to parse them, the core skips them",
-)
-NOISY = [
-    "comments,crlf",
-    pytest.param("garbage_lines", marks=_DATALESS_BLOCKS),
-    pytest.param("garbage_lines,comments,crlf", marks=_DATALESS_BLOCKS),
-]
+# MidStreamFallbackError; the core reads such a stream as the SDK does (rust/sse.rs).
+NOISY = ["comments,crlf", "garbage_lines", "garbage_lines,comments,crlf"]
 
 
 @pytest.mark.parametrize("scenario", NOISY)
@@ -420,16 +411,25 @@ def test_noisy_stream_equals_native(litellm, mock, scenario):
     native = _call(litellm, NATIVE, mock.base_url(scenario), stream=True, timeout=5)
     ours = _call(litellm, OURS, mock.base_url(scenario), stream=True, timeout=5)
     assert (ours.exc is None) == (native.exc is None), (native.exc, ours.exc)
+    if native.exc is not None:
+        assert type(ours.exc) is type(native.exc) and str(ours.exc) == str(native.exc)
+        assert type(ours.exc.original_exception) is type(native.exc.original_exception)
     assert_same_chunks(ours.chunks, native.chunks)
 
 
-def _sdk_events(base: str) -> list[dict]:
-    """The chunks as the OpenAI SDK (LiteLLM's native client) parses them from the stream."""
+def _sdk_events(base: str) -> list[Any]:
+    """The chunks as the OpenAI SDK (LiteLLM's native client) parses them from the stream,
+    then json's error for an event whose data it cannot parse, if any."""
     import openai
 
     client = openai.OpenAI(api_key=KEY, base_url=base, max_retries=0, timeout=5)
-    with client.chat.completions.create(model="gpt-4o-mini", messages=MSGS, stream=True) as stream:
-        return [c.model_dump(exclude_unset=True) for c in stream]
+    got: list[Any] = []
+    try:
+        with client.chat.completions.create(model="gpt-4o-mini", messages=MSGS, stream=True) as stream:
+            got.extend(c.model_dump(exclude_unset=True) for c in stream)
+    except ValueError as e:
+        got.append(f"JSON error: {e}")
+    return got
 
 
 @pytest.mark.parametrize("scenario", [None, "chunks=5,comments,crlf", *NOISY])
@@ -445,13 +445,19 @@ def test_core_stream_equals_sdk(mock, scenario):
             max_retries=0,
             timeout=5,
         )
-        return [c for batch in stream for c in batch]
+        got: list[Any] = []
+        try:
+            for batch in stream:
+                got.extend(batch)
+        except _core.CoreError as e:
+            assert e.kind == "decode", e
+            try:
+                json.loads(e.body or "")
+            except ValueError as je:
+                got.append(f"JSON error: {je}")
+        return got
 
-    try:
-        native = _sdk_events(mock.base_url(scenario))
-    except ValueError as e:  # json's error for an empty event's data
-        native = [f"JSON error: {e}"]
-    assert _bounded(go, 20) == native
+    assert _bounded(go, 20) == _sdk_events(mock.base_url(scenario))
 
 
 # ---- keep-alive refused by the server ----------------------------------------------------

@@ -195,21 +195,11 @@ def _stream(litellm, scripted: ScriptedUpstream, model: str = MODEL) -> str:  # 
     return "".join(c.choices[0].delta.content or "" for c in r if c.choices)
 
 
-# Known difference (tests/test_faults.py ``_DATALESS_BLOCKS``): the OpenAI SDK dispatches a
-# block with ``event:``, ``id:`` or ``retry:`` and no data, or with empty data, and fails to
-# parse it; the core skips such blocks.
-_DATALESS = re.compile(r"^(event|id|retry)(:|$)|^data:? ?$", re.M)
+_NON_FINITE = re.compile(r"NaN|Infinity")
 
 
-# Found by this comparison, not yet fixed (issue 15 report): LiteLLM's native path fails a
-# stream that ends without a finish_reason ("Stream ended before a finish_reason was
-# received"), which edgequake/ completes; and the two disagree on a final event cut off by
-# EOF.
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="stream end: native fails without a finish_reason / on a cut-off final event; edgequake/ does not",
-)
+# Where the SDK's SSE decoder and LiteLLM's wrapper end a stream (blocks without data, a
+# final event cut off by EOF, no finish_reason), edgequake/ must end it the same way.
 @settings(FUZZ, report_multiple_bugs=False)  # one AssertionError, not a group
 @given(
     lines=st.lists(st.tuples(sse_lines, st.sampled_from(["\n", "\n\n", "\r\n\r\n", "\r"])), max_size=12),
@@ -227,23 +217,28 @@ def test_fuzz_sse_streams(litellm, scripted, lines, tail, pieces):
     native = _outcome(lambda: _stream(litellm, scripted, NATIVE))
     ours = _outcome(lambda: _stream(litellm, scripted))
     event(f"native {native[0]}, ours {ours[0]}")
-    if ours[0] == "error":
-        _check_error(ours[1], litellm)
-    if native[0] == "error" and ours[0] == "ok":
-        assert _DATALESS.search(raw.replace("\r\n", "\n").replace("\r", "\n")), (native[1], ours[1])
-        return
     assert ours[0] == native[0], (native[1], ours[1])
     if native[0] == "ok":
         assert ours[1] == native[1]
     else:
-        assert type(ours[1]) is type(native[1]), (native[1], ours[1])
+        orig = [type(getattr(e, "original_exception", None)) for e in (native[1], ours[1])]
+        assert orig[1] is orig[0], (native[1], ours[1])
+        if _NON_FINITE.search(raw):
+            # Known difference (docs/providers.md): the core's JSON parser refuses a chunk with
+            # NaN/Infinity ("Connection error."), the SDK reads it with Python's json.
+            event("non-finite number in a chunk (known text difference)")
+            assert type(ours[1]) is type(native[1]), (native[1], ours[1])
+            return
+        _same_error(native[1], ours[1], litellm)
 
 
 @FUZZ
 @given(parts=valid_sse, crlf=st.booleans(), pieces=st.integers(1, 8))
 def test_fuzz_valid_sse_streams_are_exact(litellm, scripted, parts, crlf, pieces):
     end = "\r\n\r\n" if crlf else "\n\n"
-    raw = "".join("data: " + json.dumps(chunk(p)) + end for p in parts) + "data: [DONE]" + end
+    finish = dict(chunk(""), choices=[{"index": 0, "delta": {}, "finish_reason": "stop"}])
+    events = [chunk(p) for p in parts] + [finish]
+    raw = "".join("data: " + json.dumps(e) + end for e in events) + "data: [DONE]" + end
     scripted.status, scripted.content_type, scripted.body, scripted.pieces = (
         200,
         "text/event-stream",

@@ -77,6 +77,19 @@ def test_route_stream_answered_without_sse_ends_as_openai_does(litellm, mock, sc
     assert _stream(litellm, ROUTE, base, aio) == _stream(litellm, MODEL, base, aio)
 
 
+@pytest.mark.parametrize("aio", [False, True], ids=["sync", "async"])
+@pytest.mark.parametrize("scenario", ["garbage_lines", "garbage_lines,crlf,comments"])
+def test_dataless_sse_blocks_end_as_natively(litellm, mock, scenario, aio):
+    """Blocks with ``event:``/``id:``/``retry:`` and no data: the SDK dispatches them and fails
+    to parse their empty data; the SDK tier and the ``edgequake/`` route end the same way."""
+    base = mock.base_url(scenario)
+    native, ours = both(lambda: _stream(litellm, MODEL, base, aio))
+    assert isinstance(native, tuple) and native[0] == "MidStreamFallbackError", native
+    assert ours == native
+    route = _stream(litellm, ROUTE, base, aio)
+    assert route == native
+
+
 # ---- request headers ----------------------------------------------------------------------
 
 

@@ -116,6 +116,11 @@ pub struct ProviderSpec {
     /// ends with it) before any path is joined. Mistral's "/v1".
     pub base_suffix: Option<&'static str>,
     pub chat_join: Join,
+    /// The service tiers the provider's LiteLLM `transform_response` lets through on a reply;
+    /// any other (or none) becomes the first. Groq names its own (`on_demand`), which
+    /// `GroqChatConfig._map_groq_service_tier` maps to OpenAI's `auto` (its stream iterator
+    /// leaves chunks as sent).
+    pub reply_service_tiers: Option<&'static [&'static str]>,
 }
 
 use Source::{Arg, Default, Env, LitellmAttr};
@@ -187,6 +192,7 @@ pub const OPENAI: ProviderSpec = ProviderSpec {
     version_sources: &[],
     base_suffix: None,
     chat_join: Join::Always,
+    reply_service_tiers: None,
 };
 
 /// Azure OpenAI. Chat: `_complete_azure` (litellm/main.py) resolves base, version and
@@ -236,6 +242,7 @@ pub const AZURE: ProviderSpec = ProviderSpec {
     ],
     base_suffix: None,
     chat_join: Join::Always,
+    reply_service_tiers: None,
 };
 
 /// xAI. `XAIChatConfig.get_openai_compatible_provider_info` and
@@ -258,6 +265,7 @@ pub const XAI: ProviderSpec = ProviderSpec {
     version_sources: &[],
     base_suffix: None,
     chat_join: Join::UnlessPresent,
+    reply_service_tiers: None,
 };
 
 /// Mistral. `MistralConfig._get_openai_compatible_provider_info`
@@ -291,6 +299,7 @@ pub const MISTRAL: ProviderSpec = ProviderSpec {
     version_sources: &[],
     base_suffix: Some("/v1"),
     chat_join: Join::UnlessPresent,
+    reply_service_tiers: None,
 };
 
 /// Groq. `GroqChatConfig._get_openai_compatible_provider_info`
@@ -322,6 +331,7 @@ pub const GROQ: ProviderSpec = ProviderSpec {
     version_sources: &[],
     base_suffix: None,
     chat_join: Join::UnlessPresent,
+    reply_service_tiers: Some(&["auto", "default", "flex"]),
 };
 
 /// DeepSeek. The deepseek branch of `_get_openai_compatible_provider_info`
@@ -348,6 +358,7 @@ pub const DEEPSEEK: ProviderSpec = ProviderSpec {
     version_sources: &[],
     base_suffix: None,
     chat_join: Join::UnlessPresent,
+    reply_service_tiers: None,
 };
 
 /// Together AI. The together_ai branch of `_get_openai_compatible_provider_info`
@@ -381,6 +392,7 @@ pub const TOGETHER_AI: ProviderSpec = ProviderSpec {
     version_sources: &[],
     base_suffix: None,
     chat_join: Join::UnlessPresent,
+    reply_service_tiers: None,
 };
 
 /// Fireworks AI. `FireworksAIConfig._get_openai_compatible_provider_info` and
@@ -416,6 +428,7 @@ pub const FIREWORKS_AI: ProviderSpec = ProviderSpec {
     version_sources: &[],
     base_suffix: None,
     chat_join: Join::UnlessPresent,
+    reply_service_tiers: None,
 };
 
 /// OpenRouter. `get_llm_provider` resolves nothing for it, so `_complete_openrouter`
@@ -456,6 +469,7 @@ pub const OPENROUTER: ProviderSpec = ProviderSpec {
     version_sources: &[],
     base_suffix: None,
     chat_join: Join::UnlessPresent,
+    reply_service_tiers: None,
 };
 
 /// Perplexity. `PerplexityChatConfig._get_openai_compatible_provider_info`
@@ -485,6 +499,7 @@ pub const PERPLEXITY: ProviderSpec = ProviderSpec {
     version_sources: &[],
     base_suffix: None,
     chat_join: Join::Always,
+    reply_service_tiers: None,
 };
 
 /// DeepInfra. `DeepInfraConfig._get_openai_compatible_provider_info`
@@ -509,6 +524,7 @@ pub const DEEPINFRA: ProviderSpec = ProviderSpec {
     version_sources: &[],
     base_suffix: None,
     chat_join: Join::Always,
+    reply_service_tiers: None,
 };
 
 /// NVIDIA NIM. The nvidia_nim branch of `_get_openai_compatible_provider_info`
@@ -533,6 +549,7 @@ pub const NVIDIA_NIM: ProviderSpec = ProviderSpec {
     version_sources: &[],
     base_suffix: None,
     chat_join: Join::Always,
+    reply_service_tiers: None,
 };
 
 /// LM Studio. `LMStudioChatConfig._get_openai_compatible_provider_info`
@@ -563,6 +580,7 @@ pub const LM_STUDIO: ProviderSpec = ProviderSpec {
     version_sources: &[],
     base_suffix: None,
     chat_join: Join::Always,
+    reply_service_tiers: None,
 };
 
 /// vLLM server. `HostedVLLMChatConfig._get_openai_compatible_provider_info`
@@ -588,6 +606,7 @@ pub const HOSTED_VLLM: ProviderSpec = ProviderSpec {
     version_sources: &[],
     base_suffix: None,
     chat_join: Join::UnlessPresent,
+    reply_service_tiers: None,
 };
 
 /// Ollama's OpenAI-compatible endpoint (`/v1/chat/completions`, `/v1/embeddings`).
@@ -624,6 +643,7 @@ pub const OLLAMA: ProviderSpec = ProviderSpec {
     version_sources: &[],
     base_suffix: None,
     chat_join: Join::UnlessPresent,
+    reply_service_tiers: None,
 };
 
 /// Cerebras. The cerebras branch of `_get_openai_compatible_provider_info`
@@ -647,6 +667,7 @@ pub const CEREBRAS: ProviderSpec = ProviderSpec {
     version_sources: &[],
     base_suffix: None,
     chat_join: Join::Always,
+    reply_service_tiers: None,
 };
 
 /// SambaNova. The sambanova branch of `_get_openai_compatible_provider_info`
@@ -672,6 +693,7 @@ pub const SAMBANOVA: ProviderSpec = ProviderSpec {
     version_sources: &[],
     base_suffix: None,
     chat_join: Join::Always,
+    reply_service_tiers: None,
 };
 
 /// `custom_openai/`: exactly the OpenAI chains (`_complete_custom_openai`,
@@ -701,6 +723,7 @@ pub const CUSTOM_OPENAI: ProviderSpec = ProviderSpec {
     version_sources: &[],
     base_suffix: None,
     chat_join: Join::Always,
+    reply_service_tiers: None,
 };
 
 /// `openai_like/`: LiteLLM serves only embeddings for it (the `embedding`
@@ -728,6 +751,7 @@ pub const OPENAI_LIKE: ProviderSpec = ProviderSpec {
     version_sources: &[],
     base_suffix: None,
     chat_join: Join::Always,
+    reply_service_tiers: None,
 };
 /// Anthropic (Messages API, translated by `providers::anthropic`). `_complete_anthropic`
 /// (litellm/main.py): key `arg or litellm.anthropic_key or litellm.api_key or
@@ -765,6 +789,7 @@ pub const ANTHROPIC: ProviderSpec = ProviderSpec {
     version_sources: &[],
     base_suffix: None,
     chat_join: Join::EnsureSuffix,
+    reply_service_tiers: None,
 };
 
 /// Google AI Studio (Gemini, translated by `providers::gemini`). `_complete_gemini`
@@ -799,6 +824,7 @@ pub const GEMINI: ProviderSpec = ProviderSpec {
     version_sources: &[],
     base_suffix: None,
     chat_join: Join::GeminiModel,
+    reply_service_tiers: None,
 };
 
 /// The public Google AI Studio base LiteLLM uses when none is given.

@@ -21,7 +21,8 @@ fn sources<'py>(py: Python<'py>, srcs: &[Source]) -> PyResult<Bound<'py, PyList>
 
 /// `{name: {"api_base": [...], "api_key": [...], "api_version": [...], "auth": ..,
 /// "key_required": .., "chat_path": .., "embeddings_path": .., "family": "openai" |
-/// "anthropic" | "gemini", "body": "core" | "litellm"}}`
+/// "anthropic" | "gemini", "body": "core" | "litellm",
+/// "reply_service_tiers": [...] | None}}`
 #[pyfunction]
 pub fn providers(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     let out = PyDict::new(py);
@@ -51,6 +52,7 @@ pub fn providers(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
                 BodyBy::Core => "core",
             },
         )?;
+        d.set_item("reply_service_tiers", p.reply_service_tiers)?;
         out.set_item(p.name, d)?;
     }
     Ok(out)

@@ -114,6 +114,9 @@ pub struct ChatStream {
     closed: Arc<AtomicBool>,
     /// An error met while decoding a batch, raised after the good chunks before it.
     deferred: Deferred,
+    /// The upstream ended the stream with `data: [DONE]`.
+    done: Arc<AtomicBool>,
+    end: StreamEnd,
     #[pyo3(get)]
     status: u16,
     headers: Vec<(String, String)>,
@@ -126,7 +129,10 @@ impl ChatStream {
         let (tx, rx) = mpsc::channel(64);
         let status = resp.status;
         let headers = resp.headers.clone();
-        let handle = core().runtime.spawn(pump(resp, tx, translator, end));
+        let done = Arc::new(AtomicBool::new(false));
+        let handle = core()
+            .runtime
+            .spawn(pump(resp, tx, translator, end, done.clone()));
         let closed = Arc::new(AtomicBool::new(false));
         ChatStream {
             receiver: Arc::new(tokio::sync::Mutex::new(Receiver {
@@ -138,6 +144,8 @@ impl ChatStream {
             task: Mutex::new(Some(handle.abort_handle())),
             closed,
             deferred: Arc::new(Mutex::new(None)),
+            done,
+            end,
             status,
             headers,
         }
@@ -201,6 +209,14 @@ impl ChatStream {
     #[getter]
     fn headers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         headers_dict(py, &self.headers)
+    }
+
+    /// The stream ended with `data: [DONE]` and its native reader counts that as a finish
+    /// (`stop`): LiteLLM's own SSE iterator does (`BaseModelResponseIterator`), the OpenAI
+    /// SDK's does not. LiteLLM fails a stream that ends without any finish.
+    #[getter]
+    fn finished_by_done(&self) -> bool {
+        self.end != StreamEnd::LikeOpenAiSdk && self.done.load(Ordering::Acquire)
     }
 
     fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
@@ -285,8 +301,9 @@ async fn pump(
     tx: mpsc::Sender<Msg>,
     mut translator: Option<Translator>,
     end: StreamEnd,
+    done_seen: Arc<AtomicBool>,
 ) {
-    let mut parser = SseParser::new();
+    let mut parser = SseParser::for_stream(end);
     let mut events = Vec::new();
     loop {
         let next = tokio::select! {
@@ -321,7 +338,8 @@ async fn pump(
         let mut payloads = Vec::with_capacity(events.len());
         let mut failed = None;
         for ev in events.drain(..) {
-            if ev.is_done() {
+            if ev.ends_stream(end) {
+                done_seen.store(true, Ordering::Release);
                 done = true;
                 break;
             }
