@@ -14,7 +14,7 @@ after four events), ``malformed_json``, ``citations``.
 
 from __future__ import annotations
 
-from ..mock_upstream import SseWriter, tokenize
+from ..mock_upstream import SseWriter, _flag, _int, tokenize
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -62,17 +62,6 @@ def _texts(content: object) -> list[str]:
                 out.append(block["content"])
         return out
     return []
-
-
-def _flag(scn: dict[str, str], key: str) -> bool:
-    return scn.get(key, "0").strip().lower() not in ("0", "", "false", "no", "off")
-
-
-def _int(scn: dict[str, str], key: str, default: int = 0) -> int:
-    try:
-        return int(float(scn[key]))
-    except (KeyError, ValueError):
-        return default
 
 
 def _message_id(body: dict[str, Any]) -> str:
@@ -152,14 +141,14 @@ def plan(body: dict[str, Any], scn: dict[str, str]) -> dict[str, Any]:
             output += 5
     usage = {
         "input_tokens": max(words, 1),
-        "cache_creation_input_tokens": _int(scn, "cache_write"),
-        "cache_read_input_tokens": _int(scn, "cached"),
+        "cache_creation_input_tokens": _int(scn, "cache_write", 0),
+        "cache_read_input_tokens": _int(scn, "cached", 0),
         "output_tokens": output,
         "service_tier": "standard",
     }
     if "cache_write" in scn:
         usage["cache_creation"] = {
-            "ephemeral_5m_input_tokens": _int(scn, "cache_write"),
+            "ephemeral_5m_input_tokens": _int(scn, "cache_write", 0),
             "ephemeral_1h_input_tokens": 0,
         }
     details = {"explanation": "The request was declined."} if stop == "refusal" else None

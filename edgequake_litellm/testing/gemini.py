@@ -16,7 +16,7 @@ candidates), ``safety`` (candidate stopped by safety, no content), ``parallel``,
 
 from __future__ import annotations
 
-from ..mock_upstream import DEFAULT_EMBED_DIM, SseWriter, embedding, tokenize
+from ..mock_upstream import DEFAULT_EMBED_DIM, SseWriter, _flag, _int, embedding, tokenize
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -78,17 +78,6 @@ def error_body(status: int, message: str | None = None, retry_delay: str | None 
             {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": retry_delay or "37s"},
         ]
     return {"error": err}
-
-
-def _flag(scn: dict[str, str], key: str) -> bool:
-    return scn.get(key, "0").strip().lower() not in ("0", "", "false", "no", "off")
-
-
-def _int(scn: dict[str, str], key: str, default: int = 0) -> int:
-    try:
-        return int(float(scn[key]))
-    except (KeyError, ValueError):
-        return default
 
 
 def _texts(parts: object) -> list[str]:
@@ -184,7 +173,7 @@ def plan(model: str, body: dict[str, Any], scn: dict[str, str]) -> dict[str, Any
     usage["totalTokenCount"] = prompt + output + thoughts
     if thoughts:
         usage["thoughtsTokenCount"] = thoughts
-    cached = _int(scn, "cached")
+    cached = _int(scn, "cached", 0)
     if cached:
         usage["cachedContentTokenCount"] = cached
         usage["cacheTokensDetails"] = [{"modality": "TEXT", "tokenCount": cached}]
