@@ -121,7 +121,7 @@ def _post(url: str, body: dict[str, Any]) -> bytes:
 
 def record_bodies(www: Path) -> None:
     """Record the canned answers from the project's mock upstream (in this process, briefly)."""
-    from edgequake_litellm.mock_upstream import MockUpstream
+    from edgequake_litellm.testing import MockUpstream  # with the Anthropic and Gemini wire formats
 
     chat = {"model": MODEL, "messages": MESSAGES}
     stream = {**chat, "stream": True, "stream_options": {"include_usage": True}}
