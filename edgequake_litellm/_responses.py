@@ -9,11 +9,10 @@ from typing import Any
 import litellm
 from litellm.litellm_core_utils.llm_response_utils.convert_dict_to_response import convert_to_model_response_object
 from litellm.types.utils import EmbeddingResponse, ModelResponse, ModelResponseStream
-from openai._models import construct_type
-from openai.types.chat import ChatCompletionChunk
 
 from . import _core
 from ._call import Call, family, translated
+from ._sdk_shape import sdk_chunk
 
 # Prices the caller set for the deployment take precedence over the upstream model's.
 _CALLER_PRICING = ("input_cost_per_token", "output_cost_per_token", "input_cost_per_second", "output_cost_per_second")
@@ -183,7 +182,7 @@ def _sdk_shaped(chunk: dict, first: bool) -> dict:
     SDK field is present (None when unsent: ``refusal``, tool-call ``id``, ``service_tier``,
     ``obfuscation``, ``moderation``), with ``citations`` None, no ``usage`` key while there is
     none, and after the first chunk the deltas' ``provider_specific_fields`` set to None."""
-    shaped = construct_type(type_=ChatCompletionChunk, value=chunk).model_dump()
+    shaped = sdk_chunk(chunk)
     if shaped.get("usage") is None:
         shaped.pop("usage", None)
     shaped.setdefault("citations", None)
