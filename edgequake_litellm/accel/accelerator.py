@@ -2,8 +2,35 @@
 
 from __future__ import annotations
 
+import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+
+class Tally:
+    """How many calls took an accelerator's fast path, and how many ran LiteLLM's own function,
+    by reason (``status()["accelerators"][name]["counts"]``)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: Counter[str] = Counter()
+
+    def fast(self) -> None:
+        with self._lock:
+            self._counts["fast"] += 1
+
+    def fell_back(self, reason: str) -> None:
+        with self._lock:
+            self._counts[f"litellm:{reason}"] += 1
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counts)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._counts.clear()
 
 
 @dataclass

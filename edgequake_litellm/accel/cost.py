@@ -23,12 +23,11 @@ the same events that clear LiteLLM's own price caches.
 from __future__ import annotations
 
 import threading
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .accelerator import Accelerator
+from .accelerator import Accelerator, Tally
 
 _REPLACES = ("litellm.response_cost_calculator", "litellm.completion_cost")
 
@@ -193,7 +192,7 @@ _SIGNATURES = {
 }
 
 _lock = threading.Lock()
-_counts: Counter[str] = Counter()
+_tally = Tally()
 _saved: dict[str, tuple[bool, Any]] = {}
 
 
@@ -591,8 +590,7 @@ def _fast_completion_cost(
             vertex_location=None,
             billed_token_rates=breakdown.rates,
         )
-    with _lock:
-        _counts["fast"] += 1
+    _tally.fast()
     return final
 
 
@@ -605,8 +603,7 @@ def _guarded(*args: Any) -> Any:
 
 
 def _miss(reason: str) -> Any:
-    with _lock:
-        _counts[f"litellm:{reason}"] += 1
+    _tally.fell_back(reason)
     return _MISS
 
 
@@ -756,14 +753,8 @@ def _uninstall() -> None:
         _plans.clear()
 
 
-def counts() -> dict[str, int]:
-    with _lock:
-        return dict(_counts)
-
-
-def reset_counts() -> None:
-    with _lock:
-        _counts.clear()
+counts = _tally.counts
+reset_counts = _tally.reset
 
 
 ACCELERATOR = Accelerator(

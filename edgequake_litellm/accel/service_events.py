@@ -28,11 +28,9 @@ import asyncio
 import hashlib
 import inspect
 import sys
-import threading
-from collections import Counter
 from typing import Any
 
-from .accelerator import Accelerator
+from .accelerator import Accelerator, Tally
 
 _REPLACES = ("litellm._service_logger.ServiceLogging.service_success_hook",)
 # sha256 (first 16 hex digits) of the source of each ServiceLogging member the fast path reasons
@@ -46,8 +44,7 @@ _PINNED = {
     "__init__": "6b10ce5104250dc3",
 }
 
-_lock = threading.Lock()
-_counts: Counter[str] = Counter()
+_tally = Tally()
 # The ServiceLogging class and its members as installed (the fast path checks they are unchanged).
 _orig: dict[str, Any] = {}
 
@@ -145,12 +142,10 @@ def service_success_hook(
         tasks = _ASYNCIO_RUN_TASKS.get(sys.version_info[:2]) if loop is None else 1 if _idle(loop) else None
         if tasks is not None:
             _take_task_numbers(tasks)
-            with _lock:
-                _counts["fast"] += 1
+            _tally.fast()
             return None
         reason = "event-loop"
-    with _lock:
-        _counts[f"litellm:{reason}"] += 1
+    _tally.fell_back(reason)
     return _orig["service_success_hook"](  # type: ignore[no-any-return]
         self,
         service=service,
@@ -205,14 +200,8 @@ def _uninstall() -> None:
         cls.service_success_hook = _orig["service_success_hook"]
 
 
-def counts() -> dict[str, int]:
-    with _lock:
-        return dict(_counts)
-
-
-def reset_counts() -> None:
-    with _lock:
-        _counts.clear()
+counts = _tally.counts
+reset_counts = _tally.reset
 
 
 ACCELERATOR = Accelerator(
