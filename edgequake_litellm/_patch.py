@@ -37,6 +37,9 @@ logger = logging.getLogger("edgequake_litellm")
 _lock = threading.RLock()
 # The LiteLLM handler instances (attributes of litellm.main) transparent mode patches.
 _OWNERS = ("openai_chat_completions", "base_llm_http_handler", "anthropic_chat_completions", "vertex_chat_completion")
+_OWNERS += ("bedrock_converse_chat_completion", "bedrock_embedding")
+# Patched handler instances of LiteLLM's other modules: (module, attribute).
+_MODULE_OWNERS = (("litellm.responses.main", "base_llm_http_handler"),)
 # (id(owner), method) -> (owner, method, whether the owner had its own attribute, its value)
 _saved: dict[tuple[int, str], tuple[Any, str, bool, Any]] = {}
 
@@ -52,7 +55,8 @@ def _environment_fallback(litellm_params: Any = None) -> str | None:
         return "litellm.client_session"
     if getattr(litellm, "network_mock", False):
         return "litellm.network_mock"
-    if isinstance(litellm_params, dict) and litellm_params.get("ssl_verify") is not None:
+    # A dict, or the Responses API's GenericLiteLLMParams (which has ``get`` too).
+    if callable(getattr(litellm_params, "get", None)) and litellm_params.get("ssl_verify") is not None:
         return "per-call ssl_verify"
     if os.getenv("SSL_CERTIFICATE") or litellm.ssl_certificate:
         return "tls-client-certificate"
@@ -120,11 +124,15 @@ def _router(route: str, owner: Any, original: Any, serve: Callable[[dict[str, An
 
 def _plan() -> list[tuple[Any, str, str, Callable[[Any], Callable[[dict[str, Any]], Any]]]]:
     """(owner instance, method, route name, how a served call runs given the original)."""
+    import importlib
+
     import litellm.main as main
 
     from ._patch_http import CoreHandlers
     from ._patch_openai import RustOpenAIChatCompletion
 
+    # `litellm.responses` is the function, which hides the package of the same name.
+    responses_main = importlib.import_module("litellm.responses.main")
     twin = RustOpenAIChatCompletion()
     handlers = CoreHandlers()
 
@@ -135,6 +143,31 @@ def _plan() -> list[tuple[Any, str, str, Callable[[Any], Callable[[dict[str, Any
 
     def http_embedding(original: Any) -> Callable[[dict[str, Any]], Any]:
         return lambda kw: original(**{**kw, "client": handlers.pick(is_async=bool(kw.get("aembedding")), stream=False)})
+
+    def http_responses(original: Any) -> Callable[[dict[str, Any]], Any]:
+        # LiteLLM posts with `stream=` what the caller asked for (the request params or
+        # extra_body): a stream gets the client that hands the body over as it arrives.
+        def stream(kw: dict[str, Any]) -> bool:
+            return bool((kw.get("response_api_optional_request_params") or {}).get("stream")) or bool(
+                (kw.get("extra_body") or {}).get("stream")
+            )
+
+        return lambda kw: original(
+            **{**kw, "client": handlers.pick(is_async=bool(kw.get("_is_async")), stream=stream(kw))}
+        )
+
+    def bedrock(original: Any, flag: str) -> Callable[[dict[str, Any]], Any]:
+        # Bedrock's handlers post with no per-request timeout: the client carries the call's.
+        return lambda kw: original(
+            **{
+                **kw,
+                "client": handlers.timed(
+                    is_async=bool(kw.get(flag)),
+                    stream=bool((kw.get("optional_params") or {}).get("stream")),
+                    timeout=kw.get("timeout"),
+                ),
+            }
+        )
 
     def provider_chat(original: Any) -> Callable[[dict[str, Any]], Any]:
         # Anthropic's and Gemini's LiteLLM handlers take `stream` in optional_params.
@@ -154,6 +187,9 @@ def _plan() -> list[tuple[Any, str, str, Callable[[Any], Callable[[dict[str, Any
         (main.base_llm_http_handler, "embedding", "http.embedding", http_embedding),
         (main.anthropic_chat_completions, "completion", "anthropic.chat", provider_chat),
         (main.vertex_chat_completion, "completion", "gemini.chat", provider_chat),
+        (responses_main.base_llm_http_handler, "response_api_handler", "http.responses", http_responses),
+        (main.bedrock_converse_chat_completion, "completion", "bedrock.chat", lambda o: bedrock(o, "acompletion")),
+        (main.bedrock_embedding, "embeddings", "bedrock.embedding", lambda o: bedrock(o, "aembedding")),
     ]
 
 
@@ -209,16 +245,21 @@ _SERVES = {"vertex_chat_completion": " (gemini/ only: vertex_ai/ keeps LiteLLM's
 
 def patch_points() -> list[str]:
     with _lock:
-        names = [(_owner_name(owner), method) for owner, method, _, _ in _saved.values()]
-    return [f"litellm.main.{owner}.{method}{_SERVES.get(owner, '')}" for owner, method in names]
+        names = [(_owner_path(owner), method) for owner, method, _, _ in _saved.values()]
+    return [f"{owner}.{method}{_SERVES.get(owner.rpartition('.')[2], '')}" for owner, method in names]
 
 
-def _owner_name(owner: Any) -> str:
+def _owner_path(owner: Any) -> str:
+    import sys
+
     import litellm.main as main
 
     for name in _OWNERS:
         if getattr(main, name, None) is owner:
-            return name
+            return f"litellm.main.{name}"
+    for module, name in _MODULE_OWNERS:
+        if getattr(sys.modules.get(module), name, None) is owner:
+            return f"{module}.{name}"
     return type(owner).__name__
 
 
