@@ -93,7 +93,8 @@ def _current(owner: Any, method: str) -> Any:
 
 def _router(route: str, owner: Any, original: Any, serve: Callable[[dict[str, Any]], Any]) -> Any:
     """The patched method: LiteLLM calls these handlers with keyword arguments only."""
-    default_provider = "openai" if route.startswith("openai.") else None
+    # Handlers LiteLLM calls without `custom_llm_provider` serve one provider each.
+    default_provider = {"openai": "openai", "bedrock": "bedrock"}.get(route.partition(".")[0])
     method = getattr(original, "__name__", route)
 
     def routed(*args: Any, **kw: Any) -> Any:
@@ -104,8 +105,6 @@ def _router(route: str, owner: Any, original: Any, serve: Callable[[dict[str, An
             reason = _doubles.active(owner)
             if reason is not None:
                 fallback = _current(owner, method)
-        if reason is None and route == "gemini.chat" and provider != "gemini":
-            reason = "vertex_ai (Google Cloud auth) not served"
         if reason is not None:
             _status.record(route, provider, reason)
             logger.debug("edgequake: %s for %s runs LiteLLM's own code (%s)", route, provider, reason)
@@ -156,8 +155,9 @@ def _plan() -> list[tuple[Any, str, str, Callable[[Any], Callable[[dict[str, Any
             **{**kw, "client": handlers.pick(is_async=bool(kw.get("_is_async")), stream=stream(kw))}
         )
 
-    def bedrock(original: Any, flag: str) -> Callable[[dict[str, Any]], Any]:
-        # Bedrock's handlers post with no per-request timeout: the client carries the call's.
+    def timed(original: Any, flag: str) -> Callable[[dict[str, Any]], Any]:
+        # Bedrock's, Gemini's and Vertex AI's handlers take `stream` in optional_params and post
+        # with no per-request timeout (LiteLLM's own client carries the call's): so does ours.
         return lambda kw: original(
             **{
                 **kw,
@@ -170,7 +170,7 @@ def _plan() -> list[tuple[Any, str, str, Callable[[Any], Callable[[dict[str, Any
         )
 
     def provider_chat(original: Any) -> Callable[[dict[str, Any]], Any]:
-        # Anthropic's and Gemini's LiteLLM handlers take `stream` in optional_params.
+        # Anthropic's LiteLLM handler takes `stream` in optional_params.
         return lambda kw: original(
             **{
                 **kw,
@@ -186,10 +186,10 @@ def _plan() -> list[tuple[Any, str, str, Callable[[Any], Callable[[dict[str, Any
         (main.base_llm_http_handler, "completion", "http.chat", http_chat),
         (main.base_llm_http_handler, "embedding", "http.embedding", http_embedding),
         (main.anthropic_chat_completions, "completion", "anthropic.chat", provider_chat),
-        (main.vertex_chat_completion, "completion", "gemini.chat", provider_chat),
+        (main.vertex_chat_completion, "completion", "gemini.chat", lambda o: timed(o, "acompletion")),
         (responses_main.base_llm_http_handler, "response_api_handler", "http.responses", http_responses),
-        (main.bedrock_converse_chat_completion, "completion", "bedrock.chat", lambda o: bedrock(o, "acompletion")),
-        (main.bedrock_embedding, "embeddings", "bedrock.embedding", lambda o: bedrock(o, "aembedding")),
+        (main.bedrock_converse_chat_completion, "completion", "bedrock.chat", lambda o: timed(o, "acompletion")),
+        (main.bedrock_embedding, "embeddings", "bedrock.embedding", lambda o: timed(o, "aembedding")),
     ]
 
 
@@ -240,7 +240,7 @@ def is_patched() -> bool:
 
 
 # What a patch point serves when its handler's name says more than that.
-_SERVES = {"vertex_chat_completion": " (gemini/ only: vertex_ai/ keeps LiteLLM's path)"}
+_SERVES = {"vertex_chat_completion": " (gemini/ and vertex_ai/ Gemini models)"}
 
 
 def patch_points() -> list[str]:

@@ -886,7 +886,11 @@ class MockUpstream:
             kind = "messages"
         elif route in ("/v1/responses", "/responses"):
             kind = "responses"
-        gemini = re.fullmatch(r"/(?:v1beta/|v1/)?models/([^/:]+):(\w+)", route)
+        # Google AI Studio's paths, and Vertex AI's (publisher models under a project and location).
+        gemini = re.fullmatch(
+            r"/(?:v1beta/|v1/|v1beta1/)?(?:projects/[^/]+/locations/[^/]+/publishers/google/)?models/([^/:]+):(\w+)",
+            route,
+        )
         if gemini:
             deployment, kind = unquote(gemini.group(1)), "gemini:" + gemini.group(2)
         if req.method == "GET" and route in ("/v1/models", "/models"):
