@@ -1,6 +1,6 @@
 """Transparent mode: LiteLLM's own provider calls, with their HTTP exchange served by the core.
 
-Four LiteLLM handler instances are patched, each by one instance attribute per method, so no
+Seven LiteLLM handler instances are patched, each by one instance attribute per method, so no
 class, module function or ``isinstance`` result changes and ``uninstall`` restores the exact
 original state:
 
@@ -12,8 +12,12 @@ original state:
   through per-provider transform classes): ``completion`` and ``embedding`` run the original
   with ``client=`` a LiteLLM ``HTTPHandler`` whose httpx transport is the core (``_patch_http.py``).
 - ``litellm.main.anthropic_chat_completions`` and ``litellm.main.vertex_chat_completion``
-  (``gemini/`` only): ``completion`` the same way (LiteLLM translates; the core is only the
-  transport).
+  (``gemini/`` and Vertex AI's ``vertex_ai/gemini-*``; google-auth still gets the token):
+  ``completion`` the same way (LiteLLM translates; the core is only the transport).
+- ``litellm.responses.main.base_llm_http_handler`` (the Responses API's own instance):
+  ``response_api_handler``; ``litellm.main.bedrock_converse_chat_completion`` (Converse) and
+  ``litellm.main.bedrock_embedding``: the same way (LiteLLM signs with SigV4; the core sends
+  the signed bytes).
 
 Anything the core cannot reproduce exactly (a caller-supplied client or session, custom TLS
 settings, phased timeouts, ...) runs LiteLLM's original method; ``status()`` counts both.
@@ -37,7 +41,8 @@ logger = logging.getLogger("edgequake_litellm")
 _lock = threading.RLock()
 # The LiteLLM handler instances (attributes of litellm.main) transparent mode patches.
 _OWNERS = ("openai_chat_completions", "base_llm_http_handler", "anthropic_chat_completions", "vertex_chat_completion")
-_OWNERS += ("bedrock_converse_chat_completion", "bedrock_embedding")
+# ... and these (status() names them the same way).
+_MORE_OWNERS = ("bedrock_converse_chat_completion", "bedrock_embedding")
 # Patched handler instances of LiteLLM's other modules: (module, attribute).
 _MODULE_OWNERS = (("litellm.responses.main", "base_llm_http_handler"),)
 # (id(owner), method) -> (owner, method, whether the owner had its own attribute, its value)
@@ -254,7 +259,7 @@ def _owner_path(owner: Any) -> str:
 
     import litellm.main as main
 
-    for name in _OWNERS:
+    for name in (*_OWNERS, *_MORE_OWNERS):
         if getattr(main, name, None) is owner:
             return f"litellm.main.{name}"
     for module, name in _MODULE_OWNERS:
