@@ -84,6 +84,33 @@ _SIGNATURES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         ("model", "messages", "model_response", "custom_llm_provider", "logging_obj", "optional_params")
         + ("acompletion", "timeout", "gemini_api_key", "litellm_params", "client", "api_base"),
     ),
+    (
+        "litellm.llms.custom_httpx.llm_http_handler.BaseLLMHTTPHandler",
+        "response_api_handler",
+        ("model", "input", "responses_api_provider_config", "response_api_optional_request_params", "extra_body")
+        + ("custom_llm_provider", "litellm_params", "logging_obj", "timeout", "client", "_is_async", "shared_session"),
+    ),
+    (
+        "litellm.llms.custom_httpx.llm_http_handler.BaseLLMHTTPHandler",
+        "async_response_api_handler",
+        ("litellm_params", "timeout", "client", "shared_session"),
+    ),
+    (
+        "litellm.llms.bedrock.chat.converse_handler.BedrockConverseLLM",
+        "completion",
+        ("model", "messages", "api_base", "optional_params", "acompletion", "timeout", "litellm_params")
+        + ("extra_headers", "client", "api_key"),
+    ),
+    ("litellm.llms.bedrock.chat.converse_handler.BedrockConverseLLM", "async_completion", ("timeout", "client")),
+    ("litellm.llms.bedrock.chat.converse_handler.BedrockConverseLLM", "async_streaming", ("timeout", "client")),
+    ("litellm.llms.bedrock.chat.converse_handler", "make_sync_call", ("client", "timeout")),
+    ("litellm.llms.bedrock.chat.invoke_handler", "make_call", ("client", "timeout")),
+    (
+        "litellm.llms.bedrock.embed.embedding.BedrockEmbedding",
+        "embeddings",
+        ("model", "input", "api_base", "optional_params", "litellm_params", "extra_headers", "client", "timeout")
+        + ("aembedding", "api_key"),
+    ),
     ("litellm.llms.custom_httpx.http_handler.HTTPHandler", "__init__", ("self", "timeout", "client")),
     ("litellm.llms.custom_httpx.http_handler.AsyncHTTPHandler", "__init__", ("self", "timeout", "transport")),
 )
@@ -94,6 +121,10 @@ _NAMES: tuple[str, ...] = (
     "litellm.main.base_llm_http_handler",
     "litellm.main.anthropic_chat_completions",
     "litellm.main.vertex_chat_completion",
+    "litellm.main.bedrock_converse_chat_completion",
+    "litellm.main.bedrock_embedding",
+    "litellm.responses.main.base_llm_http_handler",
+    "litellm.llms.custom_httpx.http_handler.AsyncHTTPHandler.should_use_aiohttp_transport",
     "litellm.llms.openai.openai.is_output_token_limit_error",
     "litellm.llms.openai.openai.build_output_token_limit_response",
     "litellm.llms.openai.openai.get_base_model_from_metadata",
@@ -114,6 +145,12 @@ _DISPATCH_CALLS: tuple[str, ...] = (
     "base_llm_http_handler.embedding(",
     "anthropic_chat_completions.completion(",
     "vertex_chat_completion.completion(",
+    "bedrock_converse_chat_completion.completion(",
+    "bedrock_embedding.embeddings(",
+)
+# ... and other LiteLLM modules must still call theirs: (module, call).
+_MODULE_DISPATCH_CALLS: tuple[tuple[str, str], ...] = (
+    ("litellm.responses.main", "base_llm_http_handler.response_api_handler("),
 )
 
 
@@ -167,18 +204,25 @@ def _check_dispatch() -> list[str]:
         source = inspect.getsource(main)
     except (OSError, TypeError):
         return ["litellm.main source is unavailable (cannot confirm the dispatch calls)"]
-    return [f"litellm.main no longer calls {c}...)" for c in _DISPATCH_CALLS if c not in source]
+    out = [f"litellm.main no longer calls {c}...)" for c in _DISPATCH_CALLS if c not in source]
+    for module, call in _MODULE_DISPATCH_CALLS:
+        try:
+            if call not in inspect.getsource(_resolve(module)):
+                out.append(f"{module} no longer calls {call}...)")
+        except (ImportError, AttributeError, OSError, TypeError):
+            out.append(f"{module} source is unavailable (cannot confirm it calls {call}...))")
+    return out
 
 
 def _check_rust_bridge() -> list[str]:
-    """LiteLLM's own Rust core must leave chat completions and embeddings to Python, where
+    """LiteLLM's own Rust core must leave chat completions, embeddings and responses to Python, where
     the patched handlers run."""
     try:
         from litellm.rust_bridge import catalog
     except ImportError:
         return []  # releases without the bridge always run the Python handlers
     out = []
-    for route in ("CHAT_COMPLETIONS", "EMBEDDINGS"):
+    for route in ("CHAT_COMPLETIONS", "EMBEDDINGS", "RESPONSES"):
         try:
             might = catalog.rust_might_handle(getattr(catalog.Route, route), catalog.RULES)
         except Exception as e:  # noqa: BLE001 - any change in the catalog's shape is a mismatch

@@ -63,6 +63,9 @@ _ENTRY_POINTS: tuple[tuple[str, str, str, str], ...] = (
     ("litellm.llms.custom_httpx.llm_http_handler", "BaseLLMHTTPHandler", "embedding", ""),
     ("litellm.llms.anthropic.chat.handler", "AnthropicChatCompletion", "completion", ""),
     ("litellm.llms.vertex_ai.gemini.vertex_and_google_ai_studio_gemini", "VertexLLM", "completion", ""),
+    ("litellm.llms.custom_httpx.llm_http_handler", "BaseLLMHTTPHandler", "response_api_handler", ""),
+    ("litellm.llms.bedrock.chat.converse_handler", "BedrockConverseLLM", "completion", ""),
+    ("litellm.llms.bedrock.embed.embedding", "BedrockEmbedding", "embeddings", ""),
     # Client factories the plugin skips by handing LiteLLM its own clients: where they are
     # defined and where the patched handlers look them up.
     ("litellm.llms.openai.openai", "OpenAIChatCompletion", "_get_sync_http_client", ""),
@@ -76,6 +79,13 @@ _ENTRY_POINTS: tuple[tuple[str, str, str, str], ...] = (
     ("litellm.llms.anthropic.chat.handler", "", "get_async_httpx_client", ""),
     ("litellm.llms.vertex_ai.gemini.vertex_and_google_ai_studio_gemini", "", "get_httpx_client", ""),
     ("litellm.llms.vertex_ai.gemini.vertex_and_google_ai_studio_gemini", "", "get_async_httpx_client", ""),
+    ("litellm.llms.bedrock.chat.converse_handler", "", "get_httpx_client", ""),
+    ("litellm.llms.bedrock.chat.converse_handler", "", "get_async_httpx_client", ""),
+    ("litellm.llms.bedrock.chat.invoke_handler", "", "get_httpx_client", ""),
+    ("litellm.llms.bedrock.chat.invoke_handler", "", "get_async_httpx_client", ""),
+    ("litellm.llms.bedrock.embed.embedding", "", "get_httpx_client", ""),
+    ("litellm.llms.bedrock.embed.embedding", "", "get_async_httpx_client", ""),
+    ("litellm.llms.cohere.embed.handler", "", "get_async_httpx_client", ""),
 )
 
 # A value no attribute can be: an entry that was not the library's own code at install().

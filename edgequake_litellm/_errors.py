@@ -71,6 +71,7 @@ class Seen:
     client: Any = None  # the OpenAI SDK client (``sdk`` column)
     request: httpx.Request | None = None  # the httpx request (``httpx`` column)
     sync_chat: bool = False  # LiteLLM's sync SDK chat helper (``sdk`` column)
+    aiohttp: bool = False  # LiteLLM's async client reads through its aiohttp transport (``httpx`` column)
 
 
 Cell = Callable[[CoreError, Seen], "Exception | None"]
@@ -307,7 +308,26 @@ def _httpx_timeout(err: CoreError, seen: Seen) -> Exception:
     return cls(_socket_message(err.message), request=seen.request)
 
 
+# hyper's words for a body the peer ended early (between chunks: the size line), which httpx's
+# transport (h11) raises as ``RemoteProtocolError``.
+_CUT_BODY = "error reading a body from connection"
+_CUT_CHUNKED = "unexpected EOF during chunk size line"
+
+
+# ... and LiteLLM's aiohttp transport as ``ReadError``, in aiohttp's words.
+_CUT_CHUNKED_AIOHTTP = (
+    "Response payload is not completed: <TransferEncodingError: 400, message='Not enough data to satisfy "
+    "transfer length header.'>"
+)
+
+
 def _httpx_connection(err: CoreError, seen: Seen) -> Exception:
+    if _CUT_BODY in err.message:
+        chunked = _CUT_CHUNKED in err.message
+        if seen.aiohttp:
+            return httpx.ReadError(_CUT_CHUNKED_AIOHTTP if chunked else err.message, request=seen.request)
+        text = "peer closed connection without sending complete message body (incomplete chunked read)"
+        return httpx.RemoteProtocolError(text if chunked else err.message, request=seen.request)
     connecting = "connect" in err.message.lower() or "dns" in err.message.lower()
     return (httpx.ConnectError if connecting else httpx.ReadError)(_socket_message(err.message), request=seen.request)
 
@@ -392,9 +412,10 @@ def sdk_error(
     return amend_timeout(error, *timed) if timed is not None else error
 
 
-def httpx_error(err: CoreError, *, request: httpx.Request) -> Exception:
-    """The exception httpx's own transport raises for the same failure."""
-    error = TABLE.get(err.kind, _OTHER).httpx(err, Seen(request=request))
+def httpx_error(err: CoreError, *, request: httpx.Request, aiohttp: bool = False) -> Exception:
+    """The exception httpx's own transport (``aiohttp``: LiteLLM's aiohttp transport, reading a
+    body) raises for the same failure."""
+    error = TABLE.get(err.kind, _OTHER).httpx(err, Seen(request=request, aiohttp=aiohttp))
     assert error is not None
     return error
 

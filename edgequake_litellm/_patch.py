@@ -1,6 +1,6 @@
 """Transparent mode: LiteLLM's own provider calls, with their HTTP exchange served by the core.
 
-Four LiteLLM handler instances are patched, each by one instance attribute per method, so no
+Seven LiteLLM handler instances are patched, each by one instance attribute per method, so no
 class, module function or ``isinstance`` result changes and ``uninstall`` restores the exact
 original state:
 
@@ -12,8 +12,12 @@ original state:
   through per-provider transform classes): ``completion`` and ``embedding`` run the original
   with ``client=`` a LiteLLM ``HTTPHandler`` whose httpx transport is the core (``_patch_http.py``).
 - ``litellm.main.anthropic_chat_completions`` and ``litellm.main.vertex_chat_completion``
-  (``gemini/`` only): ``completion`` the same way (LiteLLM translates; the core is only the
-  transport).
+  (``gemini/`` and Vertex AI's ``vertex_ai/gemini-*``; google-auth still gets the token):
+  ``completion`` the same way (LiteLLM translates; the core is only the transport).
+- ``litellm.responses.main.base_llm_http_handler`` (the Responses API's own instance):
+  ``response_api_handler``; ``litellm.main.bedrock_converse_chat_completion`` (Converse) and
+  ``litellm.main.bedrock_embedding``: the same way (LiteLLM signs with SigV4; the core sends
+  the signed bytes).
 
 Anything the core cannot reproduce exactly (a caller-supplied client or session, custom TLS
 settings, phased timeouts, ...) runs LiteLLM's original method; ``status()`` counts both.
@@ -37,6 +41,10 @@ logger = logging.getLogger("edgequake_litellm")
 _lock = threading.RLock()
 # The LiteLLM handler instances (attributes of litellm.main) transparent mode patches.
 _OWNERS = ("openai_chat_completions", "base_llm_http_handler", "anthropic_chat_completions", "vertex_chat_completion")
+# ... and these (status() names them the same way).
+_MORE_OWNERS = ("bedrock_converse_chat_completion", "bedrock_embedding")
+# Patched handler instances of LiteLLM's other modules: (module, attribute).
+_MODULE_OWNERS = (("litellm.responses.main", "base_llm_http_handler"),)
 # (id(owner), method) -> (owner, method, whether the owner had its own attribute, its value)
 _saved: dict[tuple[int, str], tuple[Any, str, bool, Any]] = {}
 
@@ -52,7 +60,8 @@ def _environment_fallback(litellm_params: Any = None) -> str | None:
         return "litellm.client_session"
     if getattr(litellm, "network_mock", False):
         return "litellm.network_mock"
-    if isinstance(litellm_params, dict) and litellm_params.get("ssl_verify") is not None:
+    # A dict, or the Responses API's GenericLiteLLMParams (which has ``get`` too).
+    if callable(getattr(litellm_params, "get", None)) and litellm_params.get("ssl_verify") is not None:
         return "per-call ssl_verify"
     if os.getenv("SSL_CERTIFICATE") or litellm.ssl_certificate:
         return "tls-client-certificate"
@@ -89,7 +98,8 @@ def _current(owner: Any, method: str) -> Any:
 
 def _router(route: str, owner: Any, original: Any, serve: Callable[[dict[str, Any]], Any]) -> Any:
     """The patched method: LiteLLM calls these handlers with keyword arguments only."""
-    default_provider = "openai" if route.startswith("openai.") else None
+    # Handlers LiteLLM calls without `custom_llm_provider` serve one provider each.
+    default_provider = {"openai": "openai", "bedrock": "bedrock"}.get(route.partition(".")[0])
     method = getattr(original, "__name__", route)
 
     def routed(*args: Any, **kw: Any) -> Any:
@@ -100,8 +110,6 @@ def _router(route: str, owner: Any, original: Any, serve: Callable[[dict[str, An
             reason = _doubles.active(owner)
             if reason is not None:
                 fallback = _current(owner, method)
-        if reason is None and route == "gemini.chat" and provider != "gemini":
-            reason = "vertex_ai (Google Cloud auth) not served"
         if reason is not None:
             _status.record(route, provider, reason)
             logger.debug("edgequake: %s for %s runs LiteLLM's own code (%s)", route, provider, reason)
@@ -120,11 +128,15 @@ def _router(route: str, owner: Any, original: Any, serve: Callable[[dict[str, An
 
 def _plan() -> list[tuple[Any, str, str, Callable[[Any], Callable[[dict[str, Any]], Any]]]]:
     """(owner instance, method, route name, how a served call runs given the original)."""
+    import importlib
+
     import litellm.main as main
 
     from ._patch_http import CoreHandlers
     from ._patch_openai import RustOpenAIChatCompletion
 
+    # `litellm.responses` is the function, which hides the package of the same name.
+    responses_main = importlib.import_module("litellm.responses.main")
     twin = RustOpenAIChatCompletion()
     handlers = CoreHandlers()
 
@@ -136,8 +148,34 @@ def _plan() -> list[tuple[Any, str, str, Callable[[Any], Callable[[dict[str, Any
     def http_embedding(original: Any) -> Callable[[dict[str, Any]], Any]:
         return lambda kw: original(**{**kw, "client": handlers.pick(is_async=bool(kw.get("aembedding")), stream=False)})
 
+    def http_responses(original: Any) -> Callable[[dict[str, Any]], Any]:
+        # LiteLLM posts with `stream=` what the caller asked for (the request params or
+        # extra_body): a stream gets the client that hands the body over as it arrives.
+        def stream(kw: dict[str, Any]) -> bool:
+            return bool((kw.get("response_api_optional_request_params") or {}).get("stream")) or bool(
+                (kw.get("extra_body") or {}).get("stream")
+            )
+
+        return lambda kw: original(
+            **{**kw, "client": handlers.pick(is_async=bool(kw.get("_is_async")), stream=stream(kw))}
+        )
+
+    def timed(original: Any, flag: str) -> Callable[[dict[str, Any]], Any]:
+        # Bedrock's, Gemini's and Vertex AI's handlers take `stream` in optional_params and post
+        # with no per-request timeout (LiteLLM's own client carries the call's): so does ours.
+        return lambda kw: original(
+            **{
+                **kw,
+                "client": handlers.timed(
+                    is_async=bool(kw.get(flag)),
+                    stream=bool((kw.get("optional_params") or {}).get("stream")),
+                    timeout=kw.get("timeout"),
+                ),
+            }
+        )
+
     def provider_chat(original: Any) -> Callable[[dict[str, Any]], Any]:
-        # Anthropic's and Gemini's LiteLLM handlers take `stream` in optional_params.
+        # Anthropic's LiteLLM handler takes `stream` in optional_params.
         return lambda kw: original(
             **{
                 **kw,
@@ -153,7 +191,10 @@ def _plan() -> list[tuple[Any, str, str, Callable[[Any], Callable[[dict[str, Any
         (main.base_llm_http_handler, "completion", "http.chat", http_chat),
         (main.base_llm_http_handler, "embedding", "http.embedding", http_embedding),
         (main.anthropic_chat_completions, "completion", "anthropic.chat", provider_chat),
-        (main.vertex_chat_completion, "completion", "gemini.chat", provider_chat),
+        (main.vertex_chat_completion, "completion", "gemini.chat", lambda o: timed(o, "acompletion")),
+        (responses_main.base_llm_http_handler, "response_api_handler", "http.responses", http_responses),
+        (main.bedrock_converse_chat_completion, "completion", "bedrock.chat", lambda o: timed(o, "acompletion")),
+        (main.bedrock_embedding, "embeddings", "bedrock.embedding", lambda o: timed(o, "aembedding")),
     ]
 
 
@@ -204,21 +245,26 @@ def is_patched() -> bool:
 
 
 # What a patch point serves when its handler's name says more than that.
-_SERVES = {"vertex_chat_completion": " (gemini/ only: vertex_ai/ keeps LiteLLM's path)"}
+_SERVES = {"vertex_chat_completion": " (gemini/ and vertex_ai/ Gemini models)"}
 
 
 def patch_points() -> list[str]:
     with _lock:
-        names = [(_owner_name(owner), method) for owner, method, _, _ in _saved.values()]
-    return [f"litellm.main.{owner}.{method}{_SERVES.get(owner, '')}" for owner, method in names]
+        names = [(_owner_path(owner), method) for owner, method, _, _ in _saved.values()]
+    return [f"{owner}.{method}{_SERVES.get(owner.rpartition('.')[2], '')}" for owner, method in names]
 
 
-def _owner_name(owner: Any) -> str:
+def _owner_path(owner: Any) -> str:
+    import sys
+
     import litellm.main as main
 
-    for name in _OWNERS:
+    for name in (*_OWNERS, *_MORE_OWNERS):
         if getattr(main, name, None) is owner:
-            return name
+            return f"litellm.main.{name}"
+    for module, name in _MODULE_OWNERS:
+        if getattr(sys.modules.get(module), name, None) is owner:
+            return f"{module}.{name}"
     return type(owner).__name__
 
 

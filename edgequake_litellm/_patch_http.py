@@ -58,7 +58,9 @@ class _AsyncBody(httpx.AsyncByteStream):
         self._request = request
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        with core_errors_as(httpx_error, request=self._request):
+        # Natively LiteLLM's async client reads bodies through its aiohttp transport (by default).
+        aiohttp = AsyncHTTPHandler.should_use_aiohttp_transport()
+        with core_errors_as(httpx_error, request=self._request, aiohttp=aiohttp):
             async for piece in self._stream:
                 yield piece
 
@@ -111,15 +113,36 @@ class CoreHandlers:
         self._sync = {s: HTTPHandler(client=_sync_client(s)) for s in (False, True)}
         # AsyncHTTPHandler builds its httpx client around the transport it is given.
         self._async = {s: AsyncHTTPHandler(transport=AsyncCoreTransport(stream=s)) for s in (False, True)}
+        self._timed: dict[tuple[Any, ...], HTTPHandler | AsyncHTTPHandler] = {}
 
     def pick(self, *, is_async: bool, stream: bool) -> HTTPHandler | AsyncHTTPHandler:
         return (self._async if is_async else self._sync)[stream]
 
+    def timed(self, *, is_async: bool, stream: bool, timeout: Any) -> HTTPHandler | AsyncHTTPHandler:
+        """A handler whose client carries ``timeout`` as its own: what LiteLLM's Bedrock handlers
+        get from ``get_httpx_client({"timeout": httpx.Timeout(timeout)})`` and then post with
+        no per-request timeout. One per distinct timeout, kept as LiteLLM caches its clients."""
+        if timeout is None:
+            return self.pick(is_async=is_async, stream=stream)
+        limit = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        key = (is_async, stream, limit.connect, limit.read, limit.write, limit.pool)
+        handler = self._timed.get(key)
+        if handler is None:
+            if len(self._timed) >= 64:
+                self._timed.clear()
+            handler = (
+                AsyncHTTPHandler(timeout=limit, transport=AsyncCoreTransport(stream=stream))
+                if is_async
+                else HTTPHandler(client=_sync_client(stream, limit))
+            )
+            self._timed[key] = handler
+        return handler
 
-def _sync_client(stream: bool) -> httpx.Client:
+
+def _sync_client(stream: bool, timeout: httpx.Timeout = _DEFAULT_TIMEOUT) -> httpx.Client:
     return httpx.Client(
         transport=CoreTransport(stream=stream),
-        timeout=_DEFAULT_TIMEOUT,
+        timeout=timeout,
         headers=get_default_headers(),
         cookies=blocked_cookie_jar(),
         follow_redirects=True,

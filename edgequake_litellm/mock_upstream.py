@@ -1,7 +1,8 @@
 """Deterministic OpenAI-compatible HTTP/1.1 upstream with fault injection.
 
 Used by the test-suite and benchmarks to exercise HTTP clients against a real
-socket: chat completions (JSON and SSE), embeddings, Azure-style routes (the test
+socket: chat completions (JSON and SSE), embeddings, the Responses API (``/v1/responses``,
+JSON and its SSE events), Azure-style routes (the test
 server ``edgequake_litellm.testing.MockUpstream`` adds the Anthropic Messages API,
 ``/v1/messages``, and Google AI Studio, ``models/<model>:generateContent`` etc.), and
 faults selected per request through a ``/s/<scenario>/`` path prefix, e.g.
@@ -456,6 +457,95 @@ def _completion_plan(body: dict[str, Any], scn: dict[str, str]) -> tuple[list[di
     return choices, usage
 
 
+def _responses_plan(body: dict[str, Any], model: str) -> tuple[dict[str, Any], list[str]]:
+    """The Responses API's ``response`` object for ``body`` (completed) and its text's tokens."""
+    import hashlib
+    import json
+
+    raw = body.get("input")
+    items = [{"role": "user", "content": raw}] if isinstance(raw, str) else raw if isinstance(raw, list) else []
+    texts = [
+        t for it in items if isinstance(it, dict) and it.get("role") == "user" for t in _part_texts(it.get("content"))
+    ]
+    content = "Echo: " + " ".join(texts)
+    tokens = tokenize(content)
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:12]
+    limit = body.get("max_output_tokens")
+    incomplete = isinstance(limit, int) and len(tokens) > limit
+    if incomplete:
+        tokens = tokens[: max(limit, 0)]
+        content = "".join(tokens)
+    words = max(sum(len(t.split()) for t in texts), 1)
+    usage = {
+        "input_tokens": words,
+        "input_tokens_details": {"cached_tokens": 0},
+        "output_tokens": len(tokens),
+        "output_tokens_details": {"reasoning_tokens": 0},
+        "total_tokens": words + len(tokens),
+    }
+    message = {
+        "id": f"msg_mock_{digest}",
+        "type": "message",
+        "status": "completed",
+        "role": "assistant",
+        "content": [{"type": "output_text", "text": content, "annotations": [], "logprobs": []}],
+    }
+    response = {
+        "id": f"resp_mock_{digest}",
+        "object": "response",
+        "created_at": CREATED,
+        "status": "incomplete" if incomplete else "completed",
+        "background": False,
+        "error": None,
+        "incomplete_details": {"reason": "max_output_tokens"} if incomplete else None,
+        "instructions": body.get("instructions"),
+        "max_output_tokens": limit,
+        "model": model,
+        "output": [message],
+        "parallel_tool_calls": True,
+        "previous_response_id": body.get("previous_response_id"),
+        "reasoning": {"effort": None, "summary": None},
+        "service_tier": SERVICE_TIER,
+        "store": body.get("store", True),
+        "temperature": body.get("temperature", 1.0),
+        "text": {"format": {"type": "text"}, "verbosity": "medium"},
+        "tool_choice": "auto",
+        "tools": [],
+        "top_p": body.get("top_p", 1.0),
+        "truncation": "disabled",
+        "usage": usage,
+        "user": None,
+        "metadata": body.get("metadata") or {},
+    }
+    return response, tokens
+
+
+def _responses_events(response: dict[str, Any], tokens: list[str]) -> list[dict[str, Any]]:
+    """The Responses API's stream for ``response``: created ... completed, numbered."""
+    message = response["output"][0]
+    part = message["content"][0]
+    pending = dict(response, status="in_progress", output=[], usage=None, incomplete_details=None)
+    ids = {"item_id": message["id"], "output_index": 0, "content_index": 0}
+    events: list[dict[str, Any]] = [
+        {"type": "response.created", "response": pending},
+        {"type": "response.in_progress", "response": pending},
+        {
+            "type": "response.output_item.added",
+            "output_index": 0,
+            "item": dict(message, status="in_progress", content=[]),
+        },
+        {"type": "response.content_part.added", **ids, "part": dict(part, text="")},
+        *({"type": "response.output_text.delta", **ids, "delta": t, "logprobs": []} for t in tokens),
+        {"type": "response.output_text.done", **ids, "text": part["text"], "logprobs": []},
+        {"type": "response.content_part.done", **ids, "part": part},
+        {"type": "response.output_item.done", "output_index": 0, "item": message},
+        {"type": f"response.{response['status']}", "response": response},
+    ]
+    for k, event in enumerate(events):
+        event["sequence_number"] = k
+    return events
+
+
 def _obfuscation(rid: str, k: int) -> str:
     import base64
     import hashlib
@@ -794,7 +884,13 @@ class MockUpstream:
             kind = "embeddings"
         elif route == "/v1/messages":
             kind = "messages"
-        gemini = re.fullmatch(r"/(?:v1beta/|v1/)?models/([^/:]+):(\w+)", route)
+        elif route in ("/v1/responses", "/responses"):
+            kind = "responses"
+        # Google AI Studio's paths, and Vertex AI's (publisher models under a project and location).
+        gemini = re.fullmatch(
+            r"/(?:v1beta/|v1/|v1beta1/)?(?:projects/[^/]+/locations/[^/]+/publishers/google/)?models/([^/:]+):(\w+)",
+            route,
+        )
         if gemini:
             deployment, kind = unquote(gemini.group(1)), "gemini:" + gemini.group(2)
         if req.method == "GET" and route in ("/v1/models", "/models"):
@@ -936,6 +1032,8 @@ class MockUpstream:
 
         if kind == "embeddings":
             return await self._embeddings(reply, scn, body, model)
+        if kind == "responses":
+            return await self._responses(reply, scn, body, SNAPSHOTS.get(model, model))
         model = SNAPSHOTS.get(model, model)
         if not isinstance(body.get("messages"), list):
             await reply.error(
@@ -1086,6 +1184,31 @@ class MockUpstream:
             for k, event in enumerate(events):
                 event["obfuscation"] = _obfuscation(event["id"], k)
         return events
+
+    async def _responses(self, reply: _Reply, scn: dict[str, str], body: dict[str, Any], model: str) -> bool:
+        """The Responses API (``POST /v1/responses``): the response JSON, or with ``stream`` its
+        events (``event: <type>`` + ``data:``, no ``[DONE]``). ``stream_error`` ends the stream
+        with an ``error`` event after three events; ``truncate`` cuts it after two."""
+        import json
+
+        response, tokens = _responses_plan(body, model)
+        if body.get("stream") is not True:
+            return await self._send_payload(reply, scn, response)
+        events = _responses_events(response, tokens)
+        if _flag(scn, "stream_error"):
+            error = {"type": "error", "code": "server_error", "message": _STREAM_ERROR, "param": None}
+            events = [*events[:3], dict(error, sequence_number=3)]
+        frames = [f"event: {e['type']}\ndata: {json.dumps(e, ensure_ascii=False)}\n\n".encode() for e in events]
+        await reply.sse_head()
+        out = SseWriter(reply)
+        for k, frame in enumerate(frames):
+            if k == 2 and _flag(scn, "truncate"):
+                await out.flush()
+                reply.writer.close()  # FIN without the terminating zero-length chunk
+                return False
+            await out.event(frame)
+        await out.end()
+        return reply.keep
 
     async def _chat_stream(
         self,

@@ -1,7 +1,9 @@
 """A small local Bedrock runtime for the transparent-mode tests: it records each request's raw
 bytes, checks its AWS SigV4 signature against the fake credentials the tests pass, and answers
-the Invoke (Anthropic Messages), Converse and Titan embedding APIs, streams in AWS's binary
-event-stream framing. Binds 127.0.0.1 only."""
+the Invoke (Anthropic Messages), Converse, Titan and Cohere embedding APIs, streams in AWS's
+binary event-stream framing. ``fail_with`` answers every request with that error status, ``stall``
+holds every reply back (for timeouts), ``cut`` ends a stream (chunked) after three events.
+Binds 127.0.0.1 only."""
 
 from __future__ import annotations
 
@@ -113,6 +115,10 @@ def _converse_reply() -> dict[str, Any]:
 
 
 def _converse_stream() -> bytes:
+    return b"".join(_converse_events())
+
+
+def _converse_events() -> list[bytes]:
     events: list[tuple[str, dict[str, Any]]] = [
         ("messageStart", {"role": "assistant"}),
         *(("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": w}}) for w in _WORDS),
@@ -120,7 +126,16 @@ def _converse_stream() -> bytes:
         ("messageStop", {"stopReason": "end_turn"}),
         ("metadata", {"usage": _CONVERSE_USAGE, "metrics": {"latencyMs": 12}}),
     ]
-    return b"".join(_event(json.dumps(body).encode(), name) for name, body in events)
+    return [_event(json.dumps(body).encode(), name) for name, body in events]
+
+
+_ERROR_TYPES = {
+    400: "ValidationException",
+    403: "AccessDeniedException",
+    429: "ThrottlingException",
+    500: "InternalServerException",
+    503: "ServiceUnavailableException",
+}
 
 
 def _signature_ok(method: str, path: str, headers: list[tuple[str, str]], body: bytes, host: str) -> bool:
@@ -155,7 +170,11 @@ class BedrockUpstream:
 
     def __init__(self) -> None:
         self.seen: list[Seen] = []
+        self.fail_with: int | None = None
+        self.stall = False
+        self.cut = False
         self._lock = threading.Lock()
+        self._released = threading.Event()
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -175,6 +194,24 @@ class BedrockUpstream:
                 model = path.split("/model/", 1)[-1].rsplit("/", 1)[0]
                 if not ok:
                     return self._reply(403, b'{"message":"The request signature we calculated does not match"}')
+                if owner.stall:
+                    owner._released.wait(10)  # the client gives up first
+                if owner.fail_with is not None:
+                    kind = _ERROR_TYPES.get(owner.fail_with, "InternalServerException")
+                    message = json.dumps({"message": f"{kind}: local Bedrock error {owner.fail_with}"}).encode()
+                    return self._reply(
+                        owner.fail_with, message, extra=[("x-amzn-errortype", f"{kind}:http://internal/")]
+                    )
+                if path.endswith("/invoke") and model.startswith("cohere.embed"):
+                    texts = json.loads(body).get("texts", [])
+                    vectors = [[0.5, -0.25, float(len(t))] for t in texts]
+                    reply = {
+                        "id": "emb-test",
+                        "embeddings": vectors,
+                        "response_type": "embeddings_floats",
+                        "texts": texts,
+                    }
+                    return self._reply(200, json.dumps(reply).encode())
                 if path.endswith("/invoke") and "embed" in model:
                     text = json.loads(body).get("inputText", "")
                     reply = {"embedding": [0.25, -0.5, float(len(text))], "inputTextTokenCount": 3}
@@ -185,12 +222,29 @@ class BedrockUpstream:
                     return self._reply(200, _invoke_stream(model), "application/vnd.amazon.eventstream")
                 if path.endswith("/converse"):
                     return self._reply(200, json.dumps(_converse_reply()).encode())
+                if path.endswith("/converse-stream") and owner.cut:
+                    return self._cut(_converse_events()[:3])
                 if path.endswith("/converse-stream"):
                     return self._reply(200, _converse_stream(), "application/vnd.amazon.eventstream")
                 return self._reply(404, b'{"message":"unknown operation"}')
 
-            def _reply(self, status: int, payload: bytes, ctype: str = "application/json") -> None:
+            def _cut(self, events: list[bytes]) -> None:
+                """A chunked stream that ends without its last chunk: the peer closes early."""
+                self.send_response(200)
+                self.send_header("content-type", "application/vnd.amazon.eventstream")
+                self.send_header("transfer-encoding", "chunked")
+                self.end_headers()
+                for event in events:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(event), event))
+                self.wfile.flush()
+                self.close_connection = True
+
+            def _reply(
+                self, status: int, payload: bytes, ctype: str = "application/json", extra: list | None = None
+            ) -> None:
                 self.send_response(status)
+                for name, value in extra or []:
+                    self.send_header(name, value)
                 self.send_header("content-type", ctype)
                 self.send_header("content-length", str(len(payload)))
                 self.send_header("x-amzn-requestid", "req-bedrock-test")
@@ -207,6 +261,7 @@ class BedrockUpstream:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._released.set()
         self._server.shutdown()
         self._server.server_close()
 

@@ -383,13 +383,15 @@ def test_env_ad_token_not_served(litellm, mock, monkeypatch):
 
 
 @pytest.mark.parametrize("model", ["o1-pro", "gpt-5-codex"])
-def test_responses_api_models_run_litellm(litellm, mock, model):
-    """LiteLLM sends these OpenAI models to ``/responses``: patched, its own code runs (the
-    OpenAI chat handler is never reached); ``edgequake/`` refuses them."""
+def test_responses_api_models_served_as_responses(litellm, mock, model):
+    """LiteLLM sends these OpenAI models to ``/responses`` (its Responses API bridge, before the
+    OpenAI chat handler): patched, they are served as ``http.responses``; ``edgequake/`` refuses them."""
     kw = {"messages": MSGS, "api_key": KEY, "api_base": mock.base_url(), "max_retries": 0}
-    native, transparent = _native_and_transparent(mock, lambda: litellm.completion(model=f"openai/{model}", **kw))
+    native, transparent = both(
+        lambda: _exchange(mock, lambda: litellm.completion(model=f"openai/{model}", **kw)), expect_rust=1
+    )
     assert native[1][0]["path"] == "/v1/responses"
     assert transparent[1] == native[1]
-    assert error_view(transparent[0]) == error_view(native[0])  # the mock has no Responses API
+    assert _dump(transparent[0]) == _dump(native[0])
     ours = _exchange(mock, lambda: litellm.completion(model=f"edgequake/openai/{model}", **kw))
     _refused(ours, f"openai/{model}")

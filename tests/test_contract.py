@@ -28,8 +28,10 @@ def _refused(litellm) -> list[str]:
             "base_llm_http_handler",
             "anthropic_chat_completions",
             "vertex_chat_completion",
+            "bedrock_converse_chat_completion",
         ):
             assert "completion" not in getattr(getattr(litellm.main, name, None), "__dict__", {})
+        assert "embeddings" not in getattr(getattr(litellm.main, "bedrock_embedding", None), "__dict__", {})
         messages = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
         assert messages and "transparent mode not installed" in messages[0]
         assert edgequake_litellm.status()["refused"]
@@ -63,13 +65,45 @@ def test_missing_handler_refuses(litellm, monkeypatch):
     assert "base_llm_http_handler" in messages[0]
 
 
+@pytest.mark.parametrize(
+    ("owner", "method"),
+    [
+        ("litellm.llms.custom_httpx.llm_http_handler.BaseLLMHTTPHandler", "response_api_handler"),
+        ("litellm.llms.bedrock.chat.converse_handler.BedrockConverseLLM", "completion"),
+        ("litellm.llms.bedrock.embed.embedding.BedrockEmbedding", "embeddings"),
+    ],
+)
+def test_handler_losing_client_refuses(litellm, monkeypatch, owner, method):
+    """The Responses API and Bedrock routes hand LiteLLM's handler its client: a handler that no
+    longer takes one would silently make its own."""
+    import importlib
+
+    module, cls = owner.rsplit(".", 1)
+
+    def no_client(self, **kw):  # noqa: ANN001, ANN003, ANN202
+        raise AssertionError("never called")
+
+    monkeypatch.setattr(getattr(importlib.import_module(module), cls), method, no_client)
+    messages = _refused(litellm)
+    assert f"{cls}.{method} lost parameters" in messages[0] and "'client'" in messages[0]
+    assert "response_api_handler" not in vars(importlib.import_module("litellm.responses.main").base_llm_http_handler)
+
+
+def test_responses_module_no_longer_calling_the_handler_refuses(litellm, monkeypatch):
+    monkeypatch.setattr(
+        _contract, "_MODULE_DISPATCH_CALLS", (("litellm.responses.main", "base_llm_http_handler.gone("),)
+    )
+    messages = _refused(litellm)
+    assert "litellm.responses.main no longer calls base_llm_http_handler.gone(" in messages[0]
+
+
 def test_dispatch_no_longer_calling_the_handler_refuses(litellm, monkeypatch):
     monkeypatch.setattr(_contract, "_DISPATCH_CALLS", (*_contract._DISPATCH_CALLS, "openai_chat_completions.gone("))
     messages = _refused(litellm)
     assert "no longer calls openai_chat_completions.gone(" in messages[0]
 
 
-@pytest.mark.parametrize("route", ["CHAT_COMPLETIONS", "EMBEDDINGS"])
+@pytest.mark.parametrize("route", ["CHAT_COMPLETIONS", "EMBEDDINGS", "RESPONSES"])
 def test_litellm_rust_bridge_taking_over_refuses(litellm, monkeypatch, route):
     from litellm.rust_bridge import catalog
     from litellm.rust_bridge.configuration import Rollout

@@ -465,11 +465,11 @@ def test_call_failed_before_sending_is_not_served(litellm, mock, monkeypatch):
     assert len(mock.requests()) == n + 1
 
 
-def test_patch_points_say_vertex_ai_keeps_litellms_path(litellm):
+def test_patch_points_say_what_vertex_chat_completion_serves(litellm):
     with patched():
         points = edgequake_litellm.status()["patch_points"]
     vertex = [p for p in points if "vertex_chat_completion" in p]
-    assert vertex == ["litellm.main.vertex_chat_completion.completion (gemini/ only: vertex_ai/ keeps LiteLLM's path)"]
+    assert vertex == ["litellm.main.vertex_chat_completion.completion (gemini/ and vertex_ai/ Gemini models)"]
 
 
 def test_patched_openai_sdk_is_honoured(litellm):

@@ -5,7 +5,8 @@ For each provider LiteLLM routes through one of the two patched handlers, the sa
 127.0.0.1) runs unpatched and patched: the outcome must be the same (equal responses, or the
 same exception class and message where LiteLLM's transform cannot read the mock's OpenAI-shaped
 answer) and the patched run must be served by the expected tier. Bedrock's Invoke API is served
-by the generic tier too, against a local Bedrock runtime that checks the SigV4 signature. Every
+by the generic tier too, Converse and embeddings by their own LiteLLM handlers with the core as
+transport, against a local Bedrock runtime that checks the SigV4 signature. Every
 provider listed as not served runs LiteLLM's own code: no call counted as served, and the very
 same request reaches the upstream from LiteLLM's own client. docs/providers.md must list exactly
 these providers under each heading.
@@ -122,15 +123,16 @@ def test_docs_list_each_tier():
     assert _listed(sdk, "`abliteration`") == set(OPENAI_SDK_TIER)
     assert _listed(http, "`a2a`") == set(HTTP_TIER + HTTP_TIER_UNTESTABLE)
     assert "`bedrock/invoke/<model>`" in http
-    assert _listed(not_served, "- chat:") - {"bedrock/converse/..."} == (
-        set(NOT_SERVED_CHAT) - {"vertex_ai"} | set(NOT_SERVED_UNTESTABLE) | {"bedrock/converse"}
-    )
-    assert _listed(not_served, "- embeddings:") == set(NOT_SERVED_EMBEDDINGS) | {"bedrock"}
-    assert _listed(not_served, "- LiteLLM's") == {"responses"}
+    assert _listed(not_served, "- chat:") == set(NOT_SERVED_CHAT) | set(NOT_SERVED_UNTESTABLE)
+    assert _listed(not_served, "- embeddings:") == set(NOT_SERVED_EMBEDDINGS)
+    served = rest.split("### Not served in transparent mode", 1)[0]
+    for route in ("`http.responses`", "`bedrock.chat`", "`bedrock.embedding`", "`vertex_ai/gemini-*`"):
+        assert route in served, route
     assert _listed(not_served, "- `vertex_ai`") >= {"vertex_ai"}
 
 
-# --- Bedrock: the Invoke API goes through the generic handler, Converse and embeddings do not.
+# --- Bedrock: the Invoke API goes through the generic handler; Converse and embeddings through
+# their own LiteLLM handlers, given a client whose transport is the core.
 
 INVOKE_MODEL = "bedrock/invoke/anthropic.claude-3-haiku-20240307-v1:0"
 CONVERSE_MODEL = "bedrock/anthropic.claude-3-haiku-20240307-v1:0"  # LiteLLM's default route: Converse
@@ -146,10 +148,14 @@ def bedrock():  # noqa: ANN201
         yield b
 
 
-def _bedrock_call(litellm, endpoint: str, mode: str, model: str) -> Any:
-    kw = {"model": model, **credentials(endpoint)}
+def _bedrock_call(litellm, endpoint: str, mode: str, model: str, **extra: Any) -> Any:
+    kw = {"model": model, **credentials(endpoint), **extra}
     if mode == "embedding":
-        return litellm.embedding(input=["a", "bc"], **kw).model_dump()
+        r = litellm.embedding(input=["a", "bc"], **kw)
+        return (r.model_dump(), r._hidden_params.get("response_cost"))
+    if mode == "aembedding":
+        r = asyncio.run(litellm.aembedding(input=["a", "bc"], **kw))
+        return (r.model_dump(), r._hidden_params.get("response_cost"))
     kw["messages"] = MSGS
     if mode == "sync":
         r = litellm.completion(**kw)
@@ -166,9 +172,9 @@ def _bedrock_call(litellm, endpoint: str, mode: str, model: str) -> Any:
     return asyncio.run(run())
 
 
-def _bedrock_run(litellm, bedrock: BedrockUpstream, mode: str, model: str) -> tuple[Any, list[Seen]]:
+def _bedrock_run(litellm, bedrock: BedrockUpstream, mode: str, model: str, **extra: Any) -> tuple[Any, list[Seen]]:
     bedrock.take()
-    out = _bedrock_call(litellm, bedrock.url, mode, model)
+    out = _bedrock_call(litellm, bedrock.url, mode, model, **extra)
     return out, bedrock.take()
 
 
@@ -194,20 +200,128 @@ def test_bedrock_invoke_served_exactly(litellm, bedrock, mode):
     assert text == "Hello from the local Bedrock."
 
 
-@pytest.mark.parametrize(
-    ("mode", "model"),
-    [("sync", CONVERSE_MODEL), ("stream", CONVERSE_MODEL), ("embedding", "bedrock/amazon.titan-embed-text-v1")],
-)
-def test_bedrock_converse_and_embeddings_not_served(litellm, bedrock, mode, model):
+EMBED_MODELS = ["bedrock/amazon.titan-embed-text-v1", "bedrock/cohere.embed-english-v3"]
+
+
+@pytest.mark.parametrize("mode", ["sync", "stream", "async", "async-stream"])
+def test_bedrock_converse_served_exactly(litellm, bedrock, mode):
+    """Converse (LiteLLM's default Bedrock route): LiteLLM signs, the core sends the signed bytes,
+    LiteLLM decodes the event stream (``/converse-stream``) from what the core hands back."""
+    native, native_seen = _bedrock_run(litellm, bedrock, mode, CONVERSE_MODEL)
+    with patched():
+        before = _routes()
+        ours, our_seen = _bedrock_run(litellm, bedrock, mode, CONVERSE_MODEL)
+        after = _routes()
+    served = {k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)}
+    assert served == {("bedrock.chat", "bedrock", None): 1}
+    assert [s.path.rsplit("/", 1)[1] for s in our_seen] == ["converse-stream" if "stream" in mode else "converse"]
+    assert [s.signature_ok for s in native_seen + our_seen] == [True, True]
+    assert _wire(our_seen, _VOLATILE) == _wire(native_seen, _VOLATILE)
+    assert ours == native
+    text = ours[0]["content"] if mode in ("sync", "async") else "".join(d["content"] or "" for d in ours)
+    assert text == "Hello from the local Bedrock."
+
+
+@pytest.mark.parametrize("mode", ["embedding", "aembedding"])
+@pytest.mark.parametrize("model", EMBED_MODELS)
+def test_bedrock_embeddings_served_exactly(litellm, bedrock, mode, model):
+    """Titan (one signed invoke per input) and Cohere (one batch, through LiteLLM's Cohere
+    handler) embeddings: the same signed requests, the same response, usage and cost."""
     native, native_seen = _bedrock_run(litellm, bedrock, mode, model)
     with patched():
-        before = edgequake_litellm.status()["served_by_rust"]
+        before = _routes()
         ours, our_seen = _bedrock_run(litellm, bedrock, mode, model)
-        assert edgequake_litellm.status()["served_by_rust"] == before
+        after = _routes()
+    served = {k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)}
+    assert served == {("bedrock.embedding", "bedrock", None): 1}
     assert native_seen and all(s.signature_ok for s in native_seen + our_seen)
-    # LiteLLM's own httpx client sent it: every header equal, its Accept-Encoding included.
-    assert _wire(our_seen, {"x-amz-date", "authorization"}) == _wire(native_seen, {"x-amz-date", "authorization"})
+    assert _wire(our_seen, _VOLATILE) == _wire(native_seen, _VOLATILE)
     assert ours == native
+
+
+@pytest.mark.parametrize("mode", ["sync", "stream", "async", "async-stream", "embedding", "aembedding"])
+@pytest.mark.parametrize("status", [400, 403, 429, 500, 503])
+def test_bedrock_errors_equal(litellm, bedrock, mode, status):
+    """An error status from Bedrock: the same exception class, status and message."""
+    model = EMBED_MODELS[0] if "embedding" in mode else CONVERSE_MODEL
+    bedrock.fail_with = status
+    try:
+        native = _bedrock_outcome(litellm, bedrock, mode, model)
+        with patched():
+            before = _routes()
+            ours = _bedrock_outcome(litellm, bedrock, mode, model)
+            after = _routes()
+    finally:
+        bedrock.fail_with = None
+    served = {k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)}
+    route = "bedrock.embedding" if "embedding" in mode else "bedrock.chat"
+    assert served == {(route, "bedrock", None): 1}
+    assert ours == native and ours[0] == "error"
+
+
+def _deltas_then_error(litellm, bedrock: BedrockUpstream, is_async: bool) -> tuple[list, Any]:
+    kw = {"model": CONVERSE_MODEL, "messages": MSGS, "stream": True, **credentials(bedrock.url)}
+    deltas: list = []
+
+    async def arun() -> None:
+        async for c in await litellm.acompletion(**kw):
+            deltas.append(c.choices[0].delta.content)
+
+    try:
+        if is_async:
+            asyncio.run(arun())
+        else:
+            deltas.extend(c.choices[0].delta.content for c in litellm.completion(**kw))
+    except Exception as e:  # noqa: BLE001 - the exception is the outcome compared
+        return deltas, (type(e).__name__, getattr(e, "status_code", None), str(e))
+    return deltas, None
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+def test_bedrock_stream_cut_short_equal(litellm, bedrock, is_async):
+    """A Converse stream the peer ends early: the same events, then the same error, raised while
+    iterating (the core hands the stream over as it arrives)."""
+    bedrock.cut = True
+    try:
+        native = _deltas_then_error(litellm, bedrock, is_async)
+        with patched():
+            ours = _deltas_then_error(litellm, bedrock, is_async)
+    finally:
+        bedrock.cut = False
+    assert ours == native
+    assert ours[0] and ours[1] is not None, ours
+
+
+def test_bedrock_timeout_is_the_calls(litellm, bedrock):
+    """Bedrock's handlers post with no per-request timeout: the client carries the call's, as
+    LiteLLM's own client would (a stalled reply times out after it, not after 600 s)."""
+    bedrock.stall = True
+    try:
+        native = _bedrock_outcome(litellm, bedrock, "sync", CONVERSE_MODEL, timeout=0.5)
+        with patched():
+            ours = _bedrock_outcome(litellm, bedrock, "sync", CONVERSE_MODEL, timeout=0.5)
+    finally:
+        bedrock.stall = False
+    assert ours[:2] == native[:2] == ("error", "Timeout")
+
+
+def _bedrock_outcome(litellm, bedrock: BedrockUpstream, mode: str, model: str, **extra: Any) -> Any:
+    try:
+        return ("ok", _bedrock_run(litellm, bedrock, mode, model, **extra)[0])
+    except Exception as e:  # noqa: BLE001 - the exception is the outcome compared
+        return ("error", type(e).__name__, getattr(e, "status_code", None), str(e))
+
+
+def test_bedrock_caller_client_falls_back(litellm, bedrock):
+    from litellm.llms.custom_httpx.http_handler import HTTPHandler
+
+    with patched():
+        before = _routes()
+        ours, seen = _bedrock_run(litellm, bedrock, "sync", CONVERSE_MODEL, client=HTTPHandler())
+        after = _routes()
+    served = {k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)}
+    assert served == {("bedrock.chat", "bedrock", "caller-client"): 1}
+    assert seen[0].header("connection") == "keep-alive"  # httpx's own client sent it
 
 
 # --- Providers whose LiteLLM handlers are not patched: LiteLLM's own code runs.
@@ -243,12 +357,9 @@ def _sagemaker(litellm, base: str) -> Any:  # SigV4-signed by LiteLLM's own Sage
     )
 
 
-def _responses(litellm, base: str) -> Any:
-    return litellm.responses(model="openai/gpt-4o-mini", input="hi", api_base=base, api_key=KEY, timeout=10)
-
-
 # name in docs/providers.md -> the call. Each reaches the mock upstream, or fails inside LiteLLM's
-# own handler before sending (vllm and petals import their libraries, vertex_ai its Google auth).
+# own handler before sending (vllm and petals import their libraries). Vertex AI Gemini is served
+# (tests/test_patch_vertex.py).
 NOT_SERVED_CHAT: dict[str, Call] = {
     "azure": _chat("azure/test-model", api_version="2024-10-21"),
     "azure_text": _chat("azure_text/test-model", api_version="2024-10-21"),
@@ -258,7 +369,6 @@ NOT_SERVED_CHAT: dict[str, Call] = {
     "text-completion-codestral": _chat("text-completion-codestral/test-model"),
     "text-completion-inception": _chat("text-completion-inception/test-model"),
     "text-completion-openai": _chat("text-completion-openai/test-model"),
-    "vertex_ai": _chat("vertex_ai/gemini-1.5-flash", vertex_project="p", vertex_location="us-central1"),
     "vllm": _chat("vllm/test-model"),
     "watsonx": _chat("watsonx/test-model", token="fake-iam-token", project_id="p"),
 }
@@ -294,8 +404,7 @@ def _own_code_outcome(litellm, mock, call: Call) -> tuple[Any, list[Any]]:
 @pytest.mark.parametrize(
     "call",
     [pytest.param(c, id=f"chat-{n}") for n, c in NOT_SERVED_CHAT.items()]
-    + [pytest.param(c, id=f"embedding-{n}") for n, c in NOT_SERVED_EMBEDDINGS.items()]
-    + [pytest.param(_responses, id="responses-api")],
+    + [pytest.param(c, id=f"embedding-{n}") for n, c in NOT_SERVED_EMBEDDINGS.items()],
 )
 def test_not_served_runs_litellm_own_code(litellm, mock, monkeypatch, call):
     monkeypatch.setenv("PREDIBASE_TENANT_ID", "tenant")
