@@ -36,7 +36,13 @@ logger = logging.getLogger("edgequake_litellm")
 
 _lock = threading.RLock()
 # The LiteLLM handler instances (attributes of litellm.main) transparent mode patches.
-_OWNERS = ("openai_chat_completions", "base_llm_http_handler", "anthropic_chat_completions", "vertex_chat_completion")
+_OWNERS = (
+    "openai_chat_completions",
+    "base_llm_http_handler",
+    "anthropic_chat_completions",
+    "vertex_chat_completion",
+    "azure_chat_completions",
+)
 # (id(owner), method) -> (owner, method, whether the owner had its own attribute, its value)
 _saved: dict[tuple[int, str], tuple[Any, str, bool, Any]] = {}
 
@@ -89,7 +95,7 @@ def _current(owner: Any, method: str) -> Any:
 
 def _router(route: str, owner: Any, original: Any, serve: Callable[[dict[str, Any]], Any]) -> Any:
     """The patched method: LiteLLM calls these handlers with keyword arguments only."""
-    default_provider = "openai" if route.startswith("openai.") else None
+    default_provider = route.split(".")[0] if route.startswith(("openai.", "azure.")) else None
     method = getattr(original, "__name__", route)
 
     def routed(*args: Any, **kw: Any) -> Any:
@@ -122,10 +128,12 @@ def _plan() -> list[tuple[Any, str, str, Callable[[Any], Callable[[dict[str, Any
     """(owner instance, method, route name, how a served call runs given the original)."""
     import litellm.main as main
 
+    from ._patch_azure import twins as azure_twins
     from ._patch_http import CoreHandlers
     from ._patch_openai import RustOpenAIChatCompletion
 
     twin = RustOpenAIChatCompletion()
+    azure = azure_twins()
     handlers = CoreHandlers()
 
     def http_chat(original: Any) -> Callable[[dict[str, Any]], Any]:
@@ -154,6 +162,13 @@ def _plan() -> list[tuple[Any, str, str, Callable[[Any], Callable[[dict[str, Any
         (main.base_llm_http_handler, "embedding", "http.embedding", http_embedding),
         (main.anthropic_chat_completions, "completion", "anthropic.chat", provider_chat),
         (main.vertex_chat_completion, "completion", "gemini.chat", provider_chat),
+        (main.azure_chat_completions, "completion", "azure.chat", lambda _: lambda kw: azure["azure.chat"].completion(**kw)),
+        (
+            main.azure_chat_completions,
+            "embedding",
+            "azure.embedding",
+            lambda _: lambda kw: azure["azure.embedding"].embedding(**kw),
+        ),
     ]
 
 
