@@ -162,7 +162,12 @@ def _plan() -> list[tuple[Any, str, str, Callable[[Any], Callable[[dict[str, Any
         (main.base_llm_http_handler, "embedding", "http.embedding", http_embedding),
         (main.anthropic_chat_completions, "completion", "anthropic.chat", provider_chat),
         (main.vertex_chat_completion, "completion", "gemini.chat", provider_chat),
-        (main.azure_chat_completions, "completion", "azure.chat", lambda _: lambda kw: azure["azure.chat"].completion(**kw)),
+        (
+            main.azure_chat_completions,
+            "completion",
+            "azure.chat",
+            lambda _: lambda kw: azure["azure.chat"].completion(**kw),
+        ),
         (
             main.azure_chat_completions,
             "embedding",

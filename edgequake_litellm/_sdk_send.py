@@ -79,17 +79,22 @@ def _parse(cast_to: Any, options: FinalRequestOptions, body: Any) -> Any:
     post_parser = options.post_parser
     if cast_to is ChatCompletion and isinstance(body, dict) and isinstance(post_parser, NotGiven):
         return _parsed(body)
-    parsed = construct_type(type_=cast_to, value=body)
+    return _post_parse(options, construct_type(type_=cast_to, value=body))
+
+
+def _post_parse(options: FinalRequestOptions, parsed: Any) -> Any:
+    post_parser = options.post_parser
     return parsed if isinstance(post_parser, NotGiven) else post_parser(parsed)
 
 
-def _undecodable(err: _core.CoreError, client: Any, url: str) -> Callable[[], Any]:
-    """``parse()`` of a reply that is not JSON: the SDK returns the text when the content type
-    does not say JSON, else raises json's error (LiteLLM wraps either its own way)."""
+def _undecodable(err: _core.CoreError, client: Any, url: str, options: FinalRequestOptions) -> Callable[[], Any]:
+    """``parse()`` of a reply that is not JSON: the SDK returns the text (through the
+    request's ``post_parser``) when the content type does not say JSON, else raises json's
+    error (LiteLLM wraps either its own way)."""
     content_type = (err.headers or {}).get("content-type", "*").split(";")[0]
     if not content_type.endswith("json"):
         text = err.body or ""
-        return lambda: text
+        return lambda: _post_parse(options, text)
 
     def fail() -> Any:
         raise sdk_error(err, client=client, url=url)
@@ -180,7 +185,7 @@ class _Sent:
         """A decode failure surfaces at ``parse()``, as in the SDK; anything else now."""
         url = self.kw["url"]
         if err.kind == "decode" and not self.stream:
-            return _RawReply(err.headers, int(err.status or 200), _undecodable(err, self.client, url))
+            return _RawReply(err.headers, int(err.status or 200), _undecodable(err, self.client, url, self.prepared))
         raise sdk_error(err, client=self.client, url=url) from err
 
     def reply(self, result: Any, stream_type: type) -> _RawReply:

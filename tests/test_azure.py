@@ -292,6 +292,31 @@ def test_embedding_error_equal(litellm, mock):
     assert type(ours[0]) is type(native[0]) and ours[0].status_code == native[0].status_code
 
 
+@pytest.mark.parametrize("scenario", ["malformed_json", "malformed_json,ct=text%2Fplain"], ids=["json", "text"])
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+def test_unreadable_reply_equal(litellm, mock, monkeypatch, scenario, is_async):
+    """A reply that is not JSON fails where the SDK's ``parse()`` fails (LiteLLM's async
+    embedding wraps it in its own words), or comes back as text when its content type does not
+    say JSON."""
+    monkeypatch.setenv("AZURE_API_VERSION", VERSION)
+    kw = {"api_key": KEY, "api_base": _base(mock, scenario), "max_retries": 0}
+
+    def call(m: str) -> Any:
+        if is_async:
+            return asyncio.run(litellm.aembedding(model=m, input=["a"], **kw))
+        return litellm.embedding(model=m, input=["a"], **kw)
+
+    native, transparent = _native_and_transparent(mock, lambda: call(f"azure/{DEPLOYMENT}"))
+    assert isinstance(native[0], Exception)
+    # LiteLLM quotes the traceback of an unexpected failure: its frames are not the outcome.
+    view = [error_view(e[0])[:2] + (error_view(e[0])[2].split("\nTraceback", 1)[0],) for e in (native, transparent)]
+    assert view[1] == view[0]
+    chat = _native_and_transparent(
+        mock, lambda: litellm.completion(model=f"azure/{DEPLOYMENT}", messages=MSGS, api_version=VERSION, **kw)
+    )
+    assert error_view(chat[1][0]) == error_view(chat[0][0])
+
+
 def test_retries_equal(litellm, mock):
     """The AzureOpenAI SDK retries like the OpenAI SDK: 2 retries by default."""
     scenario = "status=503,retry_after=0.01,fail_times=2"
