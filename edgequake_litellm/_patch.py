@@ -1,6 +1,6 @@
 """Transparent mode: LiteLLM's own provider calls, with their HTTP exchange served by the core.
 
-Four LiteLLM handler instances are patched, each by one instance attribute per method, so no
+Five LiteLLM handler instances are patched, each by one instance attribute per method, so no
 class, module function or ``isinstance`` result changes and ``uninstall`` restores the exact
 original state:
 
@@ -14,6 +14,9 @@ original state:
 - ``litellm.main.anthropic_chat_completions`` and ``litellm.main.vertex_chat_completion``
   (``gemini/`` only): ``completion`` the same way (LiteLLM translates; the core is only the
   transport).
+- ``litellm.main.azure_chat_completions`` (``AzureChatCompletion``): ``completion`` and
+  ``embedding`` run ``RustAzureChatCompletion`` (``_patch_azure.py``: LiteLLM's handler whose
+  SDK clients' requests are sent by the core).
 
 Anything the core cannot reproduce exactly (a caller-supplied client or session, custom TLS
 settings, phased timeouts, ...) runs LiteLLM's original method; ``status()`` counts both.
