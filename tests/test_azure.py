@@ -565,3 +565,25 @@ def test_responses_api_models_run_litellm(litellm, mock, model):
     assert error_view(transparent[0]) == error_view(native[0])  # the mock has no Responses API
     ours = _exchange(mock, lambda: litellm.completion(model=f"edgequake/openai/{model}", **kw))
     _refused(ours, f"openai/{model}")
+
+
+def test_sdk_request_double_is_honoured(litellm, mock, monkeypatch):
+    """A test double on the AzureOpenAI client's ``request`` (installed after ``install()``)
+    sees every call: the core never steps around it."""
+    import openai
+
+    from .test_patch import patched
+
+    original = openai.AzureOpenAI.request
+    seen = []
+
+    def double(self, *args, **kw):  # noqa: ANN001, ANN002, ANN003, ANN202
+        seen.append(1)
+        return original(self, *args, **kw)
+
+    with patched():
+        monkeypatch.setattr(openai.AzureOpenAI, "request", double)
+        before = _served()
+        r = litellm.completion(model=f"azure/{DEPLOYMENT}", **_kw(mock, max_retries=0))
+        assert _served() == before
+    assert seen == [1] and r.choices[0].message.content
