@@ -111,6 +111,36 @@ _SIGNATURES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         ("model", "input", "api_base", "optional_params", "litellm_params", "extra_headers", "client", "timeout")
         + ("aembedding", "api_key"),
     ),
+    (
+        "litellm.llms.azure.azure.AzureChatCompletion",
+        "completion",
+        ("model", "messages", "model_response", "api_key", "api_base", "api_version", "azure_ad_token")
+        + ("azure_ad_token_provider", "timeout", "logging_obj", "optional_params", "litellm_params")
+        + ("acompletion", "headers", "client"),
+    ),
+    (
+        "litellm.llms.azure.azure.AzureChatCompletion",
+        "embedding",
+        ("model", "input", "api_base", "api_version", "timeout", "logging_obj", "model_response")
+        + ("optional_params", "api_key", "azure_ad_token", "azure_ad_token_provider", "max_retries", "client")
+        + ("aembedding", "headers", "litellm_params"),
+    ),
+    (
+        "litellm.llms.azure.common_utils.BaseAzureLLM",
+        "get_azure_openai_client",
+        ("self", "api_key", "api_base", "api_version", "client", "litellm_params", "_is_async", "model"),
+    ),
+    # The OpenAI SDK internals ``_sdk_send`` runs in the SDK's own order.
+    ("openai._base_client.SyncAPIClient", "request", ("self", "cast_to", "options", "stream", "stream_cls")),
+    ("openai._base_client.AsyncAPIClient", "request", ("self", "cast_to", "options", "stream", "stream_cls")),
+    ("openai._base_client.SyncAPIClient", "_prepare_options", ("self", "options")),
+    ("openai._base_client.AsyncAPIClient", "_prepare_options", ("self", "options")),
+    ("openai._base_client.SyncAPIClient", "_prepare_request", ("self", "request")),
+    ("openai._base_client.AsyncAPIClient", "_prepare_request", ("self", "request")),
+    ("openai._base_client.BaseClient", "_build_request", ("self", "options", "retries_taken")),
+    ("openai._base_client.BaseClient", "_maybe_override_cast_to", ("self", "cast_to", "options")),
+    ("openai._base_client.BaseClient", "_custom_auth", ("self", "security")),
+    ("openai._models.FinalRequestOptions", "get_max_retries", ("self", "max_retries")),
     ("litellm.llms.custom_httpx.http_handler.HTTPHandler", "__init__", ("self", "timeout", "client")),
     ("litellm.llms.custom_httpx.http_handler.AsyncHTTPHandler", "__init__", ("self", "timeout", "transport")),
 )
@@ -135,7 +165,19 @@ _NAMES: tuple[str, ...] = (
     "litellm.llms.custom_httpx.http_handler.get_ssl_verify",
     "openai._models.construct_type",
     "openai.OpenAI._make_status_error_from_response",
+    "litellm.main.azure_chat_completions",
+    "openai._base_client.BaseClient._idempotency_key",
+    "openai._base_client.BaseClient._validate_max_retries",
+    "openai._compat.model_copy",
+    "openai._types.NotGiven",
+    "openai._resource.SyncAPIResource",
+    "openai._resource.AsyncAPIResource",
+    "openai.types.Completion",
 )
+
+# LiteLLM's Azure handler must still obtain every SDK client it sends with through
+# ``self.get_azure_openai_client`` (the one method ``RustAzureChatCompletion`` overrides).
+_AZURE_CLIENT_USERS: tuple[str, ...] = ("acompletion", "streaming", "async_streaming", "aembedding", "embedding")
 
 # The dispatch code must still call the patched handlers (as `<instance>.<method>(`).
 _DISPATCH_CALLS: tuple[str, ...] = (
@@ -147,6 +189,8 @@ _DISPATCH_CALLS: tuple[str, ...] = (
     "vertex_chat_completion.completion(",
     "bedrock_converse_chat_completion.completion(",
     "bedrock_embedding.embeddings(",
+    "azure_chat_completions.completion(",
+    "azure_chat_completions.embedding(",
 )
 # ... and other LiteLLM modules must still call theirs: (module, call).
 _MODULE_DISPATCH_CALLS: tuple[tuple[str, str], ...] = (
@@ -186,6 +230,7 @@ def _check_signature(owner: str, attr: str, expected: tuple[str, ...]) -> str | 
 
 def _check_types() -> list[str]:
     import litellm.main as main
+    from litellm.llms.azure.azure import AzureChatCompletion
     from litellm.llms.custom_httpx.llm_http_handler import BaseLLMHTTPHandler
     from litellm.llms.openai.openai import OpenAIChatCompletion
 
@@ -194,6 +239,23 @@ def _check_types() -> list[str]:
         out.append("litellm.main.openai_chat_completions is not an OpenAIChatCompletion")
     if not isinstance(getattr(main, "base_llm_http_handler", None), BaseLLMHTTPHandler):
         out.append("litellm.main.base_llm_http_handler is not a BaseLLMHTTPHandler")
+    if not isinstance(getattr(main, "azure_chat_completions", None), AzureChatCompletion):
+        out.append("litellm.main.azure_chat_completions is not an AzureChatCompletion")
+    return out
+
+
+def _check_azure_clients() -> list[str]:
+    from litellm.llms.azure.azure import AzureChatCompletion
+
+    out = []
+    for name in _AZURE_CLIENT_USERS:
+        try:
+            source = inspect.getsource(getattr(AzureChatCompletion, name))
+        except (OSError, TypeError, AttributeError):
+            out.append(f"AzureChatCompletion.{name} source is unavailable")
+            continue
+        if "self.get_azure_openai_client(" not in source:
+            out.append(f"AzureChatCompletion.{name} no longer calls self.get_azure_openai_client(...)")
     return out
 
 
@@ -235,7 +297,7 @@ def _check_rust_bridge() -> list[str]:
 
 def problems() -> list[str]:
     """Every mismatch between the installed LiteLLM and what transparent mode relies on."""
-    checks: list[Callable[[], list[str]]] = [_check_types, _check_dispatch, _check_rust_bridge]
+    checks: list[Callable[[], list[str]]] = [_check_types, _check_dispatch, _check_rust_bridge, _check_azure_clients]
     out: list[str] = []
     for owner, attr, expected in _SIGNATURES:
         problem = _check_signature(owner, attr, expected)

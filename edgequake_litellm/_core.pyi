@@ -92,6 +92,8 @@ def request(
     native: Mapping[str, Any] | None = None,
     ssl_verify: bool | str | None = None,
     retry_count_header: str | None = None,
+    url: str | None = None,
+    content: bytes | None = None,
 ) -> Any:
     """One upstream call with the GIL released: ``(body, headers, status)`` or a ``ChatStream``.
 
@@ -111,6 +113,11 @@ def request(
     header set on each attempt to the number of retries already taken (the OpenAI SDK's
     ``x-stainless-retry-count``). An ``Accept-Encoding`` in ``headers`` is reduced to the
     codings the core decodes (gzip, deflate).
+
+    ``url`` with ``content``: a request another client built (the OpenAI SDK's URL with its
+    query, its headers, its body bytes), sent exactly so: no key, auth or provider headers
+    are added, ``provider``, ``model``, ``payload`` and ``params`` are not read; the answer is
+    read as the OpenAI wire (streams with the SDK's decoder).
     """
 
 def arequest(
@@ -130,6 +137,8 @@ def arequest(
     native: Mapping[str, Any] | None = None,
     ssl_verify: bool | str | None = None,
     retry_count_header: str | None = None,
+    url: str | None = None,
+    content: bytes | None = None,
 ) -> Awaitable[Any]:
     """``request`` as an asyncio awaitable."""
 

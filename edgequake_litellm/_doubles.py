@@ -52,6 +52,8 @@ _ENTRY_POINTS: tuple[tuple[str, str, str, str], ...] = (
     ("openai", "AsyncOpenAI", "post", ""),
     ("openai", "OpenAI", "request", ""),
     ("openai", "AsyncOpenAI", "request", ""),
+    ("openai", "AzureOpenAI", "request", ""),
+    ("openai", "AsyncAzureOpenAI", "request", ""),
     # LiteLLM's handler methods the SDK twin overrides or the router shadows on the instance.
     ("litellm.llms.openai.openai", "OpenAIChatCompletion", "make_sync_openai_chat_completion_request", ""),
     ("litellm.llms.openai.openai", "OpenAIChatCompletion", "make_openai_chat_completion_request", ""),
@@ -66,6 +68,9 @@ _ENTRY_POINTS: tuple[tuple[str, str, str, str], ...] = (
     ("litellm.llms.custom_httpx.llm_http_handler", "BaseLLMHTTPHandler", "response_api_handler", ""),
     ("litellm.llms.bedrock.chat.converse_handler", "BedrockConverseLLM", "completion", ""),
     ("litellm.llms.bedrock.embed.embedding", "BedrockEmbedding", "embeddings", ""),
+    ("litellm.llms.azure.azure", "AzureChatCompletion", "completion", ""),
+    ("litellm.llms.azure.azure", "AzureChatCompletion", "embedding", ""),
+    ("litellm.llms.azure.azure", "AzureChatCompletion", "get_azure_openai_client", ""),
     # Client factories the plugin skips by handing LiteLLM its own clients: where they are
     # defined and where the patched handlers look them up.
     ("litellm.llms.openai.openai", "OpenAIChatCompletion", "_get_sync_http_client", ""),

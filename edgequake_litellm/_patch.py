@@ -1,6 +1,6 @@
 """Transparent mode: LiteLLM's own provider calls, with their HTTP exchange served by the core.
 
-Seven LiteLLM handler instances are patched, each by one instance attribute per method, so no
+Eight LiteLLM handler instances are patched, each by one instance attribute per method, so no
 class, module function or ``isinstance`` result changes and ``uninstall`` restores the exact
 original state:
 
@@ -18,6 +18,9 @@ original state:
   ``response_api_handler``; ``litellm.main.bedrock_converse_chat_completion`` (Converse) and
   ``litellm.main.bedrock_embedding``: the same way (LiteLLM signs with SigV4; the core sends
   the signed bytes).
+- ``litellm.main.azure_chat_completions`` (``AzureChatCompletion``): ``completion`` and
+  ``embedding`` run ``RustAzureChatCompletion`` (``_patch_azure.py``: LiteLLM's handler whose
+  SDK clients' requests are sent by the core).
 
 Anything the core cannot reproduce exactly (a caller-supplied client or session, custom TLS
 settings, phased timeouts, ...) runs LiteLLM's original method; ``status()`` counts both.
@@ -40,9 +43,15 @@ logger = logging.getLogger("edgequake_litellm")
 
 _lock = threading.RLock()
 # The LiteLLM handler instances (attributes of litellm.main) transparent mode patches.
-_OWNERS = ("openai_chat_completions", "base_llm_http_handler", "anthropic_chat_completions", "vertex_chat_completion")
-# ... and these (status() names them the same way).
-_MORE_OWNERS = ("bedrock_converse_chat_completion", "bedrock_embedding")
+_OWNERS = (
+    "openai_chat_completions",
+    "base_llm_http_handler",
+    "anthropic_chat_completions",
+    "vertex_chat_completion",
+    "azure_chat_completions",
+    "bedrock_converse_chat_completion",
+    "bedrock_embedding",
+)
 # Patched handler instances of LiteLLM's other modules: (module, attribute).
 _MODULE_OWNERS = (("litellm.responses.main", "base_llm_http_handler"),)
 # (id(owner), method) -> (owner, method, whether the owner had its own attribute, its value)
@@ -99,7 +108,7 @@ def _current(owner: Any, method: str) -> Any:
 def _router(route: str, owner: Any, original: Any, serve: Callable[[dict[str, Any]], Any]) -> Any:
     """The patched method: LiteLLM calls these handlers with keyword arguments only."""
     # Handlers LiteLLM calls without `custom_llm_provider` serve one provider each.
-    default_provider = {"openai": "openai", "bedrock": "bedrock"}.get(route.partition(".")[0])
+    default_provider = {"openai": "openai", "azure": "azure", "bedrock": "bedrock"}.get(route.partition(".")[0])
     method = getattr(original, "__name__", route)
 
     def routed(*args: Any, **kw: Any) -> Any:
@@ -132,12 +141,14 @@ def _plan() -> list[tuple[Any, str, str, Callable[[Any], Callable[[dict[str, Any
 
     import litellm.main as main
 
+    from ._patch_azure import twins as azure_twins
     from ._patch_http import CoreHandlers
     from ._patch_openai import RustOpenAIChatCompletion
 
     # `litellm.responses` is the function, which hides the package of the same name.
     responses_main = importlib.import_module("litellm.responses.main")
     twin = RustOpenAIChatCompletion()
+    azure = azure_twins()
     handlers = CoreHandlers()
 
     def http_chat(original: Any) -> Callable[[dict[str, Any]], Any]:
@@ -195,6 +206,18 @@ def _plan() -> list[tuple[Any, str, str, Callable[[Any], Callable[[dict[str, Any
         (responses_main.base_llm_http_handler, "response_api_handler", "http.responses", http_responses),
         (main.bedrock_converse_chat_completion, "completion", "bedrock.chat", lambda o: timed(o, "acompletion")),
         (main.bedrock_embedding, "embeddings", "bedrock.embedding", lambda o: timed(o, "aembedding")),
+        (
+            main.azure_chat_completions,
+            "completion",
+            "azure.chat",
+            lambda _: lambda kw: azure["azure.chat"].completion(**kw),
+        ),
+        (
+            main.azure_chat_completions,
+            "embedding",
+            "azure.embedding",
+            lambda _: lambda kw: azure["azure.embedding"].embedding(**kw),
+        ),
     ]
 
 
@@ -259,7 +282,7 @@ def _owner_path(owner: Any) -> str:
 
     import litellm.main as main
 
-    for name in (*_OWNERS, *_MORE_OWNERS):
+    for name in _OWNERS:
         if getattr(main, name, None) is owner:
             return f"litellm.main.{name}"
     for module, name in _MODULE_OWNERS:

@@ -117,6 +117,8 @@ class _ChunkStream:
     """The SDK's ``Stream[ChatCompletionChunk]``, over a core stream: the same chunk objects,
     the same error for an ``{"error": ...}`` event, closed when exhausted or closed."""
 
+    chunk_type: Any = ChatCompletionChunk
+
     def __init__(self, stream: _core.ChatStream, client: Any, url: str) -> None:
         self._stream = stream
         self._client = client
@@ -131,7 +133,7 @@ class _ChunkStream:
                 message = "An error occurred during streaming"
             self._stream.close()
             raise openai.APIError(message=message, request=httpx.Request("POST", self._url), body=error)
-        return construct_type(type_=ChatCompletionChunk, value=data)
+        return construct_type(type_=self.chunk_type, value=data)
 
     def __iter__(self) -> Iterator[Any]:
         return self

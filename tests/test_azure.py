@@ -1,14 +1,15 @@
 """Azure OpenAI, differentially: LiteLLM's own ``azure/<deployment>`` and
 ``edgequake/azure/<deployment>`` against the mock's Azure routes
-(``/openai/deployments/<deployment>/...?api-version=``), and transparent mode, which leaves
-Azure to LiteLLM's own code (``status()`` must count no call served by the core).
+(``/openai/deployments/<deployment>/...?api-version=``), and transparent mode, whose Azure
+requests the core sends exactly as the AzureOpenAI SDK client would (``_patch_azure.py``).
 
 What the upstream received (path, query, ``api-key``/``authorization``, body) and what the
 caller got (response dump, stream deltas, embeddings, exception class/status/message) must
-be equal. The documented not-served cases (AD tokens, ``api_version`` v1/latest/preview, a
-base naming a deployment, models LiteLLM sends to the Responses API) must run LiteLLM's own
-code in transparent mode with native's result, and be refused on the ``edgequake/`` route
-with LiteLLM's ``BadRequestError`` before anything is sent."""
+be equal; unpatched and patched, every request must be the same bytes (method, URL with query,
+headers in order, body; ``_wire``). The cases the ``edgequake/`` route refuses (AD tokens,
+``api_version`` v1/latest/preview, a base naming a deployment) are refused there with LiteLLM's
+``BadRequestError`` before anything is sent, and served by transparent mode; models LiteLLM
+sends to the Responses API run LiteLLM's own code in transparent mode."""
 
 from __future__ import annotations
 
@@ -80,13 +81,38 @@ def _served() -> int:
     return int(edgequake_litellm.status()["served_by_rust"])
 
 
-def _native_and_transparent(mock, fn: Callable[[], Any]) -> tuple[tuple[Any, list], tuple[Any, list]]:
-    """``fn()`` unpatched and patched: transparent mode leaves Azure to LiteLLM's own code."""
-    return both(lambda: _exchange(mock, fn), expect_rust=0)
+# What differs on the wire by design (docs/providers.md, known differences): where `Host`
+# goes, and the codings asked for.
+_WIRE_VOLATILE = {"host", "accept-encoding"}
 
 
-def _three(mock, call: Callable[[str], Any]) -> tuple[tuple[Any, list], tuple[Any, list], tuple[Any, list]]:
-    native, transparent = _native_and_transparent(mock, lambda: call(f"azure/{DEPLOYMENT}"))
+def _wire(req: dict) -> tuple:
+    """Everything the upstream received: method, path, query, headers in order, body bytes."""
+    headers = [(k, v) for k, v in req["headers"].items() if k.lower() not in _WIRE_VOLATILE]
+    return (req["method"], req["path"], req["query"], headers, req["raw_body"])
+
+
+def _native_and_transparent(
+    mock, fn: Callable[[], Any], expect_rust: int | None = 1
+) -> tuple[tuple[Any, list], tuple[Any, list]]:
+    """``fn()`` unpatched and patched (served by the core ``expect_rust`` times): the very same
+    requests must reach the upstream, byte for byte."""
+    wires = []
+
+    def run() -> tuple[Any, list]:
+        out = _exchange(mock, fn)
+        wires.append([_wire(r) for r in mock.requests()])
+        return out
+
+    native, transparent = both(run, expect_rust=expect_rust)
+    assert wires[1] == wires[0]
+    return native, transparent
+
+
+def _three(
+    mock, call: Callable[[str], Any], expect_rust: int | None = 1
+) -> tuple[tuple[Any, list], tuple[Any, list], tuple[Any, list]]:
+    native, transparent = _native_and_transparent(mock, lambda: call(f"azure/{DEPLOYMENT}"), expect_rust)
     ours = _exchange(mock, lambda: call(f"edgequake/azure/{DEPLOYMENT}"))
     return native, ours, transparent
 
@@ -266,6 +292,31 @@ def test_embedding_error_equal(litellm, mock):
     assert type(ours[0]) is type(native[0]) and ours[0].status_code == native[0].status_code
 
 
+@pytest.mark.parametrize("scenario", ["malformed_json", "malformed_json,ct=text%2Fplain"], ids=["json", "text"])
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+def test_unreadable_reply_equal(litellm, mock, monkeypatch, scenario, is_async):
+    """A reply that is not JSON fails where the SDK's ``parse()`` fails (LiteLLM's async
+    embedding wraps it in its own words), or comes back as text when its content type does not
+    say JSON."""
+    monkeypatch.setenv("AZURE_API_VERSION", VERSION)
+    kw = {"api_key": KEY, "api_base": _base(mock, scenario), "max_retries": 0}
+
+    def call(m: str) -> Any:
+        if is_async:
+            return asyncio.run(litellm.aembedding(model=m, input=["a"], **kw))
+        return litellm.embedding(model=m, input=["a"], **kw)
+
+    native, transparent = _native_and_transparent(mock, lambda: call(f"azure/{DEPLOYMENT}"))
+    assert isinstance(native[0], Exception)
+    # LiteLLM quotes the traceback of an unexpected failure: its frames are not the outcome.
+    view = [error_view(e[0])[:2] + (error_view(e[0])[2].split("\nTraceback", 1)[0],) for e in (native, transparent)]
+    assert view[1] == view[0]
+    chat = _native_and_transparent(
+        mock, lambda: litellm.completion(model=f"azure/{DEPLOYMENT}", messages=MSGS, api_version=VERSION, **kw)
+    )
+    assert error_view(chat[1][0]) == error_view(chat[0][0])
+
+
 def test_retries_equal(litellm, mock):
     """The AzureOpenAI SDK retries like the OpenAI SDK: 2 retries by default."""
     scenario = "status=503,retry_after=0.01,fail_times=2"
@@ -276,7 +327,8 @@ def test_retries_equal(litellm, mock):
 
 def test_missing_key_equal(litellm, mock):
     kw = {"messages": MSGS, "api_base": _base(mock), "api_version": VERSION, "max_retries": 0}
-    native, ours, transparent = _three(mock, lambda m: litellm.completion(model=m, **kw))
+    # The SDK client refuses to be built: nothing is sent, nothing served.
+    native, ours, transparent = _three(mock, lambda m: litellm.completion(model=m, **kw), expect_rust=0)
     assert error_view(ours[0]) == error_view(native[0]) == error_view(transparent[0])
     assert ours[1] == native[1] == []
 
@@ -322,9 +374,11 @@ def test_api_version_precedence_equal(litellm, mock, monkeypatch, level):
     assert sent(f"edgequake/azure/{DEPLOYMENT}") == native
 
 
-# ---- not served by the core: LiteLLM's own code ------------------------------------------
+# ---- refused by the edgequake/ route, served by transparent mode --------------------------
 
-NOT_SERVED = [
+# LiteLLM's handler builds an SDK client for each (an AzureOpenAI client with a token, or an
+# OpenAI client for the v1 API); transparent mode sends what that client builds.
+EDGEQUAKE_REFUSED = [
     ("azure_ad_token", {"azure_ad_token": "ad-token-123", "api_key": None}),
     ("azure_ad_token_provider", {"azure_ad_token_provider": lambda: "ad-token-456", "api_key": None}),
     ("api_version_v1", {"api_version": "v1"}),
@@ -334,7 +388,7 @@ NOT_SERVED = [
 ]
 
 
-def _not_served_kw(mock, extra: dict[str, Any]) -> dict[str, Any]:
+def _refused_kw(mock, extra: dict[str, Any]) -> dict[str, Any]:
     kw = {**_kw(mock, max_retries=0), **extra}
     if isinstance(kw["api_base"], str):
         kw["api_base"] = kw["api_base"].format(url=mock.url)
@@ -350,9 +404,9 @@ def _refused(ours: tuple[Any, list], native_model: str) -> None:
     assert sent == []  # refused before anything was sent
 
 
-@pytest.mark.parametrize(("name", "extra"), NOT_SERVED, ids=[c[0] for c in NOT_SERVED])
-def test_not_served_runs_litellm(litellm, mock, name, extra):
-    kw = _not_served_kw(mock, extra)
+@pytest.mark.parametrize(("name", "extra"), EDGEQUAKE_REFUSED, ids=[c[0] for c in EDGEQUAKE_REFUSED])
+def test_refused_by_edgequake_served_transparently(litellm, mock, name, extra):
+    kw = _refused_kw(mock, extra)
     native, ours, transparent = _three(mock, lambda m: litellm.completion(model=m, **kw))
     assert not isinstance(native[0], Exception), native[0]
     assert transparent[1] == native[1]
@@ -360,9 +414,9 @@ def test_not_served_runs_litellm(litellm, mock, name, extra):
     _refused(ours, f"azure/{DEPLOYMENT}")
 
 
-@pytest.mark.parametrize(("name", "extra"), NOT_SERVED[:3], ids=[c[0] for c in NOT_SERVED[:3]])
-def test_not_served_embeddings_run_litellm(litellm, mock, monkeypatch, name, extra):
-    kw = {k: v for k, v in _not_served_kw(mock, extra).items() if k not in ("messages", "api_version")}
+@pytest.mark.parametrize(("name", "extra"), EDGEQUAKE_REFUSED[:3], ids=[c[0] for c in EDGEQUAKE_REFUSED[:3]])
+def test_refused_embeddings_served_transparently(litellm, mock, monkeypatch, name, extra):
+    kw = {k: v for k, v in _refused_kw(mock, extra).items() if k not in ("messages", "api_version")}
     # litellm.embedding's api_version argument never reaches a custom provider (see above).
     monkeypatch.setenv("AZURE_API_VERSION", extra.get("api_version", VERSION))
     native, ours, transparent = _three(mock, lambda m: litellm.embedding(model=m, input=["a"], **kw))
@@ -372,7 +426,7 @@ def test_not_served_embeddings_run_litellm(litellm, mock, monkeypatch, name, ext
     _refused(ours, f"azure/{DEPLOYMENT}")
 
 
-def test_env_ad_token_not_served(litellm, mock, monkeypatch):
+def test_env_ad_token_served(litellm, mock, monkeypatch):
     """No key: the AzureOpenAI SDK sends ``AZURE_OPENAI_AD_TOKEN`` as a Bearer token."""
     monkeypatch.setenv("AZURE_OPENAI_AD_TOKEN", "ad-token-env")
     kw = {"messages": MSGS, "api_base": _base(mock), "api_version": VERSION, "max_retries": 0}
@@ -382,11 +436,128 @@ def test_env_ad_token_not_served(litellm, mock, monkeypatch):
     _refused(ours, f"azure/{DEPLOYMENT}")
 
 
+class _Tokens:
+    """An ``azure_ad_token_provider``: a fresh token per call, so the upstream shows which call
+    each request's token came from."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self) -> str:
+        self.calls += 1
+        return f"ad-token-{self.calls}"
+
+
+@pytest.mark.parametrize("mode", ["sync", "async", "stream", "async-stream", "embedding", "async-embedding"])
+def test_token_provider_called_per_request(litellm, mock, monkeypatch, mode):
+    """The caller's Python callable is asked for the token on each request, and the upstream
+    sees it as ``Authorization: Bearer <token>``, patched as unpatched."""
+    monkeypatch.setenv("AZURE_API_VERSION", VERSION)
+    seen = []
+
+    def run() -> Any:
+        tokens = _Tokens()
+        kw = {"api_base": _base(mock), "azure_ad_token_provider": tokens, "max_retries": 0}
+        model = f"azure/{DEPLOYMENT}"
+        out = []
+        for _ in range(2):
+            if mode == "sync":
+                out.append(_dump(litellm.completion(model=model, messages=MSGS, **kw)))
+            elif mode == "stream":
+                out.append([stable_dump(c) for c in litellm.completion(model=model, messages=MSGS, stream=True, **kw)])
+            elif mode == "embedding":
+                out.append(litellm.embedding(model=model, input=["a"], **kw).model_dump())
+            else:
+
+                async def call() -> Any:
+                    if mode == "async":
+                        return _dump(await litellm.acompletion(model=model, messages=MSGS, **kw))
+                    if mode == "async-embedding":
+                        return (await litellm.aembedding(model=model, input=["a"], **kw)).model_dump()
+                    r = await litellm.acompletion(model=model, messages=MSGS, stream=True, **kw)
+                    return [stable_dump(c) async for c in r]
+
+                out.append(asyncio.run(call()))
+        seen.append([r["headers"].get("authorization") for r in mock.requests()])
+        return out, tokens.calls
+
+    native, transparent = _native_and_transparent(mock, run, expect_rust=2)
+    assert seen[0] == seen[1] == ["Bearer ad-token-1", "Bearer ad-token-2"]
+    assert transparent == native
+
+
+# ---- LiteLLM's own paths inside the Azure handler ---------------------------------------------
+
+
+def test_gpt5_config_path_equal(litellm, mock):
+    """GPT-5 deployments are transformed by ``AzureOpenAIGPT5Config`` (``max_tokens`` renamed)."""
+    kw = _kw(mock, max_tokens=7, max_retries=0)
+    native, transparent = _native_and_transparent(mock, lambda: litellm.completion(model="azure/gpt-5-mini", **kw))
+    assert "max_completion_tokens" in native[1][0]["body"]
+    assert _dump(transparent[0]) == _dump(native[0])
+    assert transparent[0]._hidden_params["response_cost"] == native[0]._hidden_params["response_cost"]
+
+
+def test_cloudflare_gateway_path_equal(litellm, mock):
+    """An ``api_base`` naming Cloudflare's AI gateway gets LiteLLM's gateway client (model in
+    the base URL, no deployment path); the mock has no such route: the same 404 both ways."""
+    kw = _kw(mock, max_retries=0, api_base=f"{mock.url}/gateway.ai.cloudflare.com/acct/gw/azure-openai/res")
+    native, transparent = _native_and_transparent(mock, lambda: litellm.completion(model=f"azure/{DEPLOYMENT}", **kw))
+    assert native[1][0]["path"].endswith(f"/res/{DEPLOYMENT}/chat/completions")
+    assert error_view(transparent[0]) == error_view(native[0])
+
+
+def test_output_token_limit_reply_equal(litellm, mock):
+    """LiteLLM answers Azure's output-token-limit 400 with a truncated response, not an error."""
+    message = "Could not finish the message because max_tokens or model output limit was reached"
+    kw = _kw(mock, f"status=400,message={message.replace(' ', '%20')}", max_retries=0)
+    for call in (
+        lambda: litellm.completion(model=f"azure/{DEPLOYMENT}", **kw),
+        lambda: asyncio.run(litellm.acompletion(model=f"azure/{DEPLOYMENT}", **kw)),
+    ):
+        native, transparent = _native_and_transparent(mock, call)
+        assert not isinstance(native[0], Exception), native[0]
+        keep = ("choices", "usage", "model", "object")
+        assert {k: _dump(transparent[0])[k] for k in keep} == {k: _dump(native[0])[k] for k in keep}
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+def test_timeout_equal(litellm, mock, is_async):
+    kw = _kw(mock, "delay=5", max_retries=0, timeout=0.3)
+
+    def call() -> Any:
+        if is_async:
+            return asyncio.run(litellm.acompletion(model=f"azure/{DEPLOYMENT}", **kw))
+        return litellm.completion(model=f"azure/{DEPLOYMENT}", **kw)
+
+    native, transparent = _native_and_transparent(mock, call)
+    assert type(native[0]).__name__ == "Timeout"
+    # The async message quotes the time taken, which differs run to run.
+    assert type(transparent[0]) is type(native[0])
+    assert str(transparent[0]).split("time taken=")[0] == str(native[0]).split("time taken=")[0]
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+def test_rate_limit_retries_equal(litellm, mock, is_async):
+    """429 with ``max_retries``: the SDK's retries (headers renumbered), then the mapped error."""
+    kw = _kw(mock, "status=429,retry_after=0.01", max_retries=2)
+
+    def call() -> Any:
+        if is_async:
+            return asyncio.run(litellm.acompletion(model=f"azure/{DEPLOYMENT}", **kw))
+        return litellm.completion(model=f"azure/{DEPLOYMENT}", **kw)
+
+    native, transparent = _native_and_transparent(mock, call)
+    assert len(native[1]) == 3
+    assert error_view(transparent[0]) == error_view(native[0])
+
+
 @pytest.mark.parametrize("model", ["o1-pro", "gpt-5-codex"])
 def test_responses_api_models_served_as_responses(litellm, mock, model):
     """LiteLLM sends these OpenAI models to ``/responses`` (its Responses API bridge, before the
     OpenAI chat handler): patched, they are served as ``http.responses``; ``edgequake/`` refuses them."""
     kw = {"messages": MSGS, "api_key": KEY, "api_base": mock.base_url(), "max_retries": 0}
+    # The generic tier's wire differs only as docs/providers.md lists (header case, `Connection`).
     native, transparent = both(
         lambda: _exchange(mock, lambda: litellm.completion(model=f"openai/{model}", **kw)), expect_rust=1
     )
@@ -395,3 +566,25 @@ def test_responses_api_models_served_as_responses(litellm, mock, model):
     assert _dump(transparent[0]) == _dump(native[0])
     ours = _exchange(mock, lambda: litellm.completion(model=f"edgequake/openai/{model}", **kw))
     _refused(ours, f"openai/{model}")
+
+
+def test_sdk_request_double_is_honoured(litellm, mock, monkeypatch):
+    """A test double on the AzureOpenAI client's ``request`` (installed after ``install()``)
+    sees every call: the core never steps around it."""
+    import openai
+
+    from .test_patch import patched
+
+    original = openai.AzureOpenAI.request
+    seen = []
+
+    def double(self, *args, **kw):  # noqa: ANN001, ANN002, ANN003, ANN202
+        seen.append(1)
+        return original(self, *args, **kw)
+
+    with patched():
+        monkeypatch.setattr(openai.AzureOpenAI, "request", double)
+        before = _served()
+        r = litellm.completion(model=f"azure/{DEPLOYMENT}", **_kw(mock, max_retries=0))
+        assert _served() == before
+    assert seen == [1] and r.choices[0].message.content

@@ -29,6 +29,7 @@ def _refused(litellm) -> list[str]:
             "anthropic_chat_completions",
             "vertex_chat_completion",
             "bedrock_converse_chat_completion",
+            "azure_chat_completions",
         ):
             assert "completion" not in getattr(getattr(litellm.main, name, None), "__dict__", {})
         assert "embeddings" not in getattr(getattr(litellm.main, "bedrock_embedding", None), "__dict__", {})
@@ -112,3 +113,38 @@ def test_litellm_rust_bridge_taking_over_refuses(litellm, monkeypatch, route):
     monkeypatch.setattr(catalog, "RULES", flipped)
     messages = _refused(litellm)
     assert "rust_bridge may serve" in messages[0]
+
+
+def test_azure_handler_building_clients_elsewhere_refuses(litellm, monkeypatch):
+    """The Azure twin serves the clients LiteLLM obtains through ``get_azure_openai_client``:
+    a release that builds them another way must refuse, not silently stop serving."""
+    from litellm.llms.azure.azure import AzureChatCompletion
+
+    async def aembedding(self, **kw):  # noqa: ANN001, ANN003, ANN202 - a client built inline
+        raise AssertionError("never called")
+
+    monkeypatch.setattr(AzureChatCompletion, "aembedding", aembedding)
+    messages = _refused(litellm)
+    assert "AzureChatCompletion.aembedding no longer calls self.get_azure_openai_client" in messages[0]
+
+
+def test_changed_sdk_request_refuses(litellm, monkeypatch):
+    """The SDK's own request steps are run in its order: a changed one refuses."""
+    from openai._base_client import BaseClient
+
+    def build(self, opts, *, retries_taken=0):  # noqa: ANN001, ANN202 - `options` renamed
+        raise AssertionError("never called")
+
+    monkeypatch.setattr(BaseClient, "_build_request", build)
+    messages = _refused(litellm)
+    assert "_build_request lost parameters ['options']" in messages[0]
+
+
+def test_azure_patch_points_listed(litellm):
+    edgequake_litellm.install(patch=True)
+    try:
+        points = edgequake_litellm.status()["patch_points"]
+        assert "litellm.main.azure_chat_completions.completion" in points
+        assert "litellm.main.azure_chat_completions.embedding" in points
+    finally:
+        _patch.uninstall()

@@ -48,6 +48,8 @@ HTTP_TIER = (
 # Served by the generic tier too, but their LiteLLM transforms ignore api_base and address the
 # provider's real host: not callable from a test (no internet), listed in the docs all the same.
 HTTP_TIER_UNTESTABLE = "bytez gdc sagemaker_nova triton".split()
+# LiteLLM's Azure handler, with its AzureOpenAI SDK client's requests sent by the core.
+AZURE_TIER = ["azure"]
 MSGS = [{"role": "user", "content": "hi"}]
 # Credentials that keep these providers' LiteLLM code from fetching a token from a real host.
 EXTRA: dict[str, dict] = {
@@ -90,7 +92,9 @@ def _routes() -> dict[tuple[str, str | None, str | None], int]:
 
 @pytest.mark.parametrize(
     ("provider", "route"),
-    [(p, "openai.chat") for p in OPENAI_SDK_TIER] + [(p, "http.chat") for p in HTTP_TIER],
+    [(p, "openai.chat") for p in OPENAI_SDK_TIER]
+    + [(p, "http.chat") for p in HTTP_TIER]
+    + [(p, "azure.chat") for p in AZURE_TIER],
 )
 def test_provider_outcome_equal_and_served(litellm, mock, provider, route):
     native = _outcome(litellm, mock, provider)
@@ -119,6 +123,7 @@ def test_docs_list_each_tier():
     section = text.split("## Transparent mode tiers", 1)[1]
     sdk, rest = section.split("### The generic HTTP tier", 1)
     http, rest = rest.split("### Anthropic and Gemini", 1)
+    azure = rest.split("### Azure OpenAI", 1)[1].split("###", 1)[0]
     not_served = rest.split("### Not served in transparent mode", 1)[1].split("###", 1)[0]
     assert _listed(sdk, "`abliteration`") == set(OPENAI_SDK_TIER)
     assert _listed(http, "`a2a`") == set(HTTP_TIER + HTTP_TIER_UNTESTABLE)
@@ -128,6 +133,7 @@ def test_docs_list_each_tier():
     served = rest.split("### Not served in transparent mode", 1)[0]
     for route in ("`http.responses`", "`bedrock.chat`", "`bedrock.embedding`", "`vertex_ai/gemini-*`"):
         assert route in served, route
+    assert _listed(azure, "Served:") == set(AZURE_TIER)
     assert _listed(not_served, "- `vertex_ai`") >= {"vertex_ai"}
 
 
@@ -361,7 +367,6 @@ def _sagemaker(litellm, base: str) -> Any:  # SigV4-signed by LiteLLM's own Sage
 # own handler before sending (vllm and petals import their libraries). Vertex AI Gemini is served
 # (tests/test_patch_vertex.py).
 NOT_SERVED_CHAT: dict[str, Call] = {
-    "azure": _chat("azure/test-model", api_version="2024-10-21"),
     "azure_text": _chat("azure_text/test-model", api_version="2024-10-21"),
     "petals": _chat("petals/test-model"),
     "predibase": _chat("predibase/test-model"),  # tenant: PREDIBASE_TENANT_ID
@@ -373,7 +378,6 @@ NOT_SERVED_CHAT: dict[str, Call] = {
     "watsonx": _chat("watsonx/test-model", token="fake-iam-token", project_id="p"),
 }
 NOT_SERVED_EMBEDDINGS: dict[str, Call] = {
-    "azure": _embed("azure/test-embedding", api_version="2024-10-21"),
     "gemini": _embed("gemini/text-embedding-004"),
 }
 # Ignores api_base (LiteLLM always addresses api.replicate.com): not callable without the internet.

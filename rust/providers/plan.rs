@@ -273,6 +273,38 @@ pub fn plan(
     })
 }
 
+/// A request another client already built (the OpenAI SDK: URL with its query, every
+/// header, body bytes), sent as is: nothing from the registry (no key, auth or family
+/// headers), the answer read as the OpenAI wire with the SDK's stream decoder.
+pub fn exact(
+    op: Op,
+    url: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+    overrides_timeout: Option<std::time::Duration>,
+    max_retries: u32,
+    retry_count_header: Option<String>,
+) -> Plan {
+    Plan {
+        req: HttpRequest {
+            url,
+            headers,
+            body: body.into(),
+            timeout: overrides_timeout,
+            max_retries,
+            retry_count_header,
+            raw: false,
+        },
+        read: Reading {
+            op,
+            family: Family::OpenAi,
+            json_mode: false,
+            model: String::new(),
+            end: StreamEnd::LikeOpenAiSdk,
+        },
+    }
+}
+
 /// What LiteLLM's Gemini handler changes on the registry's request.
 fn gemini_request(req: &mut HttpRequest, op: Op, v1alpha: bool) {
     if v1alpha {

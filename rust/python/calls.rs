@@ -152,7 +152,7 @@ fn to_json(py: Python<'_>, v: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> 
 }
 
 /// The keyword-only parameters of `request` / `arequest`, in declaration order.
-const CALL_KEYWORDS: &[&str; 10] = &[
+const CALL_KEYWORDS: &[&str; 12] = &[
     "api_key",
     "api_base",
     "api_version",
@@ -163,6 +163,8 @@ const CALL_KEYWORDS: &[&str; 10] = &[
     "native",
     "ssl_verify",
     "retry_count_header",
+    "url",
+    "content",
 ];
 
 /// The keyword arguments of `request` / `arequest` (see `_core.pyi`).
@@ -180,6 +182,10 @@ struct CallOptions<'py> {
     ssl_verify: Option<Bound<'py, PyAny>>,
     /// A header numbering the attempts (see `HttpRequest::retry_count_header`).
     retry_count_header: Option<String>,
+    /// With `content`: a request built by another client, sent to exactly this URL with
+    /// exactly `headers` (`plan::exact`).
+    url: Option<String>,
+    content: Option<Vec<u8>>,
 }
 
 impl<'py> CallOptions<'py> {
@@ -196,6 +202,8 @@ impl<'py> CallOptions<'py> {
             native: k.take::<Option<Bound<'py, PyDict>>>(7)?.flatten(),
             ssl_verify: k.take::<Option<Bound<'py, PyAny>>>(8)?.flatten(),
             retry_count_header: k.take::<Option<String>>(9)?.flatten(),
+            url: k.take::<Option<String>>(10)?.flatten(),
+            content: k.take::<Option<Vec<u8>>>(11)?.flatten(),
         })
     }
 }
@@ -268,6 +276,26 @@ fn prepare_call(
 ) -> PyResult<(Client, Plan)> {
     let err = |e| to_pyerr(py, e);
     let op = Op::parse(op).map_err(err)?;
+    if let Some(url) = opts.url {
+        let body = opts.content.ok_or_else(|| {
+            err(CoreError::invalid(
+                "url needs content (the request's bytes)",
+            ))
+        })?;
+        let plan = plan::exact(
+            op,
+            url,
+            caller_headers(py, opts.headers)?,
+            body,
+            timeout(py, opts.timeout, "number of seconds")?,
+            opts.max_retries.unwrap_or(2),
+            opts.retry_count_header,
+        );
+        return Ok((client_for(py, opts.ssl_verify.as_ref())?, plan));
+    }
+    if opts.content.is_some() {
+        return Err(err(CoreError::invalid("content is only sent with url")));
+    }
     if op != Op::Embed && payload.cast::<PyList>().is_err() && payload.cast::<PyTuple>().is_err() {
         return Err(err(CoreError::invalid("messages must be a list")));
     }
@@ -373,7 +401,7 @@ async fn run(client: Client, plan: Plan) -> Result<Outcome, CoreError> {
 #[pyfunction]
 #[pyo3(signature = (op, provider, model, payload, params=None, **opts))]
 #[pyo3(
-    text_signature = "(op, provider, model, payload, params=None, *, api_key=None, api_base=None, api_version=None, headers=None, timeout=None, max_retries=None, body=None, native=None, ssl_verify=None, retry_count_header=None)"
+    text_signature = "(op, provider, model, payload, params=None, *, api_key=None, api_base=None, api_version=None, headers=None, timeout=None, max_retries=None, body=None, native=None, ssl_verify=None, retry_count_header=None, url=None, content=None)"
 )]
 pub fn request<'py>(
     py: Python<'py>,
@@ -398,7 +426,7 @@ pub fn request<'py>(
 #[pyfunction]
 #[pyo3(signature = (op, provider, model, payload, params=None, **opts))]
 #[pyo3(
-    text_signature = "(op, provider, model, payload, params=None, *, api_key=None, api_base=None, api_version=None, headers=None, timeout=None, max_retries=None, body=None, native=None, ssl_verify=None, retry_count_header=None)"
+    text_signature = "(op, provider, model, payload, params=None, *, api_key=None, api_base=None, api_version=None, headers=None, timeout=None, max_retries=None, body=None, native=None, ssl_verify=None, retry_count_header=None, url=None, content=None)"
 )]
 pub fn arequest<'py>(
     py: Python<'py>,

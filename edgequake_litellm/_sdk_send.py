@@ -1,0 +1,263 @@
+"""An OpenAI SDK client whose requests the core sends, for LiteLLM handlers that call the SDK's
+resource methods (``chat.completions.with_raw_response.create``, ``embeddings...``) themselves.
+
+``core_client(client, route)`` is a stand-in of the client LiteLLM built (same class, same
+state, so ``isinstance`` checks and attribute reads are unchanged) whose ``request`` method,
+the one every resource method ends in, sends through the core. Everything before it is the
+SDK's own code: the resource method's argument handling and body transform, and, for each
+request, ``_prepare_options`` (Azure's ``api-key`` or ``Authorization: Bearer`` from
+``azure_ad_token`` or the caller's ``azure_ad_token_provider``, called per request) and
+``_build_request`` (URL with its ``api-version`` query and ``/deployments/{model}`` path,
+headers in the SDK's order, body bytes). The core sends exactly that request (retries as the
+SDK, renumbering ``X-Stainless-Retry-Count``) and hands back what the SDK's raw response
+would: ``headers``, ``status_code``, ``parse()``. The client LiteLLM cached is never changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import MethodType
+from typing import Any
+
+from openai._base_client import AsyncAPIClient
+from openai._compat import model_copy
+from openai._models import FinalRequestOptions, construct_type
+from openai._resource import AsyncAPIResource, SyncAPIResource
+from openai._types import NotGiven
+from openai.types import Completion
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
+from pydantic import BaseModel, PrivateAttr
+
+from . import _core, _doubles, _status
+from ._errors import sdk_error
+from ._patch_openai import _AsyncChunkStream, _ChunkStream
+from ._tls import ssl_verify
+
+_RETRY_COUNT = "x-stainless-retry-count"
+# Set by the transport for the request it sends (hyper writes them itself).
+_TRANSPORT_HEADERS = frozenset({"host", "content-length"})
+# Stream chunk types the core's SSE events are rendered into (as the SDK's ``Stream`` does).
+_CHUNK_TYPES = frozenset({ChatCompletionChunk, Completion})
+_RESOURCE_TYPES = (SyncAPIResource, AsyncAPIResource)
+
+
+class _Parsed(BaseModel):
+    """A chat reply as LiteLLM's Azure handler reads it (``isinstance(r, BaseModel)``, then
+    ``model_dump(exclude_unset=True)``): the reply's JSON object, without building the SDK's
+    ``ChatCompletion`` only to dump it again."""
+
+    _body: dict = PrivateAttr()
+
+    def model_dump(self, **_: Any) -> dict:  # type: ignore[override]
+        return self._body
+
+
+def _parsed(body: dict) -> _Parsed:
+    reply = _Parsed.model_construct()
+    reply._body = body
+    return reply
+
+
+class _RawReply:
+    """What LiteLLM reads from the SDK's ``LegacyAPIResponse``: ``headers``, ``status_code``,
+    ``parse()`` (the SDK's ``_parse`` + ``post_parser``, or the failure parsing raises)."""
+
+    __slots__ = ("_make", "headers", "status_code")
+
+    def __init__(self, headers: dict[str, str], status_code: int, make: Callable[[], Any]) -> None:
+        self.headers = headers
+        self.status_code = status_code
+        self._make = make
+
+    def parse(self) -> Any:
+        return self._make()
+
+
+def _parse(cast_to: Any, options: FinalRequestOptions, body: Any) -> Any:
+    """The SDK's ``LegacyAPIResponse.parse()`` of a JSON reply (its client never validates
+    strictly here: ``_unsupported``)."""
+    post_parser = options.post_parser
+    if cast_to is ChatCompletion and isinstance(body, dict) and isinstance(post_parser, NotGiven):
+        return _parsed(body)
+    return _post_parse(options, construct_type(type_=cast_to, value=body))
+
+
+def _post_parse(options: FinalRequestOptions, parsed: Any) -> Any:
+    post_parser = options.post_parser
+    return parsed if isinstance(post_parser, NotGiven) else post_parser(parsed)
+
+
+def _undecodable(err: _core.CoreError, client: Any, url: str, options: FinalRequestOptions) -> Callable[[], Any]:
+    """``parse()`` of a reply that is not JSON: the SDK returns the text (through the
+    request's ``post_parser``) when the content type does not say JSON, else raises json's
+    error (LiteLLM wraps either its own way)."""
+    content_type = (err.headers or {}).get("content-type", "*").split(";")[0]
+    if not content_type.endswith("json"):
+        text = err.body or ""
+        return lambda: _post_parse(options, text)
+
+    def fail() -> Any:
+        raise sdk_error(err, client=client, url=url)
+
+    return fail
+
+
+def _unsupported(client: Any, options: FinalRequestOptions, stream: bool, stream_cls: Any) -> str | None:
+    """Why this request must be sent by the SDK itself, if it must."""
+    reason = _doubles.sdk_transport(client)
+    if reason:
+        return reason
+    if options.method.lower() != "post" or options.files is not None or options.content is not None:
+        return "sdk-request-shape"
+    if options.follow_redirects is not None or client._strict_response_validation:
+        return "sdk-client-option"
+    if client._custom_auth(options.security) is not None:
+        return "sdk-client-option"
+    if stream and _chunk_type(stream_cls) is None:
+        return "sdk-stream-type"
+    return None
+
+
+def _chunk_type(stream_cls: Any) -> Any:
+    args = getattr(stream_cls, "__args__", None) or (None,)
+    return args[0] if args[0] in _CHUNK_TYPES else None
+
+
+def _timeout(client: Any, options: FinalRequestOptions) -> float | None | str:
+    """The request's timeout in seconds (None: none), or ``"phased"`` for one the core does
+    not reproduce (httpx phases with different values)."""
+    t = client.timeout if isinstance(options.timeout, NotGiven) else options.timeout
+    if hasattr(t, "connect") and hasattr(t, "pool"):
+        phases = {t.connect, t.read, t.write, t.pool}
+        if len(phases) > 1:
+            return "phased"
+        t = phases.pop()
+    return None if t is None else float(t)
+
+
+def _copy(options: FinalRequestOptions) -> FinalRequestOptions:
+    return model_copy(options)
+
+
+def _start(client: Any, cast_to: Any, options: FinalRequestOptions) -> tuple[Any, FinalRequestOptions, int]:
+    """The SDK's ``request`` up to its attempt loop."""
+    cast_to = client._maybe_override_cast_to(cast_to, options)
+    input_options = model_copy(options)
+    if input_options.idempotency_key is None and input_options.method.lower() != "get":
+        input_options.idempotency_key = client._idempotency_key()
+    max_retries = input_options.get_max_retries(client.max_retries)
+    client._validate_max_retries(max_retries)
+    return cast_to, input_options, max_retries
+
+
+def _send_kw(prepared: FinalRequestOptions, request: Any, max_retries: int, timeout: float | None) -> dict[str, Any]:
+    """The core's arguments for the SDK's first attempt, exactly as built."""
+    call_headers = prepared.headers if isinstance(prepared.headers, dict) else {}
+    return {
+        "url": str(request.url),
+        "content": request.content,
+        "headers": {k: v for k, v in request.headers.multi_items() if k.lower() not in _TRANSPORT_HEADERS},
+        "retry_count_header": None if any(k.lower() == _RETRY_COUNT for k in call_headers) else _RETRY_COUNT,
+        "timeout": timeout,
+        "max_retries": max_retries,
+        "ssl_verify": ssl_verify(),
+    }
+
+
+class _Sent:
+    """One request the SDK built, about to be sent by the core."""
+
+    __slots__ = ("cast_to", "client", "kw", "prepared", "stream", "stream_cls")
+
+    def __init__(self, client: Any, cast_to: Any, prepared: Any, kw: dict, stream: bool, stream_cls: Any) -> None:
+        self.client = client
+        self.cast_to = cast_to
+        self.prepared = prepared
+        self.kw = kw
+        self.stream = stream
+        self.stream_cls = stream_cls
+
+    @property
+    def op(self) -> str:
+        return "chat_stream" if self.stream else "chat"
+
+    def failed(self, err: _core.CoreError) -> _RawReply:
+        """A decode failure surfaces at ``parse()``, as in the SDK; anything else now."""
+        url = self.kw["url"]
+        if err.kind == "decode" and not self.stream:
+            return _RawReply(err.headers, int(err.status or 200), _undecodable(err, self.client, url, self.prepared))
+        raise sdk_error(err, client=self.client, url=url) from err
+
+    def reply(self, result: Any, stream_type: type) -> _RawReply:
+        if self.stream:
+            chunks = stream_type(result, self.client, self.kw["url"])
+            chunks.chunk_type = _chunk_type(self.stream_cls)
+            return _RawReply(result.headers, 200, lambda: chunks)
+        body, headers, status = result
+        cast_to, prepared = self.cast_to, self.prepared
+        return _RawReply(headers, status, lambda: _parse(cast_to, prepared, body))
+
+
+def _sync_request(route: str) -> Callable[..., Any]:
+    def request(
+        self: Any, cast_to: Any, options: FinalRequestOptions, *, stream: bool = False, stream_cls: Any = None
+    ) -> Any:
+        reason = _unsupported(self, options, stream, stream_cls)
+        timeout = None if reason else _timeout(self, options)
+        if reason or timeout == "phased":
+            _status.fell_back(route, reason or "phased-timeout")
+            return type(self).request(self, cast_to, options, stream=stream, stream_cls=stream_cls)
+        cast_to, input_options, max_retries = _start(self, cast_to, options)
+        prepared = self._prepare_options(model_copy(input_options))
+        request = self._build_request(prepared, retries_taken=0)
+        self._prepare_request(request)
+        sent = _Sent(self, cast_to, prepared, _send_kw(prepared, request, max_retries, timeout), stream, stream_cls)
+        _status.sent()
+        try:
+            result = _core.request(sent.op, "openai", "", (), **sent.kw)
+        except _core.CoreError as err:
+            return sent.failed(err)
+        return sent.reply(result, _ChunkStream)
+
+    return request
+
+
+def _async_request(route: str) -> Callable[..., Any]:
+    async def request(
+        self: Any, cast_to: Any, options: FinalRequestOptions, *, stream: bool = False, stream_cls: Any = None
+    ) -> Any:
+        reason = _unsupported(self, options, stream, stream_cls)
+        timeout = None if reason else _timeout(self, options)
+        if reason or timeout == "phased":
+            _status.fell_back(route, reason or "phased-timeout")
+            return await type(self).request(self, cast_to, options, stream=stream, stream_cls=stream_cls)
+        cast_to, input_options, max_retries = _start(self, cast_to, options)
+        prepared = await self._prepare_options(model_copy(input_options))
+        request = self._build_request(prepared, retries_taken=0)
+        await self._prepare_request(request)
+        sent = _Sent(self, cast_to, prepared, _send_kw(prepared, request, max_retries, timeout), stream, stream_cls)
+        _status.sent()
+        try:
+            result = await _core.arequest(sent.op, "openai", "", (), **sent.kw)
+        except _core.CoreError as err:
+            return sent.failed(err)
+        return sent.reply(result, _AsyncChunkStream)
+
+    return request
+
+
+_REQUESTS = {False: _sync_request, True: _async_request}
+
+
+def core_client(client: Any, route: str) -> Any:
+    """A stand-in of ``client`` whose requests the core sends (``route`` names them in
+    ``status()`` when one falls back to the SDK). Resource objects the client cached are left
+    out, so the stand-in builds its own, bound to it."""
+    proxy = object.__new__(type(client))
+    state = proxy.__dict__
+    for name, value in client.__dict__.items():
+        if not isinstance(value, _RESOURCE_TYPES) and not name.startswith("with_"):
+            state[name] = value
+    is_async = isinstance(client, AsyncAPIClient)
+    state["request"] = MethodType(_REQUESTS[is_async](route), proxy)
+    return proxy
