@@ -570,7 +570,8 @@ def render(res: dict[str, Any], out: Path | None) -> tuple[str, Path | None]:
         + ", ".join(f"{v} calls at {k} in flight" for k, v in s["tput_calls"].items())
         + f"; {s['streams']} streams per contender; total run {res['elapsed']:.0f} s"
     )
-    lines += accel_section(out)
+    for title in KEPT_SECTIONS:
+        lines += kept_section(out, title)
     lines += ["", "## Environment", "", "| | |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in env]
     lines += [f"| Settings | {settings} |", f"| Command | `{res['command']}` |"]
@@ -583,12 +584,16 @@ def render(res: dict[str, Any], out: Path | None) -> tuple[str, Path | None]:
     return doc, png
 
 
-def accel_section(out: Path | None) -> list[str]:
-    """The "Accelerators" section benchmarks/accel.py wrote into the existing file, kept as is."""
+# Sections written from other scripts' runs (benchmarks/accel.py, benchmarks/routes.py), kept as is.
+KEPT_SECTIONS = ("Accelerators", "Transparent mode, route by route")
+
+
+def kept_section(out: Path | None, title: str) -> list[str]:
+    """The section ``## <title>`` of the existing file, kept as is."""
     if out is None or not out.exists():
         return []
     text = out.read_text()
-    start = text.find("\n## Accelerators\n")
+    start = text.find(f"\n## {title}\n")
     if start < 0:
         return []
     end = text.find("\n## ", start + 1)
