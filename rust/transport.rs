@@ -3,6 +3,8 @@
 //! (connect, headers and each body read may each take up to `timeout`), which is what
 //! LiteLLM users get natively.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -51,6 +53,21 @@ pub struct HttpRequest {
     /// The body comes back as the server encoded it, for a caller whose own client decodes
     /// it (LiteLLM's httpx); otherwise the core asks for gzip/deflate and decodes it itself.
     pub raw: bool,
+}
+
+/// The parts of a request that its builder may make differently for each attempt.
+pub struct Rebuilt {
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+}
+
+/// What `Client::send_rebuilt` awaits for a retry's request.
+pub type RebuildFuture<'a> = Pin<Box<dyn Future<Output = Result<Rebuilt, CoreError>> + Send + 'a>>;
+
+/// Builds the request of retry attempt `attempt` (>= 1) of a request another client built.
+pub trait Rebuild: Send + Sync {
+    fn rebuild(&self, attempt: u32) -> RebuildFuture<'_>;
 }
 
 /// A response whose status was checked and whose body is still on the wire.
@@ -116,12 +133,28 @@ impl Client {
     /// (connection errors, timeouts, 408/409/429/5xx; `x-should-retry` and `retry-after`
     /// honoured) so a flaky upstream gives the same outcome as LiteLLM's native path.
     pub async fn send(&self, req: HttpRequest) -> Result<Response, CoreError> {
+        self.send_rebuilt(req, None).await
+    }
+
+    /// `send`, with each retry's request built anew by `rebuild` after the wait, as the
+    /// OpenAI SDK builds every attempt (its auth may differ per attempt: a token provider).
+    pub async fn send_rebuilt(
+        &self,
+        mut req: HttpRequest,
+        rebuild: Option<&dyn Rebuild>,
+    ) -> Result<Response, CoreError> {
         let mut attempt = 0u32;
         loop {
             match self.send_once(&req, attempt).await {
                 Err(e) if attempt < req.max_retries && should_retry(&e) => {
                     tokio::time::sleep(retry_delay(&e, attempt, req.max_retries)).await;
                     attempt += 1;
+                    if let Some(rebuild) = rebuild {
+                        let next = rebuild.rebuild(attempt).await?;
+                        req.url = next.url;
+                        req.headers = next.headers;
+                        req.body = next.body;
+                    }
                 }
                 other => return other,
             }

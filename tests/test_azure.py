@@ -486,6 +486,114 @@ def test_token_provider_called_per_request(litellm, mock, monkeypatch, mode):
     assert transparent == native
 
 
+class _FailingTokens(_Tokens):
+    """``_Tokens`` that raises on call ``fail_on`` (a token service failing during a retry)."""
+
+    def __init__(self, fail_on: int | None) -> None:
+        super().__init__()
+        self.fail_on = fail_on
+
+    def __call__(self) -> str:
+        if self.calls + 1 == self.fail_on:
+            self.calls += 1
+            raise RuntimeError(f"token service down on call {self.calls}")
+        return super().__call__()
+
+
+class _AsyncTokens(_FailingTokens):
+    """An async ``azure_ad_token_provider`` (for ``AsyncAzureOpenAI``) that suspends before
+    answering, so the SDK's async preparation really runs on the caller's loop."""
+
+    async def __call__(self) -> str:  # type: ignore[override]
+        await asyncio.sleep(0)
+        return super().__call__()
+
+
+RETRY_MODES = ["sync", "async", "stream", "async-stream", "embedding", "async-embedding"]
+# (provider kind, mode): an async provider only reaches the async clients.
+PROVIDER_MODES = [("sync", m) for m in RETRY_MODES] + [("async", m) for m in RETRY_MODES if m.startswith("async")]
+
+
+def _provider_call(litellm, mode: str, kw: dict[str, Any]) -> Any:
+    model = f"azure/{DEPLOYMENT}"
+    if mode == "sync":
+        return _dump(litellm.completion(model=model, messages=MSGS, **kw))
+    if mode == "stream":
+        return [stable_dump(c) for c in litellm.completion(model=model, messages=MSGS, stream=True, **kw)]
+    if mode == "embedding":
+        return litellm.embedding(model=model, input=["a"], **kw).model_dump()
+
+    async def call() -> Any:
+        if mode == "async":
+            return _dump(await litellm.acompletion(model=model, messages=MSGS, **kw))
+        if mode == "async-embedding":
+            return (await litellm.aembedding(model=model, input=["a"], **kw)).model_dump()
+        r = await litellm.acompletion(model=model, messages=MSGS, stream=True, **kw)
+        return [stable_dump(c) async for c in r]
+
+    return asyncio.run(call())
+
+
+@pytest.mark.parametrize(("kind", "mode"), PROVIDER_MODES, ids=[f"{k}-provider-{m}" for k, m in PROVIDER_MODES])
+@pytest.mark.parametrize(
+    "scenario", ["status=429,retry_after=0.01,fail_times=2", "status=503,retry_after=0.01,fail_times=1"]
+)
+def test_token_provider_asked_per_retry(litellm, mock, monkeypatch, kind, mode, scenario):
+    """The SDK prepares every attempt anew, so its token provider is asked again on each retry:
+    patched, the core asks Python for each retry's request, and the upstream sees the same
+    sequence of tokens (every request byte for byte), the provider called as often."""
+    monkeypatch.setenv("AZURE_API_VERSION", VERSION)
+    seen = []
+
+    def run() -> Any:
+        tokens = (_AsyncTokens if kind == "async" else _FailingTokens)(None)
+        kw = {"api_base": _base(mock, scenario), "azure_ad_token_provider": tokens, "max_retries": 2}
+        out = _provider_call(litellm, mode, kw)
+        seen.append([r["headers"].get("authorization") for r in mock.requests()])
+        return out, tokens.calls
+
+    native, transparent = _native_and_transparent(mock, run)
+    attempts = int(scenario.split("fail_times=")[1]) + 1
+    assert seen[0] == seen[1] == [f"Bearer ad-token-{n}" for n in range(1, attempts + 1)]
+    assert transparent == native
+    assert native[0][1] == attempts
+
+
+@pytest.mark.parametrize(("kind", "mode"), PROVIDER_MODES, ids=[f"{k}-provider-{m}" for k, m in PROVIDER_MODES])
+def test_token_provider_failing_on_retry_equal(litellm, mock, monkeypatch, kind, mode):
+    """A provider that raises when asked for the first retry's token: the same exception as
+    unpatched (LiteLLM wraps it), after the same single request."""
+    monkeypatch.setenv("AZURE_API_VERSION", VERSION)
+    calls = []
+
+    def run() -> Any:
+        tokens = (_AsyncTokens if kind == "async" else _FailingTokens)(2)
+        kw = {
+            "api_base": _base(mock, "status=429,retry_after=0.01,fail_times=2"),
+            "azure_ad_token_provider": tokens,
+            "max_retries": 2,
+        }
+        try:
+            return _provider_call(litellm, mode, kw)
+        finally:
+            calls.append(tokens.calls)
+
+    native, transparent = _native_and_transparent(mock, run)
+    assert isinstance(native[0], Exception), native[0]
+    assert "token service down on call 2" in str(native[0])
+    assert _without_frames(transparent[0]) == _without_frames(native[0])
+    assert len(native[1]) == len(transparent[1]) == 1
+    assert calls == [2, 2]
+
+
+def _without_frames(e: BaseException) -> tuple:
+    """``error_view`` of an exception whose message LiteLLM ends with the traceback of an
+    unexpected failure (async embeddings): the frames are not the outcome, its last line is."""
+    kind, status, text = error_view(e)
+    head, _, frames = text.partition("\nTraceback")
+    return kind, status, head, frames.strip().splitlines()[-1:]
+
+
 # ---- LiteLLM's own paths inside the Azure handler ---------------------------------------------
 
 
