@@ -8,10 +8,11 @@ SDK's own code: the resource method's argument handling and body transform, and,
 request, ``_prepare_options`` (Azure's ``api-key`` or ``Authorization: Bearer`` from
 ``azure_ad_token`` or the caller's ``azure_ad_token_provider``, called per request) and
 ``_build_request`` (URL with its ``api-version`` query and ``/deployments/{model}`` path,
-headers in the SDK's order, body bytes). The core sends exactly that request (retries as the
-SDK, renumbering ``X-Stainless-Retry-Count``; when the client prepares each attempt anew, a
-token provider asked per attempt, the core calls back for each retry's request: ``rebuild``) and hands back what the SDK's raw response
-would: ``headers``, ``status_code``, ``parse()``. The client LiteLLM cached is never changed.
+headers in the SDK's order, body bytes). The core sends exactly that request and retries as
+the SDK, renumbering ``X-Stainless-Retry-Count``; a client that prepares each attempt anew (a
+token provider, asked on every attempt) builds each retry's request again, called back by the
+core (``rebuild``). The core hands back what the SDK's raw response would: ``headers``,
+``status_code``, ``parse()``. The client LiteLLM cached is never changed.
 """
 
 from __future__ import annotations
