@@ -586,6 +586,93 @@ def test_token_provider_failing_on_retry_equal(litellm, mock, monkeypatch, kind,
     assert calls == [2, 2]
 
 
+def test_async_provider_cancelled_during_retry_equal(litellm, mock, monkeypatch):
+    """The caller's task cancelled while an async provider is asked for a retry's token: the
+    provider's wait is cancelled too, as when the SDK awaits it in the caller's task."""
+    monkeypatch.setenv("AZURE_API_VERSION", VERSION)
+
+    def run() -> Any:
+        events: list[str] = []
+
+        async def main() -> list[str]:
+            entered, cancelled = asyncio.Event(), asyncio.Event()
+            tokens = _Tokens()
+
+            async def provider() -> str:
+                token = tokens()
+                if tokens.calls == 2:
+                    entered.set()
+                    try:
+                        await asyncio.Event().wait()
+                    except asyncio.CancelledError:
+                        events.append("provider cancelled")
+                        cancelled.set()
+                        raise
+                return token
+
+            kw = {"api_base": _base(mock, "status=429,retry_after=0.01,fail_times=2"), "max_retries": 2}
+            call = litellm.acompletion(
+                model=f"azure/{DEPLOYMENT}", messages=MSGS, azure_ad_token_provider=provider, **kw
+            )
+            task = asyncio.ensure_future(call)
+            await entered.wait()
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                events.append("task cancelled")
+            # Patched, the cancellation reaches the provider from the core's side: bounded wait.
+            await asyncio.wait_for(cancelled.wait(), 20)
+            return sorted(events) + [f"calls={tokens.calls}"]
+
+        return asyncio.run(main())
+
+    native, transparent = _native_and_transparent(mock, run)
+    assert native[0] == ["provider cancelled", "task cancelled", "calls=2"]
+    assert transparent[0] == native[0]
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+def test_replaced_prepare_options_runs_per_attempt(litellm, mock, monkeypatch, is_async):
+    """Request-building code that is not the SDK's own (here a wrapper of the client class's
+    ``_prepare_options`` numbering its calls in a header) runs for every attempt, as in the
+    SDK's loop: the same headers reach the upstream on each retry."""
+    import openai
+
+    cls = openai.AsyncAzureOpenAI if is_async else openai.AzureOpenAI
+    original = cls._prepare_options
+    calls = []
+
+    def stamp(options: Any) -> Any:
+        calls.append(1)
+        options.headers = {**options.headers, "x-custom-header": f"attempt-{len(calls)}"}
+        return options
+
+    if is_async:
+
+        async def wrapper(self: Any, options: Any) -> Any:
+            return stamp(await original(self, options))
+    else:
+
+        def wrapper(self: Any, options: Any) -> Any:
+            return stamp(original(self, options))
+
+    monkeypatch.setattr(cls, "_prepare_options", wrapper)
+    kw = _kw(mock, "status=503,retry_after=0.01,fail_times=2", max_retries=2)
+
+    def run() -> Any:
+        calls.clear()
+        if is_async:
+            out = asyncio.run(litellm.acompletion(model=f"azure/{DEPLOYMENT}", **kw))
+        else:
+            out = litellm.completion(model=f"azure/{DEPLOYMENT}", **kw)
+        return _dump(out), len(calls)
+
+    native, transparent = _native_and_transparent(mock, run)
+    assert [r["headers"]["x-custom-header"] for r in native[1]] == ["attempt-1", "attempt-2", "attempt-3"]
+    assert transparent[0] == native[0]
+
+
 def _without_frames(e: BaseException) -> tuple:
     """``error_view`` of an exception whose message LiteLLM ends with the traceback of an
     unexpected failure (async embeddings): the frames are not the outcome, its last line is."""

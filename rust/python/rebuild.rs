@@ -12,6 +12,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 use tokio::sync::oneshot;
 
+use super::bridge::python_alive;
 use crate::errors::{CoreError, ErrorKind};
 use crate::runtime::core;
 use crate::transport::{Rebuild, RebuildFuture, Rebuilt};
@@ -65,23 +66,30 @@ impl PyRebuild {
     }
 
     /// Async calls: the callable schedules the work on the caller's loop and returns its
-    /// future, whose result comes back through a done callback.
+    /// future, whose result comes back through a done callback. Dropped before it ends (the
+    /// caller's task cancelled), the work is cancelled, as the SDK's awaited preparation is.
     async fn call_deferred(&self, attempt: u32) -> Result<Rebuilt, CoreError> {
+        if !python_alive() {
+            return Err(CoreError::new(
+                ErrorKind::Internal,
+                "rebuild: Python is exiting",
+            ));
+        }
         let callable = Arc::clone(&self.callable);
         let (tx, rx) = oneshot::channel();
         let started = core().runtime.spawn_blocking(move || {
-            Python::attach(|py| -> PyResult<()> {
+            Python::attach(|py| -> PyResult<Py<PyAny>> {
                 let future = callable.bind(py).call1((attempt,))?;
                 future.call_method1(
                     intern!(py, "add_done_callback"),
                     (Delivered(Mutex::new(Some(tx))),),
                 )?;
                 drop(callable);
-                Ok(())
+                Ok(future.unbind())
             })
         });
-        match started.await {
-            Ok(Ok(())) => {}
+        let pending = match started.await {
+            Ok(Ok(future)) => Pending(Some(future)),
             Ok(Err(e)) => return Err(self.keep(e)),
             Err(join) => {
                 return Err(CoreError::new(
@@ -89,15 +97,43 @@ impl PyRebuild {
                     format!("rebuild: {join}"),
                 ))
             }
-        }
-        match rx.await {
+        };
+        let out = match rx.await {
             Ok(Ok(r)) => Ok(r),
             Ok(Err(e)) => Err(self.keep(e)),
             Err(_) => Err(CoreError::new(
                 ErrorKind::Internal,
                 "rebuild: the future was dropped",
             )),
+        };
+        pending.finished();
+        out
+    }
+}
+
+/// A deferred rebuild's `concurrent.futures.Future` while it is awaited: cancelled if the
+/// wait is dropped (which cancels its task on the caller's loop).
+struct Pending(Option<Py<PyAny>>);
+
+impl Pending {
+    fn finished(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        let Some(future) = self.0.take() else { return };
+        if !python_alive() {
+            return;
         }
+        // Not on a runtime worker: taking the GIL there would stall other tasks.
+        core().runtime.spawn_blocking(move || {
+            Python::attach(|py| {
+                let _ = future.bind(py).call_method0(intern!(py, "cancel"));
+                drop(future);
+            })
+        });
     }
 }
 
