@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import inspect
+import weakref
 from collections.abc import Callable
 from types import MethodType
 from typing import Any
@@ -197,14 +197,23 @@ def _prepares_per_attempt(client: Any) -> bool:
     if getattr(client, "_api_key_provider", None) is not None:
         return True
     state = client.__dict__
-    cls = type(client)
-    for name in _PREPARATION:
-        if name in state:
-            return True
-        attr = inspect.getattr_static(cls, name, None)
-        if not getattr(getattr(attr, "fget", attr), "__module__", "openai").startswith("openai"):
-            return True
-    return False
+    if any(name in state for name in _PREPARATION):
+        return True
+    return not _sdk_own_preparation(type(client))
+
+
+# Per client class: its preparation code (by identity) and whether all of it is the SDK's.
+_OWN_PREPARATION: weakref.WeakKeyDictionary[type, tuple[tuple[Any, ...], bool]] = weakref.WeakKeyDictionary()
+
+
+def _sdk_own_preparation(cls: type) -> bool:
+    code = tuple(getattr(cls, name, None) for name in _PREPARATION)
+    known = _OWN_PREPARATION.get(cls)
+    if known is not None and known[0] == code:
+        return known[1]
+    own = all(getattr(getattr(c, "fget", c), "__module__", "openai").startswith("openai") for c in code)
+    _OWN_PREPARATION[cls] = (code, own)
+    return own
 
 
 def _sync_rebuild(client: Any, input_options: FinalRequestOptions) -> Callable[[int], Any]:
