@@ -256,6 +256,16 @@ def _check_azure_clients() -> list[str]:
             continue
         if "self.get_azure_openai_client(" not in source:
             out.append(f"AzureChatCompletion.{name} no longer calls self.get_azure_openai_client(...)")
+    import openai
+
+    # ``_sdk_send`` rebuilds every retry's request when this provider is set (the SDK asks it per attempt).
+    for client in (openai.AzureOpenAI, openai.AsyncAzureOpenAI):
+        try:
+            source = inspect.getsource(client._get_azure_ad_token)
+        except (OSError, TypeError, AttributeError):
+            source = ""
+        if "self._azure_ad_token_provider" not in source:
+            out.append(f"{client.__name__}._get_azure_ad_token no longer reads self._azure_ad_token_provider")
     return out
 
 

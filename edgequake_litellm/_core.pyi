@@ -1,6 +1,7 @@
 """Type stub of the compiled Rust core (``edgequake_litellm._core``)."""
 
-from collections.abc import AsyncIterator, Awaitable, Iterator, Mapping, Sequence
+import concurrent.futures
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal, final
 
 __version__: str
@@ -94,6 +95,7 @@ def request(
     retry_count_header: str | None = None,
     url: str | None = None,
     content: bytes | None = None,
+    rebuild: Callable[[int], tuple[str, Mapping[str, str], bytes]] | None = None,
 ) -> Any:
     """One upstream call with the GIL released: ``(body, headers, status)`` or a ``ChatStream``.
 
@@ -117,7 +119,10 @@ def request(
     ``url`` with ``content``: a request another client built (the OpenAI SDK's URL with its
     query, its headers, its body bytes), sent exactly so: no key, auth or provider headers
     are added, ``provider``, ``model``, ``payload`` and ``params`` are not read; the answer is
-    read as the OpenAI wire (streams with the SDK's decoder).
+    read as the OpenAI wire (streams with the SDK's decoder). ``rebuild`` (with ``url``):
+    called with the attempt number before each retry, after the retry's wait, returning that
+    attempt's ``(url, headers, content)`` (the OpenAI SDK prepares each attempt anew: a token
+    provider is asked again); what it raises is raised as is.
     """
 
 def arequest(
@@ -139,8 +144,10 @@ def arequest(
     retry_count_header: str | None = None,
     url: str | None = None,
     content: bytes | None = None,
+    rebuild: Callable[[int], concurrent.futures.Future[tuple[str, Mapping[str, str], bytes]]] | None = None,
 ) -> Awaitable[Any]:
-    """``request`` as an asyncio awaitable."""
+    """``request`` as an asyncio awaitable; ``rebuild`` returns a ``concurrent.futures.Future``
+    of the retry's request (the core waits for it without holding the event loop)."""
 
 @final
 class ByteStream:

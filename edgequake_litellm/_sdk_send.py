@@ -8,13 +8,18 @@ SDK's own code: the resource method's argument handling and body transform, and,
 request, ``_prepare_options`` (Azure's ``api-key`` or ``Authorization: Bearer`` from
 ``azure_ad_token`` or the caller's ``azure_ad_token_provider``, called per request) and
 ``_build_request`` (URL with its ``api-version`` query and ``/deployments/{model}`` path,
-headers in the SDK's order, body bytes). The core sends exactly that request (retries as the
-SDK, renumbering ``X-Stainless-Retry-Count``) and hands back what the SDK's raw response
-would: ``headers``, ``status_code``, ``parse()``. The client LiteLLM cached is never changed.
+headers in the SDK's order, body bytes). The core sends exactly that request and retries as
+the SDK, renumbering ``X-Stainless-Retry-Count``; a client that prepares each attempt anew (a
+token provider, asked on every attempt) builds each retry's request again, called back by the
+core (``rebuild``). The core hands back what the SDK's raw response would: ``headers``,
+``status_code``, ``parse()``. The client LiteLLM cached is never changed.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import weakref
 from collections.abc import Callable
 from types import MethodType
 from typing import Any
@@ -39,6 +44,18 @@ _TRANSPORT_HEADERS = frozenset({"host", "content-length"})
 # Stream chunk types the core's SSE events are rendered into (as the SDK's ``Stream`` does).
 _CHUNK_TYPES = frozenset({ChatCompletionChunk, Completion})
 _RESOURCE_TYPES = (SyncAPIResource, AsyncAPIResource)
+# What the SDK runs to build each attempt's request (``request``'s loop); code of the SDK's
+# own builds the same request every time, but for the retry count (which the core numbers).
+_PREPARATION = (
+    "_prepare_options",
+    "_build_request",
+    "_prepare_request",
+    "_build_headers",
+    "_auth_headers",
+    "auth_headers",
+    "default_headers",
+    "_prepare_url",
+)
 
 
 class _Parsed(BaseModel):
@@ -150,18 +167,84 @@ def _start(client: Any, cast_to: Any, options: FinalRequestOptions) -> tuple[Any
     return cast_to, input_options, max_retries
 
 
+def _wire(request: Any) -> tuple[str, dict[str, str], bytes]:
+    """URL, headers and body bytes of a request the SDK built, as the core sends them."""
+    headers = {k: v for k, v in request.headers.multi_items() if k.lower() not in _TRANSPORT_HEADERS}
+    return str(request.url), headers, request.content
+
+
 def _send_kw(prepared: FinalRequestOptions, request: Any, max_retries: int, timeout: float | None) -> dict[str, Any]:
     """The core's arguments for the SDK's first attempt, exactly as built."""
     call_headers = prepared.headers if isinstance(prepared.headers, dict) else {}
+    url, headers, content = _wire(request)
     return {
-        "url": str(request.url),
-        "content": request.content,
-        "headers": {k: v for k, v in request.headers.multi_items() if k.lower() not in _TRANSPORT_HEADERS},
+        "url": url,
+        "content": content,
+        "headers": headers,
         "retry_count_header": None if any(k.lower() == _RETRY_COUNT for k in call_headers) else _RETRY_COUNT,
         "timeout": timeout,
         "max_retries": max_retries,
         "ssl_verify": ssl_verify(),
     }
+
+
+def _prepares_per_attempt(client: Any) -> bool:
+    """Whether the SDK's preparation of an attempt may differ from the first one's: a token
+    or key provider asked on every attempt, or request-building code that is not the SDK's
+    own (a subclass, a double). Otherwise the first attempt's request is resent as is."""
+    if getattr(client, "_azure_ad_token_provider", None) is not None:
+        return True
+    if getattr(client, "_api_key_provider", None) is not None:
+        return True
+    state = client.__dict__
+    if any(name in state for name in _PREPARATION):
+        return True
+    return not _sdk_own_preparation(type(client))
+
+
+# Per client class: its preparation code (by identity) and whether all of it is the SDK's.
+_OWN_PREPARATION: weakref.WeakKeyDictionary[type, tuple[tuple[Any, ...], bool]] = weakref.WeakKeyDictionary()
+
+
+def _sdk_own_preparation(cls: type) -> bool:
+    code = tuple(getattr(cls, name, None) for name in _PREPARATION)
+    known = _OWN_PREPARATION.get(cls)
+    if known is not None and known[0] == code:
+        return known[1]
+    own = all(getattr(getattr(c, "fget", c), "__module__", "openai").startswith("openai") for c in code)
+    _OWN_PREPARATION[cls] = (code, own)
+    return own
+
+
+def _sync_rebuild(client: Any, input_options: FinalRequestOptions) -> Callable[[int], Any]:
+    """Retry attempt ``n``'s request, prepared as the SDK's ``request`` loop prepares it."""
+
+    def rebuild(attempt: int) -> tuple[str, dict[str, str], bytes]:
+        prepared = client._prepare_options(model_copy(input_options))
+        request = client._build_request(prepared, retries_taken=attempt)
+        client._prepare_request(request)
+        return _wire(request)
+
+    return rebuild
+
+
+def _async_rebuild(client: Any, input_options: FinalRequestOptions) -> Callable[[int], Any]:
+    """``_sync_rebuild`` for the async client: its preparation (an async token provider
+    included) runs on the caller's event loop, in the caller's context; the core, on its
+    own thread, waits for the returned ``concurrent.futures.Future``."""
+    loop = asyncio.get_running_loop()
+    context = contextvars.copy_context()
+
+    async def prepare(attempt: int) -> tuple[str, dict[str, str], bytes]:
+        prepared = await client._prepare_options(model_copy(input_options))
+        request = client._build_request(prepared, retries_taken=attempt)
+        await client._prepare_request(request)
+        return _wire(request)
+
+    def rebuild(attempt: int) -> Any:
+        return context.run(asyncio.run_coroutine_threadsafe, prepare(attempt), loop)
+
+    return rebuild
 
 
 class _Sent:
@@ -212,6 +295,8 @@ def _sync_request(route: str) -> Callable[..., Any]:
         request = self._build_request(prepared, retries_taken=0)
         self._prepare_request(request)
         sent = _Sent(self, cast_to, prepared, _send_kw(prepared, request, max_retries, timeout), stream, stream_cls)
+        if max_retries and _prepares_per_attempt(self):
+            sent.kw["rebuild"] = _sync_rebuild(self, input_options)
         _status.sent()
         try:
             result = _core.request(sent.op, "openai", "", (), **sent.kw)
@@ -236,6 +321,8 @@ def _async_request(route: str) -> Callable[..., Any]:
         request = self._build_request(prepared, retries_taken=0)
         await self._prepare_request(request)
         sent = _Sent(self, cast_to, prepared, _send_kw(prepared, request, max_retries, timeout), stream, stream_cls)
+        if max_retries and _prepares_per_attempt(self):
+            sent.kw["rebuild"] = _async_rebuild(self, input_options)
         _status.sent()
         try:
             result = await _core.arequest(sent.op, "openai", "", (), **sent.kw)

@@ -3,6 +3,8 @@
 //! (connect, headers and each body read may each take up to `timeout`), which is what
 //! LiteLLM users get natively.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -51,6 +53,21 @@ pub struct HttpRequest {
     /// The body comes back as the server encoded it, for a caller whose own client decodes
     /// it (LiteLLM's httpx); otherwise the core asks for gzip/deflate and decodes it itself.
     pub raw: bool,
+}
+
+/// The parts of a request that its builder may make differently for each attempt.
+pub struct Rebuilt {
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+}
+
+/// What `Client::send_rebuilt` awaits for a retry's request.
+pub type RebuildFuture<'a> = Pin<Box<dyn Future<Output = Result<Rebuilt, CoreError>> + Send + 'a>>;
+
+/// Builds the request of retry attempt `attempt` (>= 1) of a request another client built.
+pub trait Rebuild: Send + Sync {
+    fn rebuild(&self, attempt: u32) -> RebuildFuture<'_>;
 }
 
 /// A response whose status was checked and whose body is still on the wire.
@@ -116,12 +133,28 @@ impl Client {
     /// (connection errors, timeouts, 408/409/429/5xx; `x-should-retry` and `retry-after`
     /// honoured) so a flaky upstream gives the same outcome as LiteLLM's native path.
     pub async fn send(&self, req: HttpRequest) -> Result<Response, CoreError> {
+        self.send_rebuilt(req, None).await
+    }
+
+    /// `send`, with each retry's request built anew by `rebuild` after the wait, as the
+    /// OpenAI SDK builds every attempt (its auth may differ per attempt: a token provider).
+    pub async fn send_rebuilt(
+        &self,
+        mut req: HttpRequest,
+        rebuild: Option<&dyn Rebuild>,
+    ) -> Result<Response, CoreError> {
         let mut attempt = 0u32;
         loop {
             match self.send_once(&req, attempt).await {
                 Err(e) if attempt < req.max_retries && should_retry(&e) => {
                     tokio::time::sleep(retry_delay(&e, attempt, req.max_retries)).await;
                     attempt += 1;
+                    if let Some(rebuild) = rebuild {
+                        let next = rebuild.rebuild(attempt).await?;
+                        req.url = next.url;
+                        req.headers = next.headers;
+                        req.body = next.body;
+                    }
                 }
                 other => return other,
             }
@@ -643,6 +676,126 @@ mod tests {
         // Within the limit both arrive whole.
         assert_eq!(body_with_limit(full, 4096).await.unwrap().len(), 2048);
         assert_eq!(body_with_limit(chunked, 4096).await.unwrap().len(), 2048);
+    }
+
+    /// A server answering its connections' requests with `responses` in turn, keeping
+    /// each request's text (head and body, read in one piece: small requests).
+    async fn serve_in_turn(
+        responses: Vec<&'static [u8]>,
+    ) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = seen.clone();
+        tokio::spawn(async move {
+            let mut next = responses.into_iter();
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let Some(response) = next.next() else { return };
+                let mut buf = vec![0u8; 65536];
+                let n = sock.read(&mut buf).await.unwrap_or(0);
+                kept.lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&buf[..n]).into_owned());
+                let _ = sock.write_all(response).await;
+            }
+        });
+        (format!("http://{addr}/first"), seen)
+    }
+
+    /// Rebuilds attempt n as `/retry-n` with an `authorization: token-n` header, or fails.
+    struct Counting {
+        calls: std::sync::Mutex<Vec<u32>>,
+        fail: bool,
+        base: String,
+    }
+
+    impl Rebuild for Counting {
+        fn rebuild(&self, attempt: u32) -> RebuildFuture<'_> {
+            self.calls.lock().unwrap().push(attempt);
+            let out = if self.fail {
+                Err(CoreError::invalid("provider failed"))
+            } else {
+                Ok(Rebuilt {
+                    url: format!("{}/retry-{attempt}", self.base),
+                    headers: vec![("authorization".into(), format!("token-{attempt}"))],
+                    body: Bytes::from(format!("body-{attempt}")),
+                })
+            };
+            Box::pin(async move { out })
+        }
+    }
+
+    const BUSY: &[u8] =
+        b"HTTP/1.1 503 Busy\r\nretry-after-ms: 1\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";
+    const OK: &[u8] = b"HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\n{}";
+
+    fn first_request(url: String) -> HttpRequest {
+        HttpRequest {
+            url,
+            headers: vec![("authorization".into(), "token-0".into())],
+            body: Bytes::from_static(b"body-0"),
+            timeout: Some(Duration::from_secs(5)),
+            max_retries: 2,
+            retry_count_header: Some("x-stainless-retry-count".into()),
+            raw: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn each_retry_sends_the_rebuilt_request() {
+        let (url, seen) = serve_in_turn(vec![BUSY, BUSY, OK]).await;
+        let base = url.trim_end_matches("/first").to_owned();
+        let rebuild = Counting {
+            calls: Default::default(),
+            fail: false,
+            base,
+        };
+        let client = Client::new(&Tls::System).unwrap();
+        let resp = client
+            .send_rebuilt(first_request(url), Some(&rebuild))
+            .await
+            .unwrap();
+        assert_eq!(resp.status, 200);
+        assert_eq!(*rebuild.calls.lock().unwrap(), vec![1, 2]);
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 3);
+        for (n, req) in seen.iter().enumerate() {
+            let path = if n == 0 {
+                "/first".to_owned()
+            } else {
+                format!("/retry-{n}")
+            };
+            assert!(req.starts_with(&format!("POST {path} ")), "{req}");
+            assert!(
+                req.contains(&format!("authorization: token-{n}\r\n")),
+                "{req}"
+            );
+            assert!(
+                req.contains(&format!("x-stainless-retry-count: {n}\r\n")),
+                "{req}"
+            );
+            assert!(req.ends_with(&format!("body-{n}")), "{req}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failing_rebuild_ends_the_retries_with_its_error() {
+        let (url, seen) = serve_in_turn(vec![BUSY, OK]).await;
+        let rebuild = Counting {
+            calls: Default::default(),
+            fail: true,
+            base: String::new(),
+        };
+        let client = Client::new(&Tls::System).unwrap();
+        let err = client
+            .send_rebuilt(first_request(url), Some(&rebuild))
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(err.message, "provider failed");
+        assert_eq!(*rebuild.calls.lock().unwrap(), vec![1]);
+        assert_eq!(seen.lock().unwrap().len(), 1);
     }
 
     #[test]

@@ -486,6 +486,201 @@ def test_token_provider_called_per_request(litellm, mock, monkeypatch, mode):
     assert transparent == native
 
 
+class _FailingTokens(_Tokens):
+    """``_Tokens`` that raises on call ``fail_on`` (a token service failing during a retry)."""
+
+    def __init__(self, fail_on: int | None) -> None:
+        super().__init__()
+        self.fail_on = fail_on
+
+    def __call__(self) -> str:
+        if self.calls + 1 == self.fail_on:
+            self.calls += 1
+            raise RuntimeError(f"token service down on call {self.calls}")
+        return super().__call__()
+
+
+class _AsyncTokens(_FailingTokens):
+    """An async ``azure_ad_token_provider`` (for ``AsyncAzureOpenAI``) that suspends before
+    answering, so the SDK's async preparation really runs on the caller's loop."""
+
+    async def __call__(self) -> str:  # type: ignore[override]
+        await asyncio.sleep(0)
+        return super().__call__()
+
+
+RETRY_MODES = ["sync", "async", "stream", "async-stream", "embedding", "async-embedding"]
+# (provider kind, mode): an async provider only reaches the async clients.
+PROVIDER_MODES = [("sync", m) for m in RETRY_MODES] + [("async", m) for m in RETRY_MODES if m.startswith("async")]
+
+
+def _provider_call(litellm, mode: str, kw: dict[str, Any]) -> Any:
+    model = f"azure/{DEPLOYMENT}"
+    if mode == "sync":
+        return _dump(litellm.completion(model=model, messages=MSGS, **kw))
+    if mode == "stream":
+        return [stable_dump(c) for c in litellm.completion(model=model, messages=MSGS, stream=True, **kw)]
+    if mode == "embedding":
+        return litellm.embedding(model=model, input=["a"], **kw).model_dump()
+
+    async def call() -> Any:
+        if mode == "async":
+            return _dump(await litellm.acompletion(model=model, messages=MSGS, **kw))
+        if mode == "async-embedding":
+            return (await litellm.aembedding(model=model, input=["a"], **kw)).model_dump()
+        r = await litellm.acompletion(model=model, messages=MSGS, stream=True, **kw)
+        return [stable_dump(c) async for c in r]
+
+    return asyncio.run(call())
+
+
+@pytest.mark.parametrize(("kind", "mode"), PROVIDER_MODES, ids=[f"{k}-provider-{m}" for k, m in PROVIDER_MODES])
+@pytest.mark.parametrize(
+    "scenario", ["status=429,retry_after=0.01,fail_times=2", "status=503,retry_after=0.01,fail_times=1"]
+)
+def test_token_provider_asked_per_retry(litellm, mock, monkeypatch, kind, mode, scenario):
+    """The SDK prepares every attempt anew, so its token provider is asked again on each retry:
+    patched, the core asks Python for each retry's request, and the upstream sees the same
+    sequence of tokens (every request byte for byte), the provider called as often."""
+    monkeypatch.setenv("AZURE_API_VERSION", VERSION)
+    seen = []
+
+    def run() -> Any:
+        tokens = (_AsyncTokens if kind == "async" else _FailingTokens)(None)
+        kw = {"api_base": _base(mock, scenario), "azure_ad_token_provider": tokens, "max_retries": 2}
+        out = _provider_call(litellm, mode, kw)
+        seen.append([r["headers"].get("authorization") for r in mock.requests()])
+        return out, tokens.calls
+
+    native, transparent = _native_and_transparent(mock, run)
+    attempts = int(scenario.split("fail_times=")[1]) + 1
+    assert seen[0] == seen[1] == [f"Bearer ad-token-{n}" for n in range(1, attempts + 1)]
+    assert transparent == native
+    assert native[0][1] == attempts
+
+
+@pytest.mark.parametrize(("kind", "mode"), PROVIDER_MODES, ids=[f"{k}-provider-{m}" for k, m in PROVIDER_MODES])
+def test_token_provider_failing_on_retry_equal(litellm, mock, monkeypatch, kind, mode):
+    """A provider that raises when asked for the first retry's token: the same exception as
+    unpatched (LiteLLM wraps it), after the same single request."""
+    monkeypatch.setenv("AZURE_API_VERSION", VERSION)
+    calls = []
+
+    def run() -> Any:
+        tokens = (_AsyncTokens if kind == "async" else _FailingTokens)(2)
+        kw = {
+            "api_base": _base(mock, "status=429,retry_after=0.01,fail_times=2"),
+            "azure_ad_token_provider": tokens,
+            "max_retries": 2,
+        }
+        try:
+            return _provider_call(litellm, mode, kw)
+        finally:
+            calls.append(tokens.calls)
+
+    native, transparent = _native_and_transparent(mock, run)
+    assert isinstance(native[0], Exception), native[0]
+    assert "token service down on call 2" in str(native[0])
+    assert _without_frames(transparent[0]) == _without_frames(native[0])
+    assert len(native[1]) == len(transparent[1]) == 1
+    assert calls == [2, 2]
+
+
+def test_async_provider_cancelled_during_retry_equal(litellm, mock, monkeypatch):
+    """The caller's task cancelled while an async provider is asked for a retry's token: the
+    provider's wait is cancelled too, as when the SDK awaits it in the caller's task."""
+    monkeypatch.setenv("AZURE_API_VERSION", VERSION)
+
+    def run() -> Any:
+        events: list[str] = []
+
+        async def main() -> list[str]:
+            entered, cancelled = asyncio.Event(), asyncio.Event()
+            tokens = _Tokens()
+
+            async def provider() -> str:
+                token = tokens()
+                if tokens.calls == 2:
+                    entered.set()
+                    try:
+                        await asyncio.Event().wait()
+                    except asyncio.CancelledError:
+                        events.append("provider cancelled")
+                        cancelled.set()
+                        raise
+                return token
+
+            kw = {"api_base": _base(mock, "status=429,retry_after=0.01,fail_times=2"), "max_retries": 2}
+            call = litellm.acompletion(
+                model=f"azure/{DEPLOYMENT}", messages=MSGS, azure_ad_token_provider=provider, **kw
+            )
+            task = asyncio.ensure_future(call)
+            await entered.wait()
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                events.append("task cancelled")
+            # Patched, the cancellation reaches the provider from the core's side: bounded wait.
+            await asyncio.wait_for(cancelled.wait(), 20)
+            return sorted(events) + [f"calls={tokens.calls}"]
+
+        return asyncio.run(main())
+
+    native, transparent = _native_and_transparent(mock, run)
+    assert native[0] == ["provider cancelled", "task cancelled", "calls=2"]
+    assert transparent[0] == native[0]
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+def test_replaced_prepare_options_runs_per_attempt(litellm, mock, monkeypatch, is_async):
+    """Request-building code that is not the SDK's own (here a wrapper of the client class's
+    ``_prepare_options`` numbering its calls in a header) runs for every attempt, as in the
+    SDK's loop: the same headers reach the upstream on each retry."""
+    import openai
+
+    cls = openai.AsyncAzureOpenAI if is_async else openai.AzureOpenAI
+    original = cls._prepare_options
+    calls = []
+
+    def stamp(options: Any) -> Any:
+        calls.append(1)
+        options.headers = {**options.headers, "x-custom-header": f"attempt-{len(calls)}"}
+        return options
+
+    if is_async:
+
+        async def wrapper(self: Any, options: Any) -> Any:
+            return stamp(await original(self, options))
+    else:
+
+        def wrapper(self: Any, options: Any) -> Any:
+            return stamp(original(self, options))
+
+    monkeypatch.setattr(cls, "_prepare_options", wrapper)
+    kw = _kw(mock, "status=503,retry_after=0.01,fail_times=2", max_retries=2)
+
+    def run() -> Any:
+        calls.clear()
+        if is_async:
+            out = asyncio.run(litellm.acompletion(model=f"azure/{DEPLOYMENT}", **kw))
+        else:
+            out = litellm.completion(model=f"azure/{DEPLOYMENT}", **kw)
+        return _dump(out), len(calls)
+
+    native, transparent = _native_and_transparent(mock, run)
+    assert [r["headers"]["x-custom-header"] for r in native[1]] == ["attempt-1", "attempt-2", "attempt-3"]
+    assert transparent[0] == native[0]
+
+
+def _without_frames(e: BaseException) -> tuple:
+    """``error_view`` of an exception whose message LiteLLM ends with the traceback of an
+    unexpected failure (async embeddings): the frames are not the outcome, its last line is."""
+    kind, status, text = error_view(e)
+    head, _, frames = text.partition("\nTraceback")
+    return kind, status, head, frames.strip().splitlines()[-1:]
+
+
 # ---- LiteLLM's own paths inside the Azure handler ---------------------------------------------
 
 

@@ -140,6 +140,19 @@ def test_changed_sdk_request_refuses(litellm, monkeypatch):
     assert "_build_request lost parameters ['options']" in messages[0]
 
 
+def test_azure_token_provider_renamed_refuses(litellm, monkeypatch):
+    """Each retry is rebuilt when the client holds a token provider: an SDK keeping it under
+    another name must refuse, not silently resend the first attempt's token."""
+    import openai
+
+    def token(self):  # noqa: ANN001, ANN202 - the provider read from elsewhere
+        raise AssertionError("never called")
+
+    monkeypatch.setattr(openai.AzureOpenAI, "_get_azure_ad_token", token)
+    messages = _refused(litellm)
+    assert "AzureOpenAI._get_azure_ad_token no longer reads self._azure_ad_token_provider" in messages[0]
+
+
 def test_azure_patch_points_listed(litellm):
     edgequake_litellm.install(patch=True)
     try:

@@ -46,7 +46,7 @@ pub fn mark_shutdown(py: Python<'_>) {
     });
 }
 
-fn python_alive() -> bool {
+pub(super) fn python_alive() -> bool {
     // SAFETY: Py_IsInitialized may be called at any time, with or without the GIL.
     !SHUTTING_DOWN.load(Ordering::SeqCst) && unsafe { pyo3::ffi::Py_IsInitialized() } != 0
 }

@@ -11,12 +11,13 @@ use super::bridge::{block_on, client_for, into_awaitable};
 use super::convert::{headers_dict, timeout, Keywords};
 use super::errors::{guard, to_pyerr};
 use super::json::{parse, write_str, write_value};
+use super::rebuild::PyRebuild;
 use super::stream::ChatStream;
 use crate::errors::CoreError;
 use crate::providers::plan::{self, Body, Op, Overrides, Plan, Settings, Source};
 use crate::providers::registry::Family;
 use crate::providers::spec;
-use crate::transport::Client;
+use crate::transport::{Client, Rebuild};
 
 /// A finished non-streamed exchange; becomes `(body, headers, status)` in Python, the body
 /// parsed straight from bytes.
@@ -152,7 +153,7 @@ fn to_json(py: Python<'_>, v: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> 
 }
 
 /// The keyword-only parameters of `request` / `arequest`, in declaration order.
-const CALL_KEYWORDS: &[&str; 12] = &[
+const CALL_KEYWORDS: &[&str; 13] = &[
     "api_key",
     "api_base",
     "api_version",
@@ -165,6 +166,7 @@ const CALL_KEYWORDS: &[&str; 12] = &[
     "retry_count_header",
     "url",
     "content",
+    "rebuild",
 ];
 
 /// The keyword arguments of `request` / `arequest` (see `_core.pyi`).
@@ -186,6 +188,8 @@ struct CallOptions<'py> {
     /// exactly `headers` (`plan::exact`).
     url: Option<String>,
     content: Option<Vec<u8>>,
+    /// With `url`: builds each retry's request anew (`rebuild::PyRebuild`).
+    rebuild: Option<Bound<'py, PyAny>>,
 }
 
 impl<'py> CallOptions<'py> {
@@ -204,6 +208,7 @@ impl<'py> CallOptions<'py> {
             retry_count_header: k.take::<Option<String>>(9)?.flatten(),
             url: k.take::<Option<String>>(10)?.flatten(),
             content: k.take::<Option<Vec<u8>>>(11)?.flatten(),
+            rebuild: k.take::<Option<Bound<'py, PyAny>>>(12)?.flatten(),
         })
     }
 }
@@ -276,6 +281,9 @@ fn prepare_call(
 ) -> PyResult<(Client, Plan)> {
     let err = |e| to_pyerr(py, e);
     let op = Op::parse(op).map_err(err)?;
+    if opts.rebuild.is_some() && opts.url.is_none() {
+        return Err(err(CoreError::invalid("rebuild is only called with url")));
+    }
     if let Some(url) = opts.url {
         let body = opts.content.ok_or_else(|| {
             err(CoreError::invalid(
@@ -372,9 +380,15 @@ fn prepare_call(
     Ok((client_for(py, opts.ssl_verify.as_ref())?, plan))
 }
 
-async fn run(client: Client, plan: Plan) -> Result<Outcome, CoreError> {
+async fn run(
+    client: Client,
+    plan: Plan,
+    rebuild: Option<&PyRebuild>,
+) -> Result<Outcome, CoreError> {
     let Plan { req, read } = plan;
-    let resp = client.send(req).await?;
+    let resp = client
+        .send_rebuilt(req, rebuild.map(|r| r as &dyn Rebuild))
+        .await?;
     if read.streams() {
         return Ok(Outcome::Stream(ChatStream::start(
             resp,
@@ -401,7 +415,7 @@ async fn run(client: Client, plan: Plan) -> Result<Outcome, CoreError> {
 #[pyfunction]
 #[pyo3(signature = (op, provider, model, payload, params=None, **opts))]
 #[pyo3(
-    text_signature = "(op, provider, model, payload, params=None, *, api_key=None, api_base=None, api_version=None, headers=None, timeout=None, max_retries=None, body=None, native=None, ssl_verify=None, retry_count_header=None, url=None, content=None)"
+    text_signature = "(op, provider, model, payload, params=None, *, api_key=None, api_base=None, api_version=None, headers=None, timeout=None, max_retries=None, body=None, native=None, ssl_verify=None, retry_count_header=None, url=None, content=None, rebuild=None)"
 )]
 pub fn request<'py>(
     py: Python<'py>,
@@ -413,10 +427,15 @@ pub fn request<'py>(
     opts: Option<Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let opts = CallOptions::extract("request", opts.as_ref())?;
+    let rebuild = opts.rebuild.clone().map(|r| PyRebuild::new(r, false));
     guard(py, || {
         let (client, plan) =
             prepare_call(py, op, provider, model, &payload, params.as_ref(), opts)?;
-        let outcome = block_on(py, run(client, plan))?.map_err(|e| to_pyerr(py, e))?;
+        let outcome =
+            block_on(py, run(client, plan, rebuild.as_ref()))?.map_err(|e| match &rebuild {
+                Some(r) => r.failure(e),
+                None => to_pyerr(py, e),
+            })?;
         outcome.into_pyobject(py)
     })
 }
@@ -426,7 +445,7 @@ pub fn request<'py>(
 #[pyfunction]
 #[pyo3(signature = (op, provider, model, payload, params=None, **opts))]
 #[pyo3(
-    text_signature = "(op, provider, model, payload, params=None, *, api_key=None, api_base=None, api_version=None, headers=None, timeout=None, max_retries=None, body=None, native=None, ssl_verify=None, retry_count_header=None, url=None, content=None)"
+    text_signature = "(op, provider, model, payload, params=None, *, api_key=None, api_base=None, api_version=None, headers=None, timeout=None, max_retries=None, body=None, native=None, ssl_verify=None, retry_count_header=None, url=None, content=None, rebuild=None)"
 )]
 pub fn arequest<'py>(
     py: Python<'py>,
@@ -438,13 +457,18 @@ pub fn arequest<'py>(
     opts: Option<Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let opts = CallOptions::extract("arequest", opts.as_ref())?;
+    let rebuild = opts.rebuild.clone().map(|r| PyRebuild::new(r, true));
     guard(py, || {
         let (client, plan) =
             prepare_call(py, op, provider, model, &payload, params.as_ref(), opts)?;
-        into_awaitable(
-            py,
-            async move { run(client, plan).await.map_err(PyErr::from) },
-        )
+        into_awaitable(py, async move {
+            run(client, plan, rebuild.as_ref())
+                .await
+                .map_err(|e| match &rebuild {
+                    Some(r) => r.failure(e),
+                    None => PyErr::from(e),
+                })
+        })
     })
 }
 
