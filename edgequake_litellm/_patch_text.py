@@ -90,7 +90,7 @@ def _async_session() -> Any:
 class RustOpenAITextCompletion(OpenAITextCompletion):  # type: ignore[misc, valid-type]
     """LiteLLM's ``OpenAITextCompletion`` whose SDK requests are sent by the core."""
 
-    def completion(self, **kw: Any) -> Any:
+    def completion(self, **kw: Any) -> Any:  # type: ignore[override]
         optional_params = kw.get("optional_params") or {}
         if kw.get("client") is None and not kw.get("acompletion") and not optional_params.get("stream", False):
             max_retries = self._max_retries(kw)
