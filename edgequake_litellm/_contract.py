@@ -375,13 +375,13 @@ def _check_text_clients() -> list[str]:
             continue
         if "self.get_azure_openai_client(" not in source:
             out.append(f"AzureTextCompletion.{name} no longer calls self.get_azure_openai_client(...)")
-    kinds = {
+    kinds: dict[str, Callable[[Any], bool]] = {
         "acompletion": inspect.iscoroutinefunction,
         "streaming": inspect.isgeneratorfunction,
         "async_streaming": inspect.isasyncgenfunction,
     }
     for name, snippets in _TEXT_CLIENT_BUILDS:
-        method = getattr(OpenAITextCompletion, name, None)
+        method: Any = getattr(OpenAITextCompletion, name, None)
         try:
             source = " ".join(inspect.getsource(method).split())
         except (OSError, TypeError):
