@@ -496,8 +496,9 @@ def _text_plan(
     prompts = _prompts(body.get("prompt"))
     if prompts is None:
         return ("Invalid type for 'prompt': expected a string, an array of strings or token arrays.", "prompt")
-    n = body.get("n") if isinstance(body.get("n"), int) else 1
-    best_of = body.get("best_of") if isinstance(body.get("best_of"), int) else n
+    n_raw, best_raw, limit_raw = body.get("n"), body.get("best_of"), body.get("max_tokens")
+    n: int = n_raw if isinstance(n_raw, int) else 1
+    best_of: int = best_raw if isinstance(best_raw, int) else n
     if n < 1 or best_of < n:
         return ("best_of must be greater than or equal to n.", "best_of")
     if body.get("stream") is True and best_of > 1:
@@ -505,8 +506,7 @@ def _text_plan(
     logprobs = body.get("logprobs")
     if logprobs is not None and (not isinstance(logprobs, int) or isinstance(logprobs, bool) or not 0 <= logprobs <= 5):
         return ("Invalid value for 'logprobs': must be an integer between 0 and 5.", "logprobs")
-    limit = body.get("max_tokens")
-    limit = limit if isinstance(limit, int) else 16
+    limit: int = limit_raw if isinstance(limit_raw, int) else 16
     stops = body.get("stop")
     stops = [stops] if isinstance(stops, str) else [x for x in stops or [] if isinstance(x, str) and x]
     chunks = _int(scn, "chunks")
@@ -1281,7 +1281,7 @@ class MockUpstream:
         assert isinstance(usage, dict)
         k = body.get("logprobs")
         echo = body.get("echo") is True
-        base = {"id": "cmpl" + _request_id(body).removeprefix("chatcmpl"), "object": "text_completion"}
+        base: dict[str, Any] = {"id": "cmpl" + _request_id(body).removeprefix("chatcmpl"), "object": "text_completion"}
         base.update(created=CREATED, model=model)
         if body.get("stream") is not True:
             out = []
