@@ -65,7 +65,7 @@ $(OLDEST_VENV)/.deps: requirements-oldest.txt
 
 test-oldest: build $(OLDEST_VENV)/.deps  ## the contract and differential tests on the oldest supported LiteLLM
 	PYTHONPATH=$(CURDIR) $(OLDEST_VENV)/bin/python -m pytest -q -p no:cacheprovider \
-		tests/test_contract.py tests/test_patch.py tests/test_differential.py tests/test_install.py
+		tests/test_contract.py tests/test_patch.py tests/test_differential.py tests/test_install.py tests/test_patch_text.py
 
 stubtest: build  ## check edgequake_litellm/_core.pyi against the compiled module
 	$(PY) -m mypy.stubtest edgequake_litellm._core

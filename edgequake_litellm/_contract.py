@@ -130,6 +130,45 @@ _SIGNATURES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "get_azure_openai_client",
         ("self", "api_key", "api_base", "api_version", "client", "litellm_params", "_is_async", "model"),
     ),
+    # Text completions (``_patch_text``): the handlers, the client builders the twin calls with
+    # LiteLLM's arguments, and the request transform it reads ``max_retries`` from.
+    (
+        "litellm.llms.openai.completion.handler.OpenAITextCompletion",
+        "completion",
+        ("model_response", "api_key", "model", "messages", "timeout", "custom_llm_provider", "logging_obj")
+        + ("optional_params", "api_base", "acompletion", "litellm_params", "client", "organization", "headers"),
+    ),
+    *(
+        (
+            "litellm.llms.openai.completion.handler.OpenAITextCompletion",
+            method,
+            ("api_key", "api_base", "timeout", "max_retries", "client", "organization", "litellm_params"),
+        )
+        for method in ("acompletion", "streaming", "async_streaming")
+    ),
+    ("litellm.llms.openai.completion.handler.OpenAITextCompletion", "validate_environment", ("api_key",)),
+    *(
+        (
+            "litellm.llms.openai.completion.handler",
+            build,
+            ("api_key", "api_base", "timeout", "max_retries", "organization", "litellm_params")
+            + ("static_key_http_client_factory",),
+        )
+        for build in ("build_openai_client", "build_async_openai_client")
+    ),
+    ("litellm.utils.ProviderConfigManager", "get_provider_text_completion_config", ("model", "provider")),
+    (
+        "litellm.llms.base_llm.completion.transformation.BaseTextCompletionConfig",
+        "transform_text_completion_request",
+        ("model", "messages", "optional_params", "headers"),
+    ),
+    (
+        "litellm.llms.azure.completion.handler.AzureTextCompletion",
+        "completion",
+        ("model", "messages", "model_response", "api_key", "api_base", "api_version", "azure_ad_token")
+        + ("azure_ad_token_provider", "timeout", "logging_obj", "optional_params", "litellm_params")
+        + ("acompletion", "headers", "client"),
+    ),
     # The OpenAI SDK internals ``_sdk_send`` runs in the SDK's own order.
     ("openai._base_client.SyncAPIClient", "request", ("self", "cast_to", "options", "stream", "stream_cls")),
     ("openai._base_client.AsyncAPIClient", "request", ("self", "cast_to", "options", "stream", "stream_cls")),
@@ -173,11 +212,65 @@ _NAMES: tuple[str, ...] = (
     "openai._resource.SyncAPIResource",
     "openai._resource.AsyncAPIResource",
     "openai.types.Completion",
+    "litellm.main.openai_text_completions",
+    "litellm.main.azure_text_completions",
+    "litellm.llms.openai.common_utils.BaseOpenAILLM.get_async_http_client",
+    "litellm.llms.openai.common_utils.OpenAIHTTPClient",
+    "litellm.llms.openai.common_utils.OpenAIAsyncHTTPClient",
+    "litellm.types.utils.LlmProviders",
+    "litellm.client_session",
+    "litellm.aclient_session",
 )
 
 # LiteLLM's Azure handler must still obtain every SDK client it sends with through
 # ``self.get_azure_openai_client`` (the one method ``RustAzureChatCompletion`` overrides).
 _AZURE_CLIENT_USERS: tuple[str, ...] = ("acompletion", "streaming", "async_streaming", "aembedding", "embedding")
+# ... and so must its text completion handler.
+_AZURE_TEXT_CLIENT_USERS: tuple[str, ...] = ("completion", "acompletion", "streaming", "async_streaming")
+
+# LiteLLM's text completion handler builds its SDK client in each of these methods, unless the
+# call brings one, exactly so (whitespace aside): the twin builds the same one where LiteLLM
+# would. ``completion`` reads ``max_retries`` from its request transform first.
+_ARGS = "api_key=api_key, api_base=api_base, timeout=timeout, max_retries=max_retries, organization=organization, "
+_TEXT_CLIENT_BUILDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "completion",
+        (
+            "data: Final = provider_config.transform_text_completion_request(",
+            'max_retries: Final = data.pop("max_retries", 2)',
+            "client if client is not None else build_openai_client( " + _ARGS + "litellm_params=litellm_params, "
+            "static_key_http_client_factory=lambda: litellm.client_session, )",
+            'if headers: optional_params = {**optional_params, "extra_headers": headers}',
+            "if headers is None: headers = self.validate_environment(api_key=api_key)",
+            "provider_config: Final = ProviderConfigManager.get_provider_text_completion_config( model=model, "
+            "provider=LlmProviders(custom_llm_provider), )",
+            "return self.async_streaming(",
+            "return self.acompletion(",
+            "return self.streaming(",
+        ),
+    ),
+    (
+        "acompletion",
+        (
+            "client if client is not None else build_async_openai_client( " + _ARGS + "litellm_params=litellm_params, "
+            "static_key_http_client_factory=BaseOpenAILLM.get_async_http_client, )",
+        ),
+    ),
+    (
+        "streaming",
+        (
+            "client if client is not None else build_openai_client( " + _ARGS + "litellm_params=litellm_params, "
+            "static_key_http_client_factory=lambda: litellm.client_session, )",
+        ),
+    ),
+    (
+        "async_streaming",
+        (
+            "client if client is not None else build_async_openai_client( " + _ARGS + "litellm_params=litellm_params, "
+            "static_key_http_client_factory=lambda: litellm.aclient_session, )",
+        ),
+    ),
+)
 
 # The dispatch code must still call the patched handlers (as `<instance>.<method>(`).
 _DISPATCH_CALLS: tuple[str, ...] = (
@@ -191,6 +284,8 @@ _DISPATCH_CALLS: tuple[str, ...] = (
     "bedrock_embedding.embeddings(",
     "azure_chat_completions.completion(",
     "azure_chat_completions.embedding(",
+    "openai_text_completions.completion(",
+    "azure_text_completions.completion(",
 )
 # ... and other LiteLLM modules must still call theirs: (module, call).
 _MODULE_DISPATCH_CALLS: tuple[tuple[str, str], ...] = (
@@ -241,6 +336,13 @@ def _check_types() -> list[str]:
         out.append("litellm.main.base_llm_http_handler is not a BaseLLMHTTPHandler")
     if not isinstance(getattr(main, "azure_chat_completions", None), AzureChatCompletion):
         out.append("litellm.main.azure_chat_completions is not an AzureChatCompletion")
+    from litellm.llms.azure.completion.handler import AzureTextCompletion
+    from litellm.llms.openai.completion.handler import OpenAITextCompletion
+
+    if not isinstance(getattr(main, "openai_text_completions", None), OpenAITextCompletion):
+        out.append("litellm.main.openai_text_completions is not an OpenAITextCompletion")
+    if not isinstance(getattr(main, "azure_text_completions", None), AzureTextCompletion):
+        out.append("litellm.main.azure_text_completions is not an AzureTextCompletion")
     return out
 
 
@@ -266,6 +368,39 @@ def _check_azure_clients() -> list[str]:
             source = ""
         if "self._azure_ad_token_provider" not in source:
             out.append(f"{client.__name__}._get_azure_ad_token no longer reads self._azure_ad_token_provider")
+    return out
+
+
+def _check_text_clients() -> list[str]:
+    """Where and how LiteLLM's text completion handlers obtain their SDK clients."""
+    from litellm.llms.azure.completion.handler import AzureTextCompletion
+    from litellm.llms.openai.completion.handler import OpenAITextCompletion
+
+    out = []
+    for name in _AZURE_TEXT_CLIENT_USERS:
+        try:
+            source = inspect.getsource(getattr(AzureTextCompletion, name))
+        except (OSError, TypeError, AttributeError):
+            out.append(f"AzureTextCompletion.{name} source is unavailable")
+            continue
+        if "self.get_azure_openai_client(" not in source:
+            out.append(f"AzureTextCompletion.{name} no longer calls self.get_azure_openai_client(...)")
+    kinds: dict[str, Callable[[Any], bool]] = {
+        "acompletion": inspect.iscoroutinefunction,
+        "streaming": inspect.isgeneratorfunction,
+        "async_streaming": inspect.isasyncgenfunction,
+    }
+    for name, snippets in _TEXT_CLIENT_BUILDS:
+        method: Any = getattr(OpenAITextCompletion, name, None)
+        try:
+            source = " ".join(inspect.getsource(method).split())
+        except (OSError, TypeError):
+            out.append(f"OpenAITextCompletion.{name} source is unavailable")
+            continue
+        lost = [s for s in snippets if " ".join(s.split()) not in source]
+        out += [f"OpenAITextCompletion.{name} no longer has `{s}`" for s in lost]
+        if name in kinds and not kinds[name](method):
+            out.append(f"OpenAITextCompletion.{name} is no longer a {kinds[name].__name__.removeprefix('is')}")
     return out
 
 
@@ -307,7 +442,13 @@ def _check_rust_bridge() -> list[str]:
 
 def problems() -> list[str]:
     """Every mismatch between the installed LiteLLM and what transparent mode relies on."""
-    checks: list[Callable[[], list[str]]] = [_check_types, _check_dispatch, _check_rust_bridge, _check_azure_clients]
+    checks: list[Callable[[], list[str]]] = [
+        _check_types,
+        _check_dispatch,
+        _check_rust_bridge,
+        _check_azure_clients,
+        _check_text_clients,
+    ]
     out: list[str] = []
     for owner, attr, expected in _SIGNATURES:
         problem = _check_signature(owner, attr, expected)

@@ -71,6 +71,12 @@ _ENTRY_POINTS: tuple[tuple[str, str, str, str], ...] = (
     ("litellm.llms.azure.azure", "AzureChatCompletion", "completion", ""),
     ("litellm.llms.azure.azure", "AzureChatCompletion", "embedding", ""),
     ("litellm.llms.azure.azure", "AzureChatCompletion", "get_azure_openai_client", ""),
+    ("litellm.llms.openai.completion.handler", "OpenAITextCompletion", "completion", ""),
+    ("litellm.llms.openai.completion.handler", "OpenAITextCompletion", "acompletion", ""),
+    ("litellm.llms.openai.completion.handler", "OpenAITextCompletion", "streaming", ""),
+    ("litellm.llms.openai.completion.handler", "OpenAITextCompletion", "async_streaming", ""),
+    ("litellm.llms.azure.completion.handler", "AzureTextCompletion", "completion", ""),
+    ("litellm.llms.azure.completion.handler", "AzureTextCompletion", "get_azure_openai_client", ""),
     # Client factories the plugin skips by handing LiteLLM its own clients: where they are
     # defined and where the patched handlers look them up.
     ("litellm.llms.openai.openai", "OpenAIChatCompletion", "_get_sync_http_client", ""),
@@ -91,6 +97,9 @@ _ENTRY_POINTS: tuple[tuple[str, str, str, str], ...] = (
     ("litellm.llms.bedrock.embed.embedding", "", "get_httpx_client", ""),
     ("litellm.llms.bedrock.embed.embedding", "", "get_async_httpx_client", ""),
     ("litellm.llms.cohere.embed.handler", "", "get_async_httpx_client", ""),
+    # The SDK client builders the text twin calls (a double's client may carry its own send).
+    ("litellm.llms.openai.completion.handler", "", "build_openai_client", ""),
+    ("litellm.llms.openai.completion.handler", "", "build_async_openai_client", ""),
 )
 
 # A value no attribute can be: an entry that was not the library's own code at install().

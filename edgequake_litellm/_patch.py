@@ -1,6 +1,6 @@
 """Transparent mode: LiteLLM's own provider calls, with their HTTP exchange served by the core.
 
-Eight LiteLLM handler instances are patched, each by one instance attribute per method, so no
+Ten LiteLLM handler instances are patched, each by one instance attribute per method, so no
 class, module function or ``isinstance`` result changes and ``uninstall`` restores the exact
 original state:
 
@@ -21,6 +21,9 @@ original state:
 - ``litellm.main.azure_chat_completions`` (``AzureChatCompletion``): ``completion`` and
   ``embedding`` run ``RustAzureChatCompletion`` (``_patch_azure.py``: LiteLLM's handler whose
   SDK clients' requests are sent by the core).
+- ``litellm.main.openai_text_completions`` and ``litellm.main.azure_text_completions`` (text
+  completions): ``completion`` runs ``RustOpenAITextCompletion`` / ``RustAzureTextCompletion``
+  (``_patch_text.py``: the SDK clients LiteLLM builds, their requests sent by the core).
 
 Anything the core cannot reproduce exactly (a caller-supplied client or session, custom TLS
 settings, phased timeouts, ...) runs LiteLLM's original method; ``status()`` counts both.
@@ -51,6 +54,8 @@ _OWNERS = (
     "azure_chat_completions",
     "bedrock_converse_chat_completion",
     "bedrock_embedding",
+    "openai_text_completions",
+    "azure_text_completions",
 )
 # Patched handler instances of LiteLLM's other modules: (module, attribute).
 _MODULE_OWNERS = (("litellm.responses.main", "base_llm_http_handler"),)
@@ -108,7 +113,11 @@ def _current(owner: Any, method: str) -> Any:
 def _router(route: str, owner: Any, original: Any, serve: Callable[[dict[str, Any]], Any]) -> Any:
     """The patched method: LiteLLM calls these handlers with keyword arguments only."""
     # Handlers LiteLLM calls without `custom_llm_provider` serve one provider each.
-    default_provider = {"openai": "openai", "azure": "azure", "bedrock": "bedrock"}.get(route.partition(".")[0])
+    default_provider = {"azure.text": "azure_text"}.get(route) or {
+        "openai": "openai",
+        "azure": "azure",
+        "bedrock": "bedrock",
+    }.get(route.partition(".")[0])
     method = getattr(original, "__name__", route)
 
     def routed(*args: Any, **kw: Any) -> Any:
@@ -144,11 +153,13 @@ def _plan() -> list[tuple[Any, str, str, Callable[[Any], Callable[[dict[str, Any
     from ._patch_azure import twins as azure_twins
     from ._patch_http import CoreHandlers
     from ._patch_openai import RustOpenAIChatCompletion
+    from ._patch_text import RustAzureTextCompletion, RustOpenAITextCompletion
 
     # `litellm.responses` is the function, which hides the package of the same name.
     responses_main = importlib.import_module("litellm.responses.main")
     twin = RustOpenAIChatCompletion()
     azure = azure_twins()
+    text, azure_text = RustOpenAITextCompletion(), RustAzureTextCompletion()
     handlers = CoreHandlers()
 
     def http_chat(original: Any) -> Callable[[dict[str, Any]], Any]:
@@ -218,6 +229,8 @@ def _plan() -> list[tuple[Any, str, str, Callable[[Any], Callable[[dict[str, Any
             "azure.embedding",
             lambda _: lambda kw: azure["azure.embedding"].embedding(**kw),
         ),
+        (main.openai_text_completions, "completion", "openai.text", lambda _: lambda kw: text.completion(**kw)),
+        (main.azure_text_completions, "completion", "azure.text", lambda _: lambda kw: azure_text.completion(**kw)),
     ]
 
 

@@ -98,6 +98,29 @@ def sent() -> None:
         record(call.route, call.provider, RUST)
 
 
+def current() -> _Call | None:
+    """The routed call running now, for a send deferred past the call (a lazy stream)."""
+    return _call.get()
+
+
+def resumed(call: _Call | None, fn: Callable[[], Any]) -> Any:
+    """``fn()`` as part of ``call`` (from ``current()``): its sends count for it."""
+    token = _call.set(call)
+    try:
+        return fn()
+    finally:
+        _call.reset(token)
+
+
+async def aresumed(call: _Call | None, fn: Callable[[], Any]) -> Any:
+    """``await fn()`` as part of ``call``."""
+    token = _call.set(call)
+    try:
+        return await fn()
+    finally:
+        _call.reset(token)
+
+
 def fell_back(route: str, reason: str) -> None:
     """The current routed call went back to LiteLLM's own send after routing (``reason``)."""
     call = _call.get()

@@ -48,3 +48,16 @@ def _resolve() -> bool | str:
     if cert_file and os.path.exists(cert_file):
         return cert_file
     return certifi.where()
+
+
+def httpx_default() -> str | None:
+    """What an httpx client built with its defaults trusts (``verify=True``, ``trust_env``):
+    ``SSL_CERT_FILE``, else certifi's bundle; None for ``SSL_CERT_DIR`` (a directory, which the
+    core does not take). LiteLLM builds such clients for some SDK calls (text completions),
+    where its own TLS settings do not apply."""
+    import certifi
+
+    cert_file = os.environ.get("SSL_CERT_FILE")
+    if cert_file:
+        return cert_file
+    return None if os.environ.get("SSL_CERT_DIR") else certifi.where()

@@ -1,8 +1,8 @@
 """Deterministic OpenAI-compatible HTTP/1.1 upstream with fault injection.
 
 Used by the test-suite and benchmarks to exercise HTTP clients against a real
-socket: chat completions (JSON and SSE), embeddings, the Responses API (``/v1/responses``,
-JSON and its SSE events), Azure-style routes (the test
+socket: chat completions (JSON and SSE), embeddings, text completions (``/v1/completions``,
+JSON and SSE), the Responses API (``/v1/responses``, JSON and its SSE events), Azure-style routes (the test
 server ``edgequake_litellm.testing.MockUpstream`` adds the Anthropic Messages API,
 ``/v1/messages``, and Google AI Studio, ``models/<model>:generateContent`` etc.), and
 faults selected per request through a ``/s/<scenario>/`` path prefix, e.g.
@@ -457,6 +457,83 @@ def _completion_plan(body: dict[str, Any], scn: dict[str, str]) -> tuple[list[di
     return choices, usage
 
 
+def _prompts(raw: object) -> list[str] | None:
+    """A text completion's prompts: a string, strings, token ids or lists of token ids
+    (rendered as ``[N tokens]``); None for anything else. No prompt is ``<|endoftext|>``."""
+    if raw is None:
+        return ["<|endoftext|>"]
+    if isinstance(raw, str):
+        return [raw]
+    if isinstance(raw, list) and raw:
+        if all(isinstance(x, str) for x in raw):
+            return list(raw)
+        if all(isinstance(x, int) for x in raw):
+            return [f"[{len(raw)} tokens]"]
+        if all(isinstance(x, list) and x and all(isinstance(t, int) for t in x) for x in raw):
+            return [f"[{len(x)} tokens]" for x in raw]
+    return None
+
+
+def _text_logprobs(tokens: list[str], start: int, offset: int, k: int) -> dict[str, Any]:
+    """The legacy completions ``logprobs`` object: tokens, their logprobs, the ``k`` most
+    likely alternatives per position and each token's offset in the text."""
+    lps = [round(-0.1 * (start + i + 1), 6) for i in range(len(tokens))]
+    offsets = []
+    for t in tokens:
+        offsets.append(offset)
+        offset += len(t)
+    top = [{t: lp, **{f"{t.strip()}~{j}": round(lp - 0.1 * j, 6) for j in range(1, k)}} for t, lp in zip(tokens, lps)]
+    return {"tokens": tokens, "token_logprobs": lps, "top_logprobs": top, "text_offset": offsets}
+
+
+def _text_plan(
+    body: dict[str, Any], scn: dict[str, str]
+) -> tuple[list[dict[str, Any]], dict[str, Any]] | tuple[str, str]:
+    """A text completion's choices (``text``, ``tokens``, ``finish``, ``echo``) and usage, or
+    the (message, param) of the 400 the real API answers. ``max_tokens`` defaults to 16, as
+    there; ``best_of`` generations count in usage; ``n`` choices per prompt, indexed
+    ``prompt * n + choice``; ``echo`` puts the prompt before the completion."""
+    prompts = _prompts(body.get("prompt"))
+    if prompts is None:
+        return ("Invalid type for 'prompt': expected a string, an array of strings or token arrays.", "prompt")
+    n_raw, best_raw, limit_raw = body.get("n"), body.get("best_of"), body.get("max_tokens")
+    n: int = n_raw if isinstance(n_raw, int) else 1
+    best_of: int = best_raw if isinstance(best_raw, int) else n
+    if n < 1 or best_of < n:
+        return ("best_of must be greater than or equal to n.", "best_of")
+    if body.get("stream") is True and best_of > 1:
+        return ("Cannot stream results when best_of > 1.", "best_of")
+    logprobs = body.get("logprobs")
+    if logprobs is not None and (not isinstance(logprobs, int) or isinstance(logprobs, bool) or not 0 <= logprobs <= 5):
+        return ("Invalid value for 'logprobs': must be an integer between 0 and 5.", "logprobs")
+    limit: int = limit_raw if isinstance(limit_raw, int) else 16
+    stops = body.get("stop")
+    stops = [stops] if isinstance(stops, str) else [x for x in stops or [] if isinstance(x, str) and x]
+    chunks = _int(scn, "chunks")
+    choices: list[dict[str, Any]] = []
+    completion = 0
+    for p in prompts:
+        content = "".join(f"tok{k} " for k in range(max(chunks, 0))) if chunks is not None else "Echo: " + p
+        finish = "stop"
+        words = content.split()
+        if len(words) > limit:
+            content, finish = " ".join(words[: max(limit, 0)]), "length"
+        for stop in stops:
+            if stop in content:
+                content, finish = content[: content.index(stop)], "stop"
+        for j in range(n):
+            text = content + (f" (choice {j})" if j else "")
+            choices.append({"text": text, "tokens": tokenize(text), "finish": finish, "prompt": p})
+        completion += sum(len(c["tokens"]) for c in choices[-n:]) + (best_of - n) * len(tokenize(content))
+    prompt_tokens = max(sum(len(p.split()) for p in prompts), 1)
+    usage = {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion,
+        "total_tokens": prompt_tokens + completion,
+    }
+    return choices, usage
+
+
 def _responses_plan(body: dict[str, Any], model: str) -> tuple[dict[str, Any], list[str]]:
     """The Responses API's ``response`` object for ``body`` (completed) and its text's tokens."""
     import hashlib
@@ -873,13 +950,15 @@ class MockUpstream:
         reply.writes = _write_pattern(scn)
 
         kind, deployment = None, None
-        azure = re.fullmatch(r"/openai/deployments/([^/]+)/(chat/completions|embeddings)", route)
+        azure = re.fullmatch(r"/openai/deployments/([^/]+)/(chat/completions|embeddings|completions)", route)
         if azure:
             deployment, kind = unquote(azure.group(1)), azure.group(2)
-        elif route in ("/openai/v1/chat/completions", "/openai/v1/embeddings"):  # Azure's v1 API
+        elif route in ("/openai/v1/chat/completions", "/openai/v1/embeddings", "/openai/v1/completions"):  # Azure v1
             kind = route.removeprefix("/openai/v1/")
         elif route in ("/v1/chat/completions", "/chat/completions"):
             kind = "chat/completions"
+        elif route in ("/v1/completions", "/completions"):
+            kind = "completions"
         elif route in ("/v1/embeddings", "/embeddings"):
             kind = "embeddings"
         elif route == "/v1/messages":
@@ -1034,6 +1113,8 @@ class MockUpstream:
             return await self._embeddings(reply, scn, body, model)
         if kind == "responses":
             return await self._responses(reply, scn, body, SNAPSHOTS.get(model, model))
+        if kind == "completions":
+            return await self._text(reply, reader, scn, body, model)
         model = SNAPSHOTS.get(model, model)
         if not isinstance(body.get("messages"), list):
             await reply.error(
@@ -1185,6 +1266,54 @@ class MockUpstream:
                 event["obfuscation"] = _obfuscation(event["id"], k)
         return events
 
+    async def _text(
+        self, reply: _Reply, reader: asyncio.StreamReader, scn: dict[str, str], body: dict[str, Any], model: str
+    ) -> bool:
+        """The legacy completions API (``POST /v1/completions``): a ``text_completion`` object,
+        or with ``stream`` its chunks (a ``text`` per token, then the ``finish_reason`` with an
+        empty text; with ``stream_options.include_usage`` a last chunk with only ``usage``),
+        through the chat stream's fault machinery (``stream_error``, ``truncate``, ...)."""
+        plan = _text_plan(body, scn)
+        if isinstance(plan[0], str):
+            await reply.error(400, plan[0], param=str(plan[1]))
+            return reply.keep
+        choices, usage = plan
+        assert isinstance(usage, dict)
+        k = body.get("logprobs")
+        echo = body.get("echo") is True
+        base: dict[str, Any] = {"id": "cmpl" + _request_id(body).removeprefix("chatcmpl"), "object": "text_completion"}
+        base.update(created=CREATED, model=model)
+        if body.get("stream") is not True:
+            out = []
+            for i, c in enumerate(choices):
+                tokens, text = c["tokens"], c["text"]
+                if echo:
+                    tokens, text = tokenize(c["prompt"]) + tokens, c["prompt"] + text
+                lp = _text_logprobs(tokens, 0, 0, k) if isinstance(k, int) else None
+                out.append({"text": text, "index": i, "logprobs": lp, "finish_reason": c["finish"]})
+            return await self._send_payload(reply, scn, dict(base, choices=out, usage=usage))
+        opts = body.get("stream_options")
+        include_usage = isinstance(opts, dict) and opts.get("include_usage") is True
+        events: list[dict[str, Any]] = []
+
+        def emit(index: int, text: str, logprobs: Any = None, finish: Any = None) -> None:
+            choice = {"text": text, "index": index, "logprobs": logprobs, "finish_reason": finish}
+            events.append(dict(base, choices=[choice], **({"usage": None} if include_usage else {})))
+
+        for i, c in enumerate(choices):
+            offset = 0
+            if echo:
+                emit(i, c["prompt"])
+                offset = len(c["prompt"])
+            for pos, tok in enumerate(c["tokens"]):
+                emit(i, tok, _text_logprobs([tok], pos, offset, k) if isinstance(k, int) else None)
+                offset += len(tok)
+            if not _flag(scn, "no_finish"):
+                emit(i, "", None, c["finish"])
+        if include_usage:
+            events.append(dict(base, choices=[], usage=usage))
+        return await self._chat_stream(reply, reader, scn, body, model, events)
+
     async def _responses(self, reply: _Reply, scn: dict[str, str], body: dict[str, Any], model: str) -> bool:
         """The Responses API (``POST /v1/responses``): the response JSON, or with ``stream`` its
         events (``event: <type>`` + ``data:``, no ``[DONE]``). ``stream_error`` ends the stream
@@ -1217,12 +1346,14 @@ class MockUpstream:
         scn: dict[str, str],
         body: dict[str, Any],
         model: str,
+        events: list[dict[str, Any]] | None = None,
     ) -> bool:
         import asyncio
         import json
 
         sep = "\r\n" if _flag(scn, "crlf") else "\n"
-        events = self._stream_events(scn, body, model)
+        if events is None:
+            events = self._stream_events(scn, body, model)
         frames = [f"data: {json.dumps(e, ensure_ascii=False)}{sep}{sep}".encode() for e in events]
         if _flag(scn, "malformed_sse"):
             frames = frames[:1] + [f"data: {{not json}}{sep}{sep}".encode()]

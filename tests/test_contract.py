@@ -30,6 +30,8 @@ def _refused(litellm) -> list[str]:
             "vertex_chat_completion",
             "bedrock_converse_chat_completion",
             "azure_chat_completions",
+            "openai_text_completions",
+            "azure_text_completions",
         ):
             assert "completion" not in getattr(getattr(litellm.main, name, None), "__dict__", {})
         assert "embeddings" not in getattr(getattr(litellm.main, "bedrock_embedding", None), "__dict__", {})
@@ -161,3 +163,82 @@ def test_azure_patch_points_listed(litellm):
         assert "litellm.main.azure_chat_completions.embedding" in points
     finally:
         _patch.uninstall()
+
+
+def test_text_patch_points_listed(litellm):
+    edgequake_litellm.install(patch=True)
+    try:
+        points = edgequake_litellm.status()["patch_points"]
+        assert "litellm.main.openai_text_completions.completion" in points
+        assert "litellm.main.azure_text_completions.completion" in points
+    finally:
+        _patch.uninstall()
+
+
+# A text completion handler method, as a release could change it (the body is never run).
+def _built_elsewhere(self, **kw):  # noqa: ANN001, ANN003, ANN202 - builds its client another way
+    client = OpenAI(api_key=kw["api_key"], max_retries=kw["max_retries"])  # noqa: F821
+    return client
+
+
+@pytest.mark.parametrize(
+    ("method", "expected"),
+    [
+        ("completion", "OpenAITextCompletion.completion no longer has"),
+        ("acompletion", "OpenAITextCompletion.acompletion no longer has"),
+        ("streaming", "OpenAITextCompletion.streaming no longer has"),
+        ("async_streaming", "OpenAITextCompletion.async_streaming no longer has"),
+    ],
+)
+def test_text_handler_building_clients_elsewhere_refuses(litellm, monkeypatch, method, expected):
+    """The text twin builds the SDK client LiteLLM's handler would, where it would: a release
+    that builds it another way (other arguments, another factory) must refuse."""
+    from litellm.llms.openai.completion.handler import OpenAITextCompletion
+
+    monkeypatch.setattr(OpenAITextCompletion, method, _built_elsewhere)
+    messages = _refused(litellm)
+    assert expected in messages[0]
+
+
+def _eager_streaming(
+    self, api_key, api_base, timeout, max_retries=None, client=None, organization=None, litellm_params=None, **kw
+):  # noqa: ANN001, ANN003, ANN202, E501
+    import litellm
+    from litellm.llms.openai.completion.handler import build_openai_client
+
+    openai_client = (
+        client
+        if client is not None
+        else build_openai_client(
+            api_key=api_key,
+            api_base=api_base,
+            timeout=timeout,
+            max_retries=max_retries,
+            organization=organization,
+            litellm_params=litellm_params,
+            static_key_http_client_factory=lambda: litellm.client_session,
+        )
+    )
+    return list(openai_client.completions.create(**kw))
+
+
+def test_text_handler_stream_no_longer_lazy_refuses(litellm, monkeypatch):
+    """The twin resumes the routed call around a stream's first read: LiteLLM's ``streaming``
+    must still be a generator (building its client on that read), not only build it the same way."""
+    from litellm.llms.openai.completion.handler import OpenAITextCompletion
+
+    monkeypatch.setattr(OpenAITextCompletion, "streaming", _eager_streaming)
+    messages = _refused(litellm)
+    assert "no longer has" not in messages[0]
+    assert "OpenAITextCompletion.streaming is no longer a generatorfunction" in messages[0]
+
+
+def test_azure_text_handler_building_clients_elsewhere_refuses(litellm, monkeypatch):
+    from litellm.llms.azure.completion.handler import AzureTextCompletion
+
+    def streaming(self, **kw):  # noqa: ANN001, ANN003, ANN202 - a client built inline
+        raise AssertionError("never called")
+
+    monkeypatch.setattr(AzureTextCompletion, "streaming", streaming)
+    messages = _refused(litellm)
+    assert "AzureTextCompletion.streaming no longer calls self.get_azure_openai_client" in messages[0]

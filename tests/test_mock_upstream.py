@@ -1157,3 +1157,68 @@ def test_gemini_shapes_match_recorded_answers(upstream: Any) -> None:
         assert _shape(c.post(f"{upstream.url}{path}", json=body).json()) == _recorded("gemini_generate_content.json")
         err = c.post(f"{upstream.url}/s/status=429{path}", json=body).json()
         assert _shape(err) == _recorded("gemini_error_429.json")
+
+
+# ---------------------------------------------------------------------- text completions
+
+TEXT = {"model": "gpt-3.5-turbo-instruct", "prompt": "hello there world"}
+
+
+def test_text_completion_payload(client: httpx.Client) -> None:
+    data = client.post("/v1/completions", json=TEXT).json()
+    assert data["object"] == "text_completion" and data["id"].startswith("cmpl-mock-")
+    assert data["model"] == "gpt-3.5-turbo-instruct" and data["created"] == mu.CREATED
+    assert data["choices"] == [
+        {"text": "Echo: hello there world", "index": 0, "logprobs": None, "finish_reason": "stop"}
+    ]
+    assert data["usage"] == {"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7}
+
+
+def test_text_completion_echo_logprobs_stop_and_default_max_tokens(client: httpx.Client) -> None:
+    body = dict(TEXT, echo=True, logprobs=2)
+    choice = client.post("/v1/completions", json=body).json()["choices"][0]
+    assert choice["text"] == "hello there worldEcho: hello there world"
+    lp = choice["logprobs"]
+    assert "".join(lp["tokens"]) == choice["text"] and len(lp["token_logprobs"]) == len(lp["tokens"])
+    assert lp["text_offset"][:2] == [0, 5] and all(len(t) == 2 for t in lp["top_logprobs"])
+    stopped = client.post("/v1/completions", json=dict(TEXT, stop=" there")).json()["choices"][0]
+    assert stopped["text"] == "Echo: hello" and stopped["finish_reason"] == "stop"
+    long_prompt = " ".join(f"w{i}" for i in range(30))
+    cut = client.post("/v1/completions", json=dict(TEXT, prompt=long_prompt)).json()["choices"][0]
+    assert len(cut["text"].split()) == 16 and cut["finish_reason"] == "length"  # the API's default max_tokens
+
+
+def test_text_completion_prompts_n_best_of(client: httpx.Client) -> None:
+    body = dict(TEXT, prompt=["a b", "c"], n=2, best_of=3)
+    data = client.post("/v1/completions", json=body).json()
+    assert [c["index"] for c in data["choices"]] == [0, 1, 2, 3]
+    assert data["choices"][1]["text"] == "Echo: a b (choice 1)" and data["choices"][2]["text"] == "Echo: c"
+    # best_of generations count: 3 per prompt, n=2 returned.
+    assert data["usage"]["completion_tokens"] == (3 + 5 + 3) + (2 + 4 + 2)
+    ids = client.post("/v1/completions", json=dict(TEXT, prompt=[[1, 2, 3]])).json()
+    assert ids["choices"][0]["text"] == "Echo: [3 tokens]"
+
+
+@pytest.mark.parametrize(
+    ("extra", "param"),
+    [({"n": 2, "best_of": 1}, "best_of"), ({"best_of": 2, "stream": True}, "best_of"), ({"logprobs": 6}, "logprobs")],
+)
+def test_text_completion_refuses_as_the_api(client: httpx.Client, extra: dict, param: str) -> None:
+    r = client.post("/v1/completions", json=dict(TEXT, **extra))
+    assert r.status_code == 400 and r.json()["error"]["param"] == param
+
+
+def test_text_completion_stream(client: httpx.Client) -> None:
+    body = dict(TEXT, stream=True, stream_options={"include_usage": True}, logprobs=1)
+    chunks = stream_chunks(client, "/v1/completions", body)
+    assert chunks[-1] == "[DONE]"
+    texts = [c["choices"][0]["text"] for c in chunks[:-2]]
+    assert "".join(texts) == "Echo: hello there world" and texts[-1] == ""
+    assert chunks[-3]["choices"][0]["finish_reason"] == "stop" and chunks[0]["choices"][0]["finish_reason"] is None
+    assert chunks[0]["choices"][0]["logprobs"]["tokens"] == ["Echo:"] and chunks[0]["usage"] is None
+    assert chunks[-2]["choices"] == [] and chunks[-2]["usage"]["total_tokens"] == 7
+
+
+def test_text_completion_azure_path(client: httpx.Client) -> None:
+    r = client.post("/openai/deployments/dep/completions?api-version=2024-10-21", json={"prompt": "hi"})
+    assert r.json()["model"] == "dep" and r.json()["choices"][0]["text"] == "Echo: hi"

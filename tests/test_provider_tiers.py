@@ -50,6 +50,12 @@ HTTP_TIER = (
 HTTP_TIER_UNTESTABLE = "bytez gdc sagemaker_nova triton".split()
 # LiteLLM's Azure handler, with its AzureOpenAI SDK client's requests sent by the core.
 AZURE_TIER = ["azure"]
+# LiteLLM's text completion handlers, with the SDK clients they build sent by the core.
+TEXT_TIER = {
+    "text-completion-openai": "openai.text",
+    "text-completion-inception": "openai.text",
+    "azure_text": "azure.text",
+}
 MSGS = [{"role": "user", "content": "hi"}]
 # Credentials that keep these providers' LiteLLM code from fetching a token from a real host.
 EXTRA: dict[str, dict] = {
@@ -94,7 +100,8 @@ def _routes() -> dict[tuple[str, str | None, str | None], int]:
     ("provider", "route"),
     [(p, "openai.chat") for p in OPENAI_SDK_TIER]
     + [(p, "http.chat") for p in HTTP_TIER]
-    + [(p, "azure.chat") for p in AZURE_TIER],
+    + [(p, "azure.chat") for p in AZURE_TIER]
+    + list(TEXT_TIER.items()),
 )
 def test_provider_outcome_equal_and_served(litellm, mock, provider, route):
     native = _outcome(litellm, mock, provider)
@@ -134,6 +141,8 @@ def test_docs_list_each_tier():
     for route in ("`http.responses`", "`bedrock.chat`", "`bedrock.embedding`", "`vertex_ai/gemini-*`"):
         assert route in served, route
     assert _listed(azure, "Served:") == set(AZURE_TIER)
+    text_section = rest.split("### Text completions", 1)[1].split("###", 1)[0]
+    assert _listed(text_section, "Served:") == set(TEXT_TIER)
     assert _listed(not_served, "- `vertex_ai`") >= {"vertex_ai"}
 
 
@@ -367,13 +376,10 @@ def _sagemaker(litellm, base: str) -> Any:  # SigV4-signed by LiteLLM's own Sage
 # own handler before sending (vllm and petals import their libraries). Vertex AI Gemini is served
 # (tests/test_patch_vertex.py).
 NOT_SERVED_CHAT: dict[str, Call] = {
-    "azure_text": _chat("azure_text/test-model", api_version="2024-10-21"),
     "petals": _chat("petals/test-model"),
     "predibase": _chat("predibase/test-model"),  # tenant: PREDIBASE_TENANT_ID
     "sagemaker": _sagemaker,
     "text-completion-codestral": _chat("text-completion-codestral/test-model"),
-    "text-completion-inception": _chat("text-completion-inception/test-model"),
-    "text-completion-openai": _chat("text-completion-openai/test-model"),
     "vllm": _chat("vllm/test-model"),
     "watsonx": _chat("watsonx/test-model", token="fake-iam-token", project_id="p"),
 }
