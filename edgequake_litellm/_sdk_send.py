@@ -24,11 +24,12 @@ from collections.abc import Callable
 from types import MethodType
 from typing import Any
 
-from openai._base_client import AsyncAPIClient
+from openai._base_client import AsyncAPIClient, _merge_mappings
 from openai._compat import model_copy
 from openai._models import FinalRequestOptions, construct_type
 from openai._resource import AsyncAPIResource, SyncAPIResource
-from openai._types import NotGiven
+from openai._types import NotGiven, Omit
+from openai._utils._json import openapi_dumps
 from openai.types import Completion
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from pydantic import BaseModel, PrivateAttr
@@ -157,10 +158,15 @@ def _copy(options: FinalRequestOptions) -> FinalRequestOptions:
 
 
 def _start(client: Any, cast_to: Any, options: FinalRequestOptions) -> tuple[Any, FinalRequestOptions, int]:
-    """The SDK's ``request`` up to its attempt loop."""
+    """The SDK's ``request`` up to its attempt loop. The idempotency key is drawn only for a
+    client that sends one (``_idempotency_header``): otherwise nothing reads it."""
     cast_to = client._maybe_override_cast_to(cast_to, options)
     input_options = model_copy(options)
-    if input_options.idempotency_key is None and input_options.method.lower() != "get":
+    if (
+        input_options.idempotency_key is None
+        and input_options.method.lower() != "get"
+        and client._idempotency_header is not None
+    ):
         input_options.idempotency_key = client._idempotency_key()
     max_retries = input_options.get_max_retries(client.max_retries)
     client._validate_max_retries(max_retries)
@@ -173,10 +179,12 @@ def _wire(request: Any) -> tuple[str, dict[str, str], bytes]:
     return str(request.url), headers, request.content
 
 
-def _send_kw(prepared: FinalRequestOptions, request: Any, max_retries: int, timeout: float | None) -> dict[str, Any]:
+def _send_kw(
+    prepared: FinalRequestOptions, wire: tuple[str, dict[str, str], bytes], max_retries: int, timeout: float | None
+) -> dict[str, Any]:
     """The core's arguments for the SDK's first attempt, exactly as built."""
     call_headers = prepared.headers if isinstance(prepared.headers, dict) else {}
-    url, headers, content = _wire(request)
+    url, headers, content = wire
     return {
         "url": url,
         "content": content,
@@ -214,6 +222,130 @@ def _sdk_own_preparation(cls: type) -> bool:
     own = all(getattr(getattr(c, "fget", c), "__module__", "openai").startswith("openai") for c in code)
     _OWN_PREPARATION[cls] = (code, own)
     return own
+
+
+# The SDK's first-attempt URL and headers per client state and request shape (everything
+# ``_prepare_options``, ``_build_headers`` and ``_build_request`` read but the body, which is
+# serialized per request as ``_build_request`` does). Used only where the SDK's preparation is
+# its own, reads no per-attempt credential, and its source is the one this was read against.
+_BUILT: dict[tuple, tuple[str, dict[str, str]]] = {}
+_BUILT_MAX = 512
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, (NotGiven, Omit)):  # instances that compare by identity, one per call
+        return type(value)
+    if isinstance(value, dict):
+        return tuple((k, _frozen(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return tuple(_frozen(v) for v in value)
+    if all(hasattr(value, a) for a in ("connect", "read", "write", "pool")):  # an httpx Timeout
+        return (type(value), value.connect, value.read, value.write, value.pool)
+    hash(value)  # unhashable: TypeError, no cache
+    return value
+
+
+# The SDK classes whose request preparation the cache was read against, and the digest of that
+# code (every member of ``_PREPARATION`` and what they call that reads client state).
+_PINNED_BUILD = "2cab4de242e496b3"
+_BUILD_MEMBERS = (*_PREPARATION, "_auth_query", "default_query", "_validate_headers", "_maybe_override_cast_to")
+_pinned_classes: list[frozenset[type]] = []
+
+
+def build_digest() -> str:
+    """The digest of the SDK's request-building code of the four client classes."""
+    import hashlib
+    import inspect
+
+    import openai
+
+    h = hashlib.sha256()
+    for cls in (openai.OpenAI, openai.AsyncOpenAI, openai.AzureOpenAI, openai.AsyncAzureOpenAI):
+        for name in _BUILD_MEMBERS:
+            member = inspect.getattr_static(cls, name)
+            member = getattr(member, "fget", None) or getattr(member, "__func__", None) or member
+            h.update(f"{cls.__name__}.{name}:".encode() + inspect.getsource(member).encode())
+    for fn in (openapi_dumps, _merge_mappings):
+        h.update(inspect.getsource(fn).encode())
+    return h.hexdigest()[:16]
+
+
+def _cacheable_classes() -> frozenset[type]:
+    if not _pinned_classes:
+        import openai
+
+        try:
+            same = build_digest() == _PINNED_BUILD
+        except (OSError, TypeError, AttributeError):
+            same = False
+        classes = (openai.OpenAI, openai.AsyncOpenAI, openai.AzureOpenAI, openai.AsyncAzureOpenAI)
+        _pinned_classes.append(frozenset(classes) if same else frozenset())
+    return _pinned_classes[0]
+
+
+def _settings(name: str, value: Any) -> bool:
+    """Whether a client attribute is a setting (not a resource object the client caches, its
+    ``with_*`` views, or the stand-in's ``request``)."""
+    return name != "request" and not name.startswith("with_") and not isinstance(value, _RESOURCE_TYPES)
+
+
+def _shape(client: Any, options: FinalRequestOptions) -> tuple | None:
+    """The cache key of this request's URL and headers, or None when it is not cached."""
+    if type(client) not in _cacheable_classes() or client._idempotency_header is not None:
+        return None
+    if _prepares_per_attempt(client):
+        return None
+    json_data = options.json_data
+    try:
+        key = (
+            type(client),
+            tuple((k, _frozen(v)) for k, v in client.__dict__.items() if _settings(k, v)),
+            _frozen(client._client.headers.multi_items()),
+            options.method,
+            options.url,
+            _frozen(options.headers),
+            _frozen(options.params),
+            _frozen(options.max_retries),
+            _frozen(options.timeout),
+            _frozen(options.security),
+            json_data.get("model") if isinstance(json_data, dict) else type(json_data),
+        )
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _body(options: FinalRequestOptions) -> bytes | None:
+    """The request body ``_build_request`` writes (JSON bodies only: else None)."""
+    json_data = options.json_data
+    if options.extra_json is not None:
+        if json_data is None:
+            json_data = options.extra_json
+        elif isinstance(json_data, dict):
+            json_data = _merge_mappings(json_data, options.extra_json)
+        else:
+            return None
+    if isinstance(json_data, bytes):
+        return json_data
+    return openapi_dumps(json_data) if isinstance(json_data, dict) else None
+
+
+def _cached_wire(key: tuple | None, options: FinalRequestOptions) -> tuple[str, dict[str, str], bytes] | None:
+    built = _BUILT.get(key) if key is not None else None
+    if built is None:
+        return None
+    content = _body(options)
+    return None if content is None else (built[0], built[1], content)
+
+
+def _remember(key: tuple | None, request: Any) -> tuple[str, dict[str, str], bytes]:
+    wire = _wire(request)
+    if key is not None:
+        if len(_BUILT) >= _BUILT_MAX:
+            _BUILT.clear()
+        _BUILT[key] = (wire[0], wire[1])
+    return wire
 
 
 def _sync_rebuild(client: Any, input_options: FinalRequestOptions) -> Callable[[int], Any]:
@@ -291,10 +423,14 @@ def _sync_request(route: str) -> Callable[..., Any]:
             _status.fell_back(route, reason or "phased-timeout")
             return type(self).request(self, cast_to, options, stream=stream, stream_cls=stream_cls)
         cast_to, input_options, max_retries = _start(self, cast_to, options)
-        prepared = self._prepare_options(model_copy(input_options))
-        request = self._build_request(prepared, retries_taken=0)
-        self._prepare_request(request)
-        sent = _Sent(self, cast_to, prepared, _send_kw(prepared, request, max_retries, timeout), stream, stream_cls)
+        key = _shape(self, input_options)
+        prepared, wire = input_options, _cached_wire(key, input_options)
+        if wire is None:
+            prepared = self._prepare_options(model_copy(input_options))
+            request = self._build_request(prepared, retries_taken=0)
+            self._prepare_request(request)
+            wire = _remember(key, request)
+        sent = _Sent(self, cast_to, prepared, _send_kw(prepared, wire, max_retries, timeout), stream, stream_cls)
         if max_retries and _prepares_per_attempt(self):
             sent.kw["rebuild"] = _sync_rebuild(self, input_options)
         _status.sent()
@@ -317,10 +453,14 @@ def _async_request(route: str) -> Callable[..., Any]:
             _status.fell_back(route, reason or "phased-timeout")
             return await type(self).request(self, cast_to, options, stream=stream, stream_cls=stream_cls)
         cast_to, input_options, max_retries = _start(self, cast_to, options)
-        prepared = await self._prepare_options(model_copy(input_options))
-        request = self._build_request(prepared, retries_taken=0)
-        await self._prepare_request(request)
-        sent = _Sent(self, cast_to, prepared, _send_kw(prepared, request, max_retries, timeout), stream, stream_cls)
+        key = _shape(self, input_options)
+        prepared, wire = input_options, _cached_wire(key, input_options)
+        if wire is None:
+            prepared = await self._prepare_options(model_copy(input_options))
+            request = self._build_request(prepared, retries_taken=0)
+            await self._prepare_request(request)
+            wire = _remember(key, request)
+        sent = _Sent(self, cast_to, prepared, _send_kw(prepared, wire, max_retries, timeout), stream, stream_cls)
         if max_retries and _prepares_per_attempt(self):
             sent.kw["rebuild"] = _async_rebuild(self, input_options)
         _status.sent()

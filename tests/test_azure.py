@@ -783,3 +783,42 @@ def test_sdk_request_double_is_honoured(litellm, mock, monkeypatch):
         r = litellm.completion(model=f"azure/{DEPLOYMENT}", **_kw(mock, max_retries=0))
         assert _served() == before
     assert seen == [1] and r.choices[0].message.content
+
+
+def test_request_cache_sends_what_the_sdk_builds(litellm, mock):
+    """The SDK's URL and headers are built once per client state and request shape; each call's
+    body is still its own. A sequence of calls that reuses, changes and varies the shape (other
+    messages, a header, a key, a deployment, async, a stream) reaches the upstream byte for byte
+    as unpatched, with the later calls served from the cache."""
+    from edgequake_litellm import _sdk_send
+
+    dep = f"azure/{DEPLOYMENT}"
+    calls: list[Callable[[], Any]] = [
+        lambda: litellm.completion(model=dep, **_kw(mock)),
+        lambda: litellm.completion(model=dep, **{**_kw(mock), "messages": [{"role": "user", "content": "ünï 2"}]}),
+        lambda: litellm.completion(model=dep, **_kw(mock, extra_headers={"x-custom-header": "yes"})),
+        lambda: litellm.completion(model=dep, **{**_kw(mock), "api_key": "another-key"}),
+        lambda: litellm.completion(model="azure/other-deployment", **_kw(mock, temperature=0.5, max_tokens=9)),
+        lambda: litellm.completion(model=dep, **_kw(mock)),
+        lambda: asyncio.run(litellm.acompletion(model=dep, **_kw(mock))),
+        lambda: list(litellm.completion(model=dep, stream=True, **_kw(mock))),
+    ]
+    wires: list[list] = []
+
+    def run() -> list:
+        _sdk_send._BUILT.clear()
+        seen = []
+        for call in calls:
+            mock.reset()
+            call()
+            seen.append([_wire(r) for r in mock.requests()])
+        wires.append(seen)
+        return seen
+
+    both(run, expect_rust=len(calls))
+    assert wires[1] == wires[0]
+    assert [len(w) for w in wires[0]] == [1] * len(calls)
+    # One entry per shape: the default (calls 1, 2, 6 and the stream: a stream's URL and
+    # headers are a plain call's), a header, a key, another deployment with other parameters,
+    # and the async client.
+    assert len(_sdk_send._BUILT) == 5, list(_sdk_send._BUILT)
