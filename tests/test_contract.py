@@ -242,3 +242,13 @@ def test_azure_text_handler_building_clients_elsewhere_refuses(litellm, monkeypa
     monkeypatch.setattr(AzureTextCompletion, "streaming", streaming)
     messages = _refused(litellm)
     assert "AzureTextCompletion.streaming no longer calls self.get_azure_openai_client" in messages[0]
+
+
+def test_sdk_request_building_is_the_one_the_cache_was_read_against():
+    """The SDK stand-in reuses a request's URL and headers only for the request-building code
+    it was read against (elsewhere it builds every request, still exactly): a new OpenAI SDK
+    must be read again, and the digest renewed, for the cache to stay on."""
+    from edgequake_litellm import _sdk_send
+
+    assert _sdk_send.build_digest() == _sdk_send._PINNED_BUILD
+    assert _sdk_send._cacheable_classes()
