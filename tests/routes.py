@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from litellm.integrations.custom_logger import CustomLogger
+
 from .test_patch import both
 
 
@@ -29,3 +31,27 @@ def stable_dump(resp: Any) -> dict:
     d = resp.model_dump()
     d.pop("created", None)
     return d
+
+
+class CallbackEvents(CustomLogger):
+    """What LiteLLM's callbacks get: event, call type, cost and failure class, per event."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[tuple[str, Any, Any, Any]] = []
+
+    def _add(self, event: str, kwargs: dict, error: Any = None) -> None:
+        slo = kwargs.get("standard_logging_object") or {}
+        self.events.append((event, kwargs.get("call_type"), slo.get("response_cost"), type(error).__name__))
+
+    def log_success_event(self, kwargs, response_obj, start_time, end_time):  # noqa: ANN001, ANN201
+        self._add("success", kwargs)
+
+    def log_failure_event(self, kwargs, response_obj, start_time, end_time):  # noqa: ANN001, ANN201
+        self._add("failure", kwargs, kwargs.get("exception"))
+
+    async def async_log_success_event(self, kwargs, response_obj, start_time, end_time):  # noqa: ANN001, ANN201
+        self._add("async_success", kwargs)
+
+    async def async_log_failure_event(self, kwargs, response_obj, start_time, end_time):  # noqa: ANN001, ANN201
+        self._add("async_failure", kwargs, kwargs.get("exception"))

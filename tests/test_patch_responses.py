@@ -18,11 +18,11 @@ from typing import Any
 
 import httpx
 import pytest
-from litellm.integrations.custom_logger import CustomLogger
 
 import edgequake_litellm
 
 from .conftest import KEY, drain_litellm_logging
+from .routes import CallbackEvents as _Seen
 from .test_patch import count_delta, hidden, patched, route_counts
 
 MODEL = "openai/gpt-4o-mini"
@@ -31,30 +31,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:Pydantic serializer warnings:Use
 # Headers of the connection, not of the request: the core's transport asks for gzip only and
 # pools without announcing it (docs/providers.md, known differences).
 _TRANSPORT = {"accept-encoding", "connection"}
-
-
-class _Seen(CustomLogger):
-    """What LiteLLM's callbacks get: call type, cost and failure class per event."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.events: list[tuple[str, Any, Any, Any]] = []
-
-    def _add(self, event: str, kwargs: dict, error: Any = None) -> None:
-        slo = kwargs.get("standard_logging_object") or {}
-        self.events.append((event, kwargs.get("call_type"), slo.get("response_cost"), type(error).__name__))
-
-    def log_success_event(self, kwargs, response_obj, start_time, end_time):  # noqa: ANN001, ANN201
-        self._add("success", kwargs)
-
-    def log_failure_event(self, kwargs, response_obj, start_time, end_time):  # noqa: ANN001, ANN201
-        self._add("failure", kwargs, kwargs.get("exception"))
-
-    async def async_log_success_event(self, kwargs, response_obj, start_time, end_time):  # noqa: ANN001, ANN201
-        self._add("async_success", kwargs)
-
-    async def async_log_failure_event(self, kwargs, response_obj, start_time, end_time):  # noqa: ANN001, ANN201
-        self._add("async_failure", kwargs, kwargs.get("exception"))
 
 
 def _error(e: BaseException) -> tuple[str, Any, str]:

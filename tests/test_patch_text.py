@@ -17,12 +17,12 @@ import socket
 from typing import Any
 
 import pytest
-from litellm.integrations.custom_logger import CustomLogger
 
 import edgequake_litellm
 from edgequake_litellm.mock_upstream import CREATED
 
 from .conftest import KEY, drain_litellm_logging
+from .routes import CallbackEvents as _Seen
 from .test_azure import _wire
 from .test_patch import count_delta, hidden, patched, route_counts
 
@@ -32,30 +32,6 @@ DEPLOYMENT = "gpt-35-turbo-instruct"
 MODES = ["sync", "async", "stream", "async-stream"]
 # LiteLLM's own TextCompletionResponse dumps warn about their fields, patched or not.
 pytestmark = pytest.mark.filterwarnings("ignore:Pydantic serializer warnings:UserWarning")
-
-
-class _Seen(CustomLogger):
-    """What LiteLLM's callbacks get: event, call type, cost, failure class."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.events: list[tuple[str, Any, Any, Any]] = []
-
-    def _add(self, event: str, kwargs: dict, error: Any = None) -> None:
-        slo = kwargs.get("standard_logging_object") or {}
-        self.events.append((event, kwargs.get("call_type"), slo.get("response_cost"), type(error).__name__))
-
-    def log_success_event(self, kwargs, response_obj, start_time, end_time):  # noqa: ANN001, ANN201
-        self._add("success", kwargs)
-
-    def log_failure_event(self, kwargs, response_obj, start_time, end_time):  # noqa: ANN001, ANN201
-        self._add("failure", kwargs, kwargs.get("exception"))
-
-    async def async_log_success_event(self, kwargs, response_obj, start_time, end_time):  # noqa: ANN001, ANN201
-        self._add("async_success", kwargs)
-
-    async def async_log_failure_event(self, kwargs, response_obj, start_time, end_time):  # noqa: ANN001, ANN201
-        self._add("async_failure", kwargs, kwargs.get("exception"))
 
 
 # One instance: LiteLLM keeps the callbacks it has seen registered, and adds no second of a type.
