@@ -346,18 +346,25 @@ def _check_types() -> list[str]:
     return out
 
 
+def _get_their_clients(cls: type, names: tuple[str, ...]) -> list[str]:
+    """Each of ``cls``'s methods ``names`` must still obtain its SDK client through
+    ``self.get_azure_openai_client`` (the one method the Azure twins override)."""
+    out = []
+    for name in names:
+        try:
+            source = inspect.getsource(getattr(cls, name))
+        except (OSError, TypeError, AttributeError):
+            out.append(f"{cls.__name__}.{name} source is unavailable")
+            continue
+        if "self.get_azure_openai_client(" not in source:
+            out.append(f"{cls.__name__}.{name} no longer calls self.get_azure_openai_client(...)")
+    return out
+
+
 def _check_azure_clients() -> list[str]:
     from litellm.llms.azure.azure import AzureChatCompletion
 
-    out = []
-    for name in _AZURE_CLIENT_USERS:
-        try:
-            source = inspect.getsource(getattr(AzureChatCompletion, name))
-        except (OSError, TypeError, AttributeError):
-            out.append(f"AzureChatCompletion.{name} source is unavailable")
-            continue
-        if "self.get_azure_openai_client(" not in source:
-            out.append(f"AzureChatCompletion.{name} no longer calls self.get_azure_openai_client(...)")
+    out = _get_their_clients(AzureChatCompletion, _AZURE_CLIENT_USERS)
     import openai
 
     # ``_sdk_send`` rebuilds every retry's request when this provider is set (the SDK asks it per attempt).
@@ -376,15 +383,7 @@ def _check_text_clients() -> list[str]:
     from litellm.llms.azure.completion.handler import AzureTextCompletion
     from litellm.llms.openai.completion.handler import OpenAITextCompletion
 
-    out = []
-    for name in _AZURE_TEXT_CLIENT_USERS:
-        try:
-            source = inspect.getsource(getattr(AzureTextCompletion, name))
-        except (OSError, TypeError, AttributeError):
-            out.append(f"AzureTextCompletion.{name} source is unavailable")
-            continue
-        if "self.get_azure_openai_client(" not in source:
-            out.append(f"AzureTextCompletion.{name} no longer calls self.get_azure_openai_client(...)")
+    out = _get_their_clients(AzureTextCompletion, _AZURE_TEXT_CLIENT_USERS)
     kinds: dict[str, Callable[[Any], bool]] = {
         "acompletion": inspect.iscoroutinefunction,
         "streaming": inspect.isgeneratorfunction,

@@ -153,10 +153,6 @@ def _timeout(client: Any, options: FinalRequestOptions) -> float | None | str:
     return None if t is None else float(t)
 
 
-def _copy(options: FinalRequestOptions) -> FinalRequestOptions:
-    return model_copy(options)
-
-
 def _start(client: Any, cast_to: Any, options: FinalRequestOptions) -> tuple[Any, FinalRequestOptions, int]:
     """The SDK's ``request`` up to its attempt loop. The idempotency key is drawn only for a
     client that sends one (``_idempotency_header``): otherwise nothing reads it."""

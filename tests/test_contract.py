@@ -155,24 +155,22 @@ def test_azure_token_provider_renamed_refuses(litellm, monkeypatch):
     assert "AzureOpenAI._get_azure_ad_token no longer reads self._azure_ad_token_provider" in messages[0]
 
 
-def test_azure_patch_points_listed(litellm):
+def test_new_patch_points_listed(litellm):
     edgequake_litellm.install(patch=True)
     try:
         points = edgequake_litellm.status()["patch_points"]
-        assert "litellm.main.azure_chat_completions.completion" in points
-        assert "litellm.main.azure_chat_completions.embedding" in points
     finally:
         _patch.uninstall()
-
-
-def test_text_patch_points_listed(litellm):
-    edgequake_litellm.install(patch=True)
-    try:
-        points = edgequake_litellm.status()["patch_points"]
-        assert "litellm.main.openai_text_completions.completion" in points
-        assert "litellm.main.azure_text_completions.completion" in points
-    finally:
-        _patch.uninstall()
+    for point in (
+        "litellm.main.azure_chat_completions.completion",
+        "litellm.main.azure_chat_completions.embedding",
+        "litellm.main.openai_text_completions.completion",
+        "litellm.main.azure_text_completions.completion",
+        "litellm.main.bedrock_converse_chat_completion.completion",
+        "litellm.main.bedrock_embedding.embeddings",
+        "litellm.responses.main.base_llm_http_handler.response_api_handler",
+    ):
+        assert point in points, point
 
 
 # A text completion handler method, as a release could change it (the body is never run).
