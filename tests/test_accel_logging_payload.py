@@ -137,7 +137,7 @@ def _odd_usages() -> list[Any]:
         {"prompt_tokens": 1, "cache_read_input_tokens": "4"},
         {"prompt_tokens": 1, "prompt_tokens_details": {"cached_tokens": "x"}},
         {"prompt_tokens": 1, "prompt_tokens_details": {"unknown": 1}},
-        {"prompt_tokens": 1, "prompt_tokens_details": {"cache_creation_token_details": {"ephemeral_5m_input_tokens": 1}}},
+        {"prompt_tokens": 1, "prompt_tokens_details": {"cache_creation_token_details": {"ephemeral_5m": 2}}},
         {"prompt_tokens": 1, "prompt_tokens_details": {"video_length_seconds": float("nan")}},
         {"prompt_tokens": 1, "prompt_tokens_details": {"cache_type": 5}},
         {"prompt_tokens": 1, "prompt_tokens_details": "details"},

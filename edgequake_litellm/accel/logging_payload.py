@@ -109,8 +109,7 @@ _USAGE_MEMBERS = (
 
 _tally = Tally()
 _orig: dict[str, Any] = {}  # originals of the replaced attributes
-_seen: dict[tuple[str, str], Any] = {}  # bindings as installed
-_members: dict[tuple[str, str], Any] = {}  # class members as installed
+_seen: dict[str, Any] = {}
 _error_record: list[dict[str, Any]] = []  # get_error_information(None), once computed
 _ABSENT = object()
 
@@ -129,10 +128,15 @@ def _resolve(module: str, qualname: str) -> Any:
     return target
 
 
-def _intact(bindings: tuple[tuple[str, str], ...]) -> bool:
-    for key in bindings:
-        module = sys.modules.get(key[0])
-        if module is None or module.__dict__.get(key[1], _ABSENT) is not _seen[key]:
+# Per group of bindings: (namespace, name, value as installed) triples. A module's or class's
+# namespace is live (``importlib.reload`` and ``mock.patch`` rebind names in it), so holding it
+# spares a ``sys.modules`` lookup per name on every call.
+_checks: dict[str, tuple[tuple[Any, str, Any], ...]] = {}
+
+
+def _intact(group: str) -> bool:
+    for namespace, name, value in _checks[group]:
+        if namespace.get(name, _ABSENT) is not value:
             return False
     return True
 
@@ -218,9 +222,9 @@ def _no_savings_reason(
     """``None`` when LiteLLM's function provably returns ``None`` with no effect but the Usage build."""
     if type(request_metadata) is not dict:
         return "metadata-type"
-    if not _intact(_SAVINGS_BINDINGS) or not _members_intact():
+    if not _intact("savings"):
         return "replaced"
-    if request_metadata.get(_seen[(_SAVINGS, "INTERNAL_CALL_ORIGIN_METADATA_KEY")]) is not None:
+    if request_metadata.get(_seen["internal_key"]) is not None:
         return "internal-call"
     if usage_object is None or (type(usage_object) is dict and not usage_object):
         return None  # no usage: no Usage built, no figure
@@ -234,15 +238,6 @@ def _no_savings_reason(
     if not usage_builds_plainly(usage_object):
         return "usage-shape"
     return None
-
-
-def _members_intact() -> bool:
-    types = sys.modules[_TYPES]
-    for cls_name, member in _USAGE_MEMBERS:
-        cls = types.__dict__.get(cls_name)
-        if cls is None or cls.__dict__.get(member, _ABSENT) is not _members[(cls_name, member)]:
-            return False
-    return True
 
 
 def _autorouter_savings_for_payload(
@@ -285,9 +280,7 @@ def get_error_information_for_logging_payload(metadata: Any, original_exception:
         reason = "error-exception"
     elif type(metadata) is not dict or metadata.get("client_disconnected") not in (None, False):
         reason = "error-metadata"
-    elif _setup_cls().__dict__.get("get_error_information") is not _seen[("cls", "get_error_information")]:
-        reason = "error-replaced"
-    elif not _intact(_ERROR_BINDINGS):
+    elif not _intact("error"):
         reason = "error-replaced"
     if reason is None:
         if not _error_record:
@@ -305,7 +298,7 @@ def get_error_information_for_logging_payload(metadata: Any, original_exception:
 
 
 def overlay_served_output_texts(response_obj: Any, served_texts: Any) -> Any:
-    if served_texts is None and type(response_obj) is dict and _intact(_SERVED_BINDINGS):
+    if served_texts is None and type(response_obj) is dict and _intact("served"):
         _tally.fast()
         return response_obj
     _tally.fell_back("overlay")
@@ -367,13 +360,20 @@ def _install() -> None:
     _orig["overlay_served_output_texts"] = logging_mod.__dict__["overlay_served_output_texts"]
     _orig["error_staticmethod"] = setup.__dict__["get_error_information_for_logging_payload"]
     _orig["get_error_information_for_logging_payload"] = _orig["error_staticmethod"].__func__
-    _seen.clear()
-    for module, name in _SAVINGS_BINDINGS + _ERROR_BINDINGS + _SERVED_BINDINGS:
-        _seen[(module, name)] = sys.modules[module].__dict__[name]
-    _seen[("cls", "get_error_information")] = setup.__dict__["get_error_information"]
-    _members.clear()
-    for cls_name, member in _USAGE_MEMBERS:
-        _members[(cls_name, member)] = types.__dict__[cls_name].__dict__.get(member, _ABSENT)
+
+    def bound(pairs: tuple[tuple[str, str], ...]) -> list[tuple[Any, str, Any]]:
+        return [(sys.modules[m].__dict__, n, sys.modules[m].__dict__[n]) for m, n in pairs]
+
+    usage_members = [
+        (types.__dict__[c].__dict__, m, types.__dict__[c].__dict__.get(m, _ABSENT)) for c, m in _USAGE_MEMBERS
+    ]
+    _checks["savings"] = (*bound(_SAVINGS_BINDINGS), *usage_members)
+    _checks["error"] = (
+        (setup.__dict__, "get_error_information", setup.__dict__["get_error_information"]),
+        *bound(_ERROR_BINDINGS),
+    )
+    _checks["served"] = tuple(bound(_SERVED_BINDINGS))
+    _seen["internal_key"] = sys.modules[_SAVINGS].INTERNAL_CALL_ORIGIN_METADATA_KEY
     _detail_fields["prompt"] = _detail_kinds(types.PromptTokensDetailsWrapper)
     _detail_fields["completion"] = _detail_kinds(types.CompletionTokensDetailsWrapper)
     _error_record.clear()
