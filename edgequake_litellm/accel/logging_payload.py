@@ -352,7 +352,7 @@ def _problems() -> list[str]:
 
 
 def _install() -> None:
-    logging_mod = sys.modules[_LOGGING]
+    logging_mod: Any = sys.modules[_LOGGING]
     types = sys.modules[_TYPES]
     setup = logging_mod.StandardLoggingPayloadSetup
     _orig.clear()
@@ -383,7 +383,7 @@ def _install() -> None:
 
 
 def _uninstall() -> None:
-    logging_mod = sys.modules.get(_LOGGING)
+    logging_mod: Any = sys.modules.get(_LOGGING)
     if logging_mod is None or not _orig:
         return
     if logging_mod.__dict__.get("_autorouter_savings_for_payload") is _autorouter_savings_for_payload:
