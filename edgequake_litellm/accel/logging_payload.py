@@ -222,7 +222,7 @@ def _no_savings_reason(
     """``None`` when LiteLLM's function provably returns ``None`` with no effect but the Usage build."""
     if type(request_metadata) is not dict:
         return "metadata-type"
-    if not _intact("savings"):
+    if sys.modules.get(_SAVINGS) is not _seen["savings_module"] or not _intact("savings"):
         return "replaced"
     if request_metadata.get(_seen["internal_key"]) is not None:
         return "internal-call"
@@ -374,6 +374,7 @@ def _install() -> None:
     )
     _checks["served"] = tuple(bound(_SERVED_BINDINGS))
     _seen["internal_key"] = sys.modules[_SAVINGS].INTERNAL_CALL_ORIGIN_METADATA_KEY
+    _seen["savings_module"] = sys.modules[_SAVINGS]  # what the original's lazy import finds
     _detail_fields["prompt"] = _detail_kinds(types.PromptTokensDetailsWrapper)
     _detail_fields["completion"] = _detail_kinds(types.CompletionTokensDetailsWrapper)
     _error_record.clear()
