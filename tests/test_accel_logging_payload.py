@@ -490,6 +490,19 @@ def test_moved_litellm_is_refused(litellm):
     assert any("autorouter_savings_for_request" in p for p in found), found
 
 
+def test_double_in_place_before_install_is_refused(litellm):
+    """A binding the fast path keeps is recorded at install: one already replaced then (a test
+    double, an override) refuses the accelerator, so the double sees every call."""
+    from litellm.litellm_core_utils import litellm_logging
+
+    for target in ("_get_provider_request_id", "normalize_error"):
+        with um.patch.object(litellm_logging, target) as double:
+            found = accel.problems()["logging_payload"]
+            assert any(target in p and "not LiteLLM's own" in p for p in found), found
+            assert double.call_count == 0
+    assert accel.problems()["logging_payload"] == []
+
+
 # ---- end to end: the same payloads on real calls, accelerator on and off --------------------
 
 
