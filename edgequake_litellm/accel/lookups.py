@@ -12,8 +12,9 @@ resolution (``_first_registered_match``) on the current map and returns a copy o
 only if it resolves to the same entry object with the same values: an entry edited in place,
 replaced, shadowed by a new earlier candidate or removed, or a map replaced, rebuilds it. Entries
 are also dropped when the map's identity, size or LiteLLM's model-cost generation changes
-(``register_model``, reloads: ``model_cost_watch``), and when any LiteLLM function or table the
-lookup reads by name is not the one the entry was built with (a test double runs the original).
+(``register_model``, reloads: ``model_cost_watch``) or the generalization rules are replaced. While
+any LiteLLM function the lookup reads by name is not the one installed (a test double, a reload),
+LiteLLM's own function runs and nothing is memoized.
 
 Covered: a provider given as a string, other than those whose lookup reads more than strings and
 the cost map (the model-info config's own ``get_model_info``, which may call the network; vertex,
@@ -132,16 +133,18 @@ def _fingerprint(fn: Any) -> str:
     return hashlib.sha256(inspect.getsource(fn).encode()).hexdigest()[:16]
 
 
-def _token() -> tuple[Any, ...]:
-    """The identity of every LiteLLM name and table the lookup reads besides the cost map."""
-    utils = _orig["utils"]
-    rules = _orig["rules"]
+def _functions() -> tuple[Any, ...]:
+    """The identity of every LiteLLM name the lookup reads at call time."""
     return (
-        *map(vars(utils).get, _UTILS_NAMES),
+        *map(vars(_orig["utils"]).get, _UTILS_NAMES),
         vars(_orig["ProviderConfigManager"]).get("get_provider_model_info"),
-        rules.capability_rules,
-        rules.fill_missing_rules,
     )
+
+
+def _rules() -> tuple[Any, ...]:
+    """The generalization rules in force (``set_fallback_generalizations`` replaces the tuples)."""
+    rules = _orig["rules"]
+    return (rules.capability_rules, rules.fill_missing_rules)
 
 
 def _config_of(model: str, provider: str) -> tuple[Any, ...] | None:
@@ -202,7 +205,7 @@ def _valid(entry: _Entry, utils: Any) -> bool:
     if len(source) != len(entry.keys):
         return False
     now = map(source.get, entry.keys, itertools.repeat(_MISS))
-    return all(map(operator.is_, now, entry.values)) and _config_unchanged(entry.config)
+    return all(map(operator.is_, now, entry.values))
 
 
 def _why_not(model: Any, provider: Any, api_key: Any, catalog_only: Any, preserve: Any, api_base: Any) -> str | None:
@@ -220,6 +223,8 @@ def _why_not(model: Any, provider: Any, api_key: Any, catalog_only: Any, preserv
         return "arguments"
     if model in litellm.azure_llms or model in litellm.azure_embedding_models:
         return "azure-alias"
+    if _functions() != _orig["functions"]:
+        return "replaced-function"
     if _orig["utils"].verbose_logger.isEnabledFor(logging.DEBUG):
         return "debug-logging"
     return None
@@ -250,7 +255,7 @@ def get_model_info_helper(
         return original(**kw)
     assert custom_llm_provider is not None
     now = _watch.current()
-    token = _token()
+    token = _rules()
     key = (model, custom_llm_provider, api_base, catalog_only, preserve_unset_costs)
     with _lock:
         if _watch.changed(now):
@@ -262,7 +267,10 @@ def get_model_info_helper(
             _tally.fell_back("not-memoized")
             return original(**kw)
         assert isinstance(entry, _Entry)
-        if entry.token == token and _valid(entry, utils):
+        if not _config_unchanged(entry.config):
+            _tally.fell_back("replaced-function")  # a double on the provider's config class
+            return original(**kw)
+        if all(map(operator.is_, entry.token, token)) and _valid(entry, utils):
             _tally.fast()
             return entry.result.copy()
     _tally.fell_back("memo-miss")
@@ -271,7 +279,7 @@ def get_model_info_helper(
     except Exception:  # noqa: BLE001 - LiteLLM's own function raises it, below
         built = None
     with _lock:
-        if _watch.still(now) and _token() == token:
+        if _watch.still(now) and all(map(operator.is_, _rules(), token)):
             if len(_memo) >= _MAX_ENTRIES:
                 _memo.clear()
             _memo[key] = built
@@ -355,6 +363,7 @@ def _install() -> None:
             "ProviderConfigManager": utils.ProviderConfigManager,
         }
     )
+    _orig["functions"] = _functions()
     for module in _BINDINGS:
         mod = importlib.import_module(module)
         _saved[module] = vars(mod)["get_model_info_helper"]
