@@ -19,9 +19,11 @@ LiteLLM's own function runs and nothing is memoized.
 Covered: a provider given as a string, other than those whose lookup reads more than strings and
 the cost map (the model-info config's own ``get_model_info``, which may call the network; vertex,
 bedrock and huggingface name rewrites), no ``api_key``, a model that is not an Azure alias, and
-LiteLLM's debug logging off (the original logs while it resolves). Failures and models resolved by
-generalization rules are not memoized: LiteLLM's function runs. The result is a fresh dict per call,
-as LiteLLM's is; its nested values are the cost map's (or the rules') own objects in both.
+LiteLLM's debug logging off (the original logs while it resolves). A model no candidate name of
+which is priced for the provider and no generalization rule matches gets a fresh
+``ModelNotMappedError`` with LiteLLM's message (re-validated as above); models resolved by rules,
+and every other error, are not memoized: LiteLLM's function runs. The result is a fresh dict per
+call, as LiteLLM's is; its nested values are the cost map's (or the rules') own objects in both.
 """
 
 from __future__ import annotations
@@ -81,6 +83,8 @@ _UTILS_NAMES = (
     "LlmProvidersSet",
     "ModelInfoBase",
     "verbose_logger",
+    "ModelNotMappedError",
+    "_model_not_mapped_message",
     "litellm",
 )
 # Providers whose lookup reads more than the strings and the cost map (vertex model lists,
@@ -108,18 +112,18 @@ class _Entry:
         self,
         candidates: tuple[str, ...],
         provider: str,
-        key: str,
-        source: Mapping[str, Any],
+        key: str | None,
+        source: Mapping[str, Any] | None,
         config: tuple[Any, ...],
-        result: dict[str, Any],
+        result: dict[str, Any] | str,
         token: tuple[Any, ...],
     ) -> None:
         self.candidates = candidates
         self.provider = provider
         self.key = key
         self.source = source  # the cost-map entry object
-        self.keys = tuple(source)
-        self.values = tuple(source.values())  # compared by identity on every hit
+        self.keys = tuple(source or ())
+        self.values = tuple((source or {}).values())  # compared by identity on every hit
         self.config = config  # (config class, its get_model_cost_key, its get_model_info)
         self.result = result
         self.token = token
@@ -174,8 +178,19 @@ def _mutable_values_shared(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     return all(isinstance(v, _IMMUTABLE) or b.get(k, _MISS) is v for k, v in a.items())
 
 
+def _unmapped(kw: dict[str, Any]) -> str | None:
+    """The message of the ModelNotMappedError LiteLLM's function raises for ``kw``, or None."""
+    try:
+        _orig["get_model_info_helper"](**kw)
+    except Exception as e:  # noqa: BLE001 - only its own "not mapped" error is memoized
+        if type(e) is _orig["utils"].ModelNotMappedError and len(e.args) == 1 and isinstance(e.args[0], str):
+            return e.args[0]
+    return None
+
+
 def _build(model: str, provider: str, kw: dict[str, Any], token: tuple[Any, ...]) -> _Entry | None:
-    """Run LiteLLM's function twice and memoize its answer when it came from a cost-map entry."""
+    """Run LiteLLM's function twice and memoize its answer when it came from a cost-map entry, or
+    its "not mapped" error when no candidate name is priced for the provider and no rule matches."""
     utils = _orig["utils"]
     config = _config_of(model, provider)
     if config is None:
@@ -185,8 +200,19 @@ def _build(model: str, provider: str, kw: dict[str, Any], token: tuple[Any, ...]
         return None
     candidates = tuple(utils._model_cost_lookup_order(model, potential))
     key, source = utils._first_registered_match(candidates, provider)
-    if key is None or not isinstance(source, dict):
-        return None  # unmapped, or resolved by generalization rules: not memoized
+    if key is None:
+        # Unmapped: the error stands while no candidate resolves and the rules (frozen, replaced
+        # only as a whole) match none of the candidates, whichever of them is priced elsewhere.
+        if any(utils.match_capability_generalizations(c) is not None for c in candidates):
+            return None
+        message = _unmapped(kw)
+        if message is None or _unmapped(kw) != message:
+            return None
+        if utils._first_registered_match(candidates, provider) != (None, None):
+            return None
+        return _Entry(candidates, provider, None, None, config, message, token)
+    if not isinstance(source, dict):
+        return None
     first = _orig["get_model_info_helper"](**kw)
     second = _orig["get_model_info_helper"](**kw)
     if type(first) is not dict or first != second or first.get("key") != key:
@@ -202,10 +228,20 @@ def _valid(entry: _Entry, utils: Any) -> bool:
     source = entry.source
     if utils._first_registered_match(entry.candidates, entry.provider) != (entry.key, source):
         return False
+    if source is None:
+        return True
     if len(source) != len(entry.keys):
         return False
     now = map(source.get, entry.keys, itertools.repeat(_MISS))
     return all(map(operator.is_, now, entry.values))
+
+
+def _answer(entry: _Entry) -> Any:
+    """A fresh copy of the memoized answer, or a fresh "not mapped" error, as LiteLLM's function gives."""
+    result = entry.result
+    if isinstance(result, str):
+        raise _orig["utils"].ModelNotMappedError(result)
+    return result.copy()
 
 
 def _why_not(model: Any, provider: Any, api_key: Any, catalog_only: Any, preserve: Any, api_base: Any) -> str | None:
@@ -272,7 +308,7 @@ def get_model_info_helper(
             return original(**kw)
         if all(map(operator.is_, entry.token, token)) and _valid(entry, utils):
             _tally.fast()
-            return entry.result.copy()
+            return _answer(entry)
     _tally.fell_back("memo-miss")
     try:
         built = _build(model, custom_llm_provider, kw, token)
@@ -285,7 +321,7 @@ def get_model_info_helper(
             _memo[key] = built
     if built is None:
         return original(**kw)
-    return built.result.copy()
+    return _answer(built)
 
 
 def _targets() -> dict[str, Any]:
