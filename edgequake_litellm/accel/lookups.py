@@ -245,8 +245,6 @@ def _answer(entry: _Entry) -> Any:
 
 
 def _why_not(model: Any, provider: Any, api_key: Any, catalog_only: Any, preserve: Any, api_base: Any) -> str | None:
-    import litellm
-
     if type(model) is not str or type(provider) is not str or not provider:
         return "arguments"
     if provider in _NOT_COVERED:
@@ -257,6 +255,7 @@ def _why_not(model: Any, provider: Any, api_key: Any, catalog_only: Any, preserv
         return "arguments"
     if api_base is not None and type(api_base) is not str:
         return "arguments"
+    litellm = _orig["litellm"]
     if model in litellm.azure_llms or model in litellm.azure_embedding_models:
         return "azure-alias"
     if _functions() != _orig["functions"]:
@@ -395,6 +394,7 @@ def _install() -> None:
         {
             "get_model_info_helper": utils.get_model_info_helper,
             "utils": utils,
+            "litellm": utils.litellm,
             "rules": fallback_generalizations._registry,
             "ProviderConfigManager": utils.ProviderConfigManager,
         }

@@ -10,6 +10,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+_read: list[Any] = []  # litellm, and LiteLLM's generation getter (imported on first use)
+
 
 class ModelCostWatch:
     """One consumer's view of the cost map's identity, size and LiteLLM's generation."""
@@ -18,13 +20,16 @@ class ModelCostWatch:
         self._lock = threading.Lock()
         self._seen: tuple[Any, int, int] | None = None
 
-    @staticmethod
-    def current() -> tuple[Any, int, int]:
-        import litellm
-        from litellm.utils import get_model_cost_mutation_generation
+    def current(self) -> tuple[Any, int, int]:
+        """The map object, its size and LiteLLM's generation, now."""
+        read = _read
+        if not read:
+            import litellm
+            import litellm.utils as utils
 
-        model_cost = litellm.model_cost
-        return model_cost, len(model_cost), get_model_cost_mutation_generation()
+            read[:] = [litellm, utils.get_model_cost_mutation_generation]
+        model_cost = read[0].model_cost
+        return model_cost, len(model_cost), read[1]()
 
     def changed(self, now: tuple[Any, int, int] | None = None) -> bool:
         """Whether the map changed since the last call (the first call reports a change)."""
