@@ -208,7 +208,7 @@ def _build(model: str, provider: str, kw: dict[str, Any], token: tuple[Any, ...]
         message = _unmapped(kw)
         if message is None or _unmapped(kw) != message:
             return None
-        if utils._first_registered_match(candidates, provider) != (None, None):
+        if utils._first_registered_match(candidates, provider)[0] is not None:
             return None
         return _Entry(candidates, provider, None, None, config, message, token)
     if not isinstance(source, dict):
@@ -219,14 +219,16 @@ def _build(model: str, provider: str, kw: dict[str, Any], token: tuple[Any, ...]
         return None
     if not _mutable_values_shared(first, second):
         return None
-    if utils._first_registered_match(candidates, provider) != (key, source):
+    again = utils._first_registered_match(candidates, provider)
+    if again[0] != key or again[1] is not source:
         return None  # the map changed while this ran
     return _Entry(candidates, provider, key, source, config, first, token)
 
 
 def _valid(entry: _Entry, utils: Any) -> bool:
     source = entry.source
-    if utils._first_registered_match(entry.candidates, entry.provider) != (entry.key, source):
+    key, now_source = utils._first_registered_match(entry.candidates, entry.provider)
+    if key != entry.key or now_source is not source:
         return False
     if source is None:
         return True
