@@ -33,9 +33,12 @@ _decided: list[bool] = []  # whether install() has run: a later default must not
 
 
 def registry() -> dict[str, Accelerator]:
-    from . import cost, logging_payload, service_events
+    from . import cost, logging_payload, lookups, service_events
 
-    return {a.name: a for a in (cost.ACCELERATOR, service_events.ACCELERATOR, logging_payload.ACCELERATOR)}
+    return {
+        a.name: a
+        for a in (cost.ACCELERATOR, service_events.ACCELERATOR, logging_payload.ACCELERATOR, lookups.ACCELERATOR)
+    }
 
 
 def _env_off(value: str | None) -> bool:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .accelerator import Accelerator, Tally
+from .model_cost_watch import ModelCostWatch
 
 _REPLACES = ("litellm.response_cost_calculator", "litellm.completion_cost")
 
@@ -221,7 +222,7 @@ class _Plan:
 
 # (model, provider, response model, hidden strings) -> plan, or None: LiteLLM's own function.
 _plans: dict[tuple[Any, ...], _Plan | None] = {}
-_generation: list[Any] = [None, -1, -1]  # model_cost object, its len, LiteLLM's generation
+_watch = ModelCostWatch()  # plans are dropped when the cost map changes
 
 
 def _usage_independent(info: Mapping[str, Any]) -> bool:
@@ -355,10 +356,7 @@ def _build_plan(model: str, provider: str, response: Any, hidden: Mapping[str, A
 
 
 def _plan(model: str, provider: str, response: Any, hidden: Mapping[str, Any]) -> _Plan | None:
-    import litellm
-
-    model_cost = litellm.model_cost
-    generation = _F["get_model_cost_mutation_generation"]()
+    now = _watch.current()
     key = (
         model,
         provider,
@@ -369,10 +367,8 @@ def _plan(model: str, provider: str, response: Any, hidden: Mapping[str, Any]) -
         hidden.get("model"),
     )
     with _lock:
-        g = _generation
-        if g[0] is not model_cost or g[1] != len(model_cost) or g[2] != generation:
+        if _watch.changed(now):
             _plans.clear()
-            g[0], g[1], g[2] = model_cost, len(model_cost), generation
         elif key in _plans:
             return _plans[key]
     try:
@@ -380,7 +376,7 @@ def _plan(model: str, provider: str, response: Any, hidden: Mapping[str, Any]) -
     except Exception:  # noqa: BLE001 - LiteLLM's own function handles (and reports) it
         plan = None
     with _lock:
-        if _generation[0] is model_cost and _generation[2] == generation:
+        if _watch.still(now):
             _plans[key] = plan
     return plan
 
@@ -737,7 +733,7 @@ def _install() -> None:
         setattr(litellm, attr, fn)
     with _lock:
         _plans.clear()
-        _generation[:] = [None, -1, -1]
+        _watch.reset()
 
 
 def _uninstall() -> None:
