@@ -180,7 +180,7 @@ class _Plan:
 
     __slots__ = ("cls", "declared", "fields")
 
-    def __init__(self, cls: type, fields: tuple[tuple[str, int, Any, _Plan | None], ...]) -> None:
+    def __init__(self, cls: Any, fields: tuple[tuple[str, int, Any, Any], ...]) -> None:
         self.cls = cls
         self.fields = fields
         self.declared = frozenset(name for name, *_ in fields)
@@ -236,7 +236,7 @@ def _kind(annotation: Any, wanted: int, plans: dict[type, _Plan]) -> int:
     return wanted if ok else _SDK
 
 
-def _plan_for(cls: type, plans: dict[type, _Plan]) -> _Plan | None:
+def _plan_for(cls: Any, plans: dict[type, _Plan]) -> _Plan | None:
     from openai._compat import field_get_default
     from openai._models import BaseModel, _get_extra_fields_type
 
@@ -279,7 +279,7 @@ _UNPLANNED: Any = object()
 _CHUNK_PLAN: Any = _UNPLANNED
 
 
-def _build(plan: _Plan, value: dict) -> Any:
+def _build(plan: Any, value: dict) -> Any:
     """``plan.cls.construct(**value)``."""
     declared = plan.declared
     extra = {}
