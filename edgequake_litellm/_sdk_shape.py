@@ -5,7 +5,12 @@ SDK's type annotations for every field of every chunk (~0.1-0.2 ms a chunk). The
 the declared fields in the SDK's order, unsent ones None, then the extras as sent. Anything else
 takes the SDK's own function, as does every declared field this table does not know (another
 SDK version), so the result is the SDK's in every case (``tests/test_sdk_shape.py`` compares
-both over a corpus)."""
+both over a corpus).
+
+``chunk_object`` is the object itself, ``construct_type(type_=ChatCompletionChunk, value=chunk)``,
+which transparent mode's SDK tier hands LiteLLM for every chunk (as the SDK's ``Stream`` does):
+built the way the SDK's ``construct`` builds it, without the per-field walk for the fields whose
+annotation it knows (``tests/test_sdk_chunks.py``)."""
 
 from __future__ import annotations
 
