@@ -252,3 +252,52 @@ def test_another_sdk_or_a_double_gets_construct_type() -> None:
         plan = _sdk_shape._make_plan()  # a field whose annotation is not the kind named: the SDK's
         delta = plan.fields[1][3].fields[0][3]
         assert {name: kind for name, kind, *_ in delta.fields}["content"] == _sdk_shape._SDK
+
+
+TOOLS = [{"type": "function", "function": {"name": n, "parameters": {"type": "object"}}} for n in ("get_weather", "f2")]
+SHAPES = {
+    "text": ("chunks=5", {}),
+    "logprobs": ("chunks=3", {"logprobs": True, "top_logprobs": 2}),
+    "tool_calls": ("parallel", {"tools": TOOLS}),
+    "choices": ("reasoning", {"n": 2}),
+    "obfuscated": ("chunks=2", {"stream_options": {"include_usage": True}}),
+}
+
+
+def _sdk_and_core(mock: Any, scenario: str, extra: dict[str, Any]) -> tuple[list[Any], list[Any]]:
+    """The chunks of one stream as the SDK's ``Stream`` yields them, and as ``_ChunkStream``
+    over the core yields them for the same request."""
+    import openai
+
+    from edgequake_litellm import _core
+    from edgequake_litellm._patch_openai import _ChunkStream, _request
+
+    client = openai.OpenAI(api_key="sk-test", base_url=mock.base_url(scenario), max_retries=0)
+    data = {
+        "model": "gpt-4o-mini",
+        "messages": [{"role": "user", "content": "hi"}],
+        "stream": True,
+        "stream_options": {"include_usage": True, "include_obfuscation": False},
+        **extra,
+    }
+    sdk = list(client.chat.completions.create(**data))
+    req = _request(client, data, None, "/chat/completions")
+    assert req is not None
+    where, kw = req
+    ours = list(_ChunkStream(_core.request("chat_stream", "openai", data["model"], (), **kw), client, where["url"]))
+    return sdk, ours
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_the_sdk_tier_streams_the_sdks_objects(mock: Any, shape: str) -> None:
+    """Real streams from the mock upstream: the objects the SDK's own ``Stream`` yields, and
+    the ones transparent mode's SDK tier hands LiteLLM for the same request."""
+    scenario, extra = SHAPES[shape]
+    sdk, ours = _sdk_and_core(mock, scenario, extra)
+    assert len(sdk) > 2
+    if shape != "obfuscated":  # the mock pads each chunk with random obfuscation
+        for a, b in zip(ours, sdk, strict=True):
+            _same(a, b)
+            assert str(a) == str(b)
+    for chunk in ours:
+        _compare(chunk.model_dump(exclude_unset=True))
