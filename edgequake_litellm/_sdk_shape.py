@@ -287,21 +287,14 @@ _CHUNK_PLAN: Any = _UNPLANNED
 def _build(plan: Any, value: dict) -> Any:
     """``plan.cls.construct(**value)``."""
     declared = plan.declared
-    extra = {}
-    for key in value:
-        if key not in declared:
-            if type(key) is not str or key in _KWARG_NAMES:
-                return construct_type(type_=plan.cls, value=value)
-            extra[key] = value[key]
+    extra = {k: v for k, v in value.items() if k not in declared}
+    if extra and (not _KWARG_NAMES.isdisjoint(extra) or not all(type(k) is str for k in extra)):
+        return construct_type(type_=plan.cls, value=value)
+    fields_set = declared & value.keys()
     out: dict[str, Any] = {}
-    fields_set = set()
     for name, kind, field, sub in plan.fields:
-        if name not in value:
-            out[name] = None
-            continue
-        fields_set.add(name)
-        v = value[name]
-        if v is None:
+        v = value.get(name)
+        if v is None:  # unsent, or sent as None: the field's default (None, as planned)
             out[name] = None
         elif kind == _AS_IS or (kind == _OPT_STR and type(v) is str):
             out[name] = v

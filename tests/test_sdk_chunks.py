@@ -113,13 +113,15 @@ def _same(ours: Any, sdk: Any, at: str = "chunk") -> None:
     assert type(ours) is type(sdk), at
     if isinstance(sdk, pydantic.BaseModel):
         _same(ours.__dict__, sdk.__dict__, at + ".__dict__")
-        assert ours.__pydantic_fields_set__ == sdk.__pydantic_fields_set__, at
+        _same(ours.__pydantic_fields_set__, sdk.__pydantic_fields_set__, at + ".__pydantic_fields_set__")
         _same(ours.__pydantic_extra__, sdk.__pydantic_extra__, at + ".__pydantic_extra__")
         _same(ours.__pydantic_private__, sdk.__pydantic_private__, at + ".__pydantic_private__")
     elif isinstance(sdk, dict):
         assert list(ours) == list(sdk), at  # the same keys in the same order
         for k in sdk:
             _same(ours[k], sdk[k], f"{at}[{k!r}]")
+    elif isinstance(sdk, (set, frozenset)):
+        assert ours == sdk, at
     elif isinstance(sdk, (list, tuple)):
         assert len(ours) == len(sdk), at
         for i, (a, b) in enumerate(zip(ours, sdk, strict=True)):
