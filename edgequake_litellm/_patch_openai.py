@@ -26,6 +26,7 @@ from openai.types.chat import ChatCompletionChunk
 from . import _core, _doubles, _status
 from ._call import timeout_seconds
 from ._errors import core_errors_as, sdk_error
+from ._sdk_shape import chunk_object
 from ._tls import ssl_verify
 
 OpenAIChatCompletion = litellm_openai.OpenAIChatCompletion
@@ -133,6 +134,8 @@ class _ChunkStream:
                 message = "An error occurred during streaming"
             self._stream.close()
             raise openai.APIError(message=message, request=httpx.Request("POST", self._url), body=error)
+        if self.chunk_type is ChatCompletionChunk:
+            return chunk_object(data)  # construct_type's object, built without its walk
         return construct_type(type_=self.chunk_type, value=data)
 
     def __iter__(self) -> Iterator[Any]:
