@@ -33,9 +33,9 @@ _decided: list[bool] = []  # whether install() has run: a later default must not
 
 
 def registry() -> dict[str, Accelerator]:
-    from . import cost, service_events
+    from . import cost, service_events, stream_chunks
 
-    return {a.name: a for a in (cost.ACCELERATOR, service_events.ACCELERATOR)}
+    return {a.name: a for a in (cost.ACCELERATOR, service_events.ACCELERATOR, stream_chunks.ACCELERATOR)}
 
 
 def _env_off(value: str | None) -> bool:
