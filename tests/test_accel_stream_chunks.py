@@ -1,0 +1,435 @@
+"""The ``stream_chunks`` accelerator against LiteLLM's own ``CustomStreamWrapper`` methods.
+
+A corpus of chunk sequences (OpenAI SDK chunks as the openai/azure path gets them, and
+``ModelResponseStream`` chunks as a custom provider such as ``edgequake/`` yields them) runs
+through real wrappers, made by real ``litellm.completion``/``acompletion`` calls against the mock
+upstream whose chunk source is then swapped for the sequence, once with the accelerator and once
+without: every yielded chunk (dump, type, hidden params), the wrapper's state after, the
+exception raised, and every callback event with its ``standard_logging_object`` field by field
+must be the same, ids and clocks aside. Then real streams through the mock upstream on both
+routes, sync and async, including a mid-stream error and a cut stream; the contract, the
+switch, ``uninstall()`` and the fallbacks for subclasses and test doubles.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import re
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from unittest import mock as um
+
+import pytest
+from litellm.integrations.custom_logger import CustomLogger
+
+from edgequake_litellm import accel
+from edgequake_litellm.accel import stream_chunks
+
+from .conftest import drain_litellm_logging
+from .test_patch import MODEL, kwargs
+
+EQ_MODEL = f"edgequake/{MODEL}"
+
+
+@pytest.fixture()
+def switch(litellm) -> Iterator[Callable[[bool], None]]:
+    def set_on(on: bool) -> None:
+        accel.install({"stream_chunks"} if on else False)
+        stream_chunks.reset_counts()
+
+    yield set_on
+    accel.install(False)  # the suite's default (conftest: EDGEQUAKE_ACCEL=0)
+
+
+# -- what is compared ----------------------------------------------------------------------------
+
+_CLOCK_KEYS = {
+    "created",
+    "created_at",
+    "startTime",
+    "endTime",
+    "completionStartTime",
+    "start_time",
+    "end_time",
+    "completion_start_time",
+    "api_call_start_time",
+    "response_time",
+    "llm_api_duration_ms",
+    "litellm_overhead_time_ms",
+    "queue_time_seconds",
+    "_stream_created_time",
+    "_response_ms",
+    "timestamp",
+    "date",
+    "llm_provider-date",
+}
+_ID_KEYS = {"litellm_call_id", "trace_id", "litellm_trace_id", "call_id", "function_id", "request_id"}
+_GENERATED = re.compile(
+    r"chatcmpl-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{8}-[0-9a-f]{4}-"
+)
+
+
+def norm(value: Any, depth: int = 0) -> Any:
+    """``value`` as plain data, without clocks and the ids each real call draws."""
+    if depth > 30:
+        return "<deep>"
+    if hasattr(value, "model_dump") and not isinstance(value, type):
+        return {"__type__": type(value).__name__, **norm(value.model_dump(), depth + 1)}
+    if isinstance(value, Mapping):
+        out = {}
+        for k, v in value.items():
+            key = str(k)
+            if key in _CLOCK_KEYS or key.endswith("-date") or "request-id" in key or "request_id" in key:
+                continue
+            out[key] = "<id>" if key in _ID_KEYS else norm(v, depth + 1)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [norm(v, depth + 1) for v in value]
+    if isinstance(value, str):
+        return "<generated>" if _GENERATED.match(value) else value
+    if isinstance(value, float):
+        return value
+    if value is None or isinstance(value, (int, bool)):
+        return value
+    return f"<{type(value).__name__}>"
+
+
+class Recorder(CustomLogger):
+    """Every callback event LiteLLM delivers, with its standard logging payload."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[tuple[str, Any, Any]] = []
+
+    def _add(self, event: str, kwargs: dict, response: Any) -> None:
+        self.events.append((event, norm(kwargs.get("standard_logging_object")), norm(response)))
+
+    def log_success_event(self, kwargs, response_obj, start_time, end_time):  # noqa: ANN001, ANN201
+        self._add("success", kwargs, response_obj)
+
+    def log_failure_event(self, kwargs, response_obj, start_time, end_time):  # noqa: ANN001, ANN201
+        self._add("failure", kwargs, kwargs.get("exception"))
+
+    def log_stream_event(self, kwargs, response_obj, start_time, end_time):  # noqa: ANN001, ANN201
+        self._add("stream", kwargs, response_obj)
+
+    async def async_log_success_event(self, kwargs, response_obj, start_time, end_time):  # noqa: ANN001, ANN201
+        self._add("async_success", kwargs, response_obj)
+
+    async def async_log_failure_event(self, kwargs, response_obj, start_time, end_time):  # noqa: ANN001, ANN201
+        self._add("async_failure", kwargs, kwargs.get("exception"))
+
+    async def async_log_stream_event(self, kwargs, response_obj, start_time, end_time):  # noqa: ANN001, ANN201
+        self._add("async_stream", kwargs, response_obj)
+
+
+RECORDER = Recorder()
+
+_STATE_SKIP = {
+    "logging_obj",
+    "completion_stream",
+    "make_call",
+    "_stream_iter",
+    "rules",
+    "_failure_logging",
+    "_response_headers",
+    "count_prompt_tokens",
+}
+
+
+def wrapper_state(w: Any) -> dict[str, Any]:
+    state = {k: v for k, v in vars(w).items() if k not in _STATE_SKIP}
+    state["_ollama_response_ids"] = vars(w._ollama_response_ids)
+    return norm(state)
+
+
+def chunk_view(c: Any) -> Any:
+    return (type(c).__name__, norm(c), norm(getattr(c, "_hidden_params", None)))
+
+
+def error_view(e: BaseException | None) -> Any:
+    if e is None:
+        return None
+    inner = getattr(e, "original_exception", None)
+    return (type(e).__name__, getattr(e, "status_code", None), _GENERATED.sub("<g>", str(e)), type(inner).__name__)
+
+
+def differences(a: Any, b: Any, path: str = "") -> list[str]:
+    """Where two observations differ (for readable failures)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = []
+        for k in sorted(set(a) | set(b), key=str):
+            if k not in a or k not in b:
+                out.append(f"{path}.{k}: only {'on' if k in b else 'off'}")
+            else:
+                out += differences(a[k], b[k], f"{path}.{k}")
+        return out
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        if len(a) != len(b):
+            heads = [[x[0] if isinstance(x, tuple) else type(x).__name__ for x in v] for v in (a, b)]
+            return [f"{path}: {len(a)} items off, {len(b)} on: {heads[0]} / {heads[1]}"]
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in differences(x, y, f"{path}[{i}]")]
+    return [] if a == b else [f"{path}: off {a!r} != on {b!r}"[:600]]
+
+
+# -- running a sequence through a real wrapper ----------------------------------------------------
+
+
+def observe(
+    litellm: Any, mock: Any, model: str, make_chunks: Callable[[], list[Any]], call_kw: dict[str, Any], is_async: bool
+) -> dict[str, Any]:
+    """One real call whose wrapper then consumes ``make_chunks()``: what a caller and every
+    callback saw."""
+    from litellm.litellm_core_utils import streaming_handler
+
+    rec = RECORDER
+    if rec not in litellm.callbacks:
+        litellm.callbacks.append(rec)
+    rec.events = []
+    loop = asyncio.new_event_loop()
+    out: dict[str, Any] = {}
+    # LiteLLM logs each sync chunk on its thread pool, where handlers for successive chunks race
+    # (how many stream events a callback gets varies run to run); one worker runs them in order.
+    serial = ThreadPoolExecutor(max_workers=1)
+    in_order = um.patch.object(streaming_handler, "executor", serial)
+    in_order.start()
+    try:
+        kw = kwargs(mock, "chunks=1", stream=True, **call_kw)
+        w = (
+            loop.run_until_complete(litellm.acompletion(model=model, **kw))
+            if is_async
+            else litellm.completion(model=model, **kw)
+        )
+        real = w.completion_stream
+        chunks = make_chunks()
+        seen: list[Any] = []
+        error: BaseException | None = None
+        if is_async:
+            loop.run_until_complete(real.aclose() if hasattr(real, "aclose") else asyncio.sleep(0))
+
+            async def source() -> Any:
+                for c in chunks:
+                    if isinstance(c, BaseException):
+                        raise c
+                    yield c
+
+            async def consume() -> None:
+                async for c in w:
+                    seen.append(chunk_view(c))
+
+            w.completion_stream = source()
+            try:
+                loop.run_until_complete(consume())
+            except Exception as e:
+                error = e
+            loop.run_until_complete(asyncio.sleep(0.05))  # the create_task'ed success handlers
+            pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+            if pending:
+                loop.run_until_complete(asyncio.wait(pending, timeout=30))
+        else:
+            if hasattr(real, "close"):
+                real.close()
+
+            def sync_source() -> Iterator[Any]:
+                for c in chunks:
+                    if isinstance(c, BaseException):
+                        raise c
+                    yield c
+
+            w.completion_stream = sync_source()
+            before = set(threading.enumerate())
+            try:
+                for c in w:
+                    seen.append(chunk_view(c))
+                    serial.submit(lambda: None).result()  # this chunk's logging done first
+            except Exception as e:
+                error = e
+            for t in set(threading.enumerate()) - before:  # the failure handler's thread
+                if not t.name.startswith(("litellm-logging", "ThreadPoolExecutor")):
+                    t.join(timeout=60)
+        serial.shutdown(wait=True)
+        drain_litellm_logging()
+        out["chunks"] = seen
+        out["error"] = error_view(error)
+        out["state"] = wrapper_state(w)
+        out["events"] = sorted(rec.events, key=repr)
+        out["call_details"] = norm(
+            {
+                k: v
+                for k, v in w.logging_obj.model_call_details.items()
+                if k in ("complete_streaming_response", "async_complete_streaming_response", "response_cost")
+            }
+        )
+    finally:
+        in_order.stop()
+        serial.shutdown(wait=True)
+        loop.close()
+    return out
+
+
+# -- the corpus ------------------------------------------------------------------------------------
+
+_ID = "chatcmpl-corpus-1"
+
+
+def _wire(choices: list[dict[str, Any]], **top: Any) -> dict[str, Any]:
+    return {
+        "id": _ID,
+        "object": "chat.completion.chunk",
+        "created": 1700000000,
+        "model": "gpt-4o-mini-2024-07-18",
+        "system_fingerprint": "fp_corpus",
+        "choices": choices,
+        **top,
+    }
+
+
+def _choice(delta: dict[str, Any], finish: str | None = None, index: int = 0, **extra: Any) -> dict[str, Any]:
+    return {"index": index, "delta": delta, "finish_reason": finish, "logprobs": None, **extra}
+
+
+def _logprobs(token: str) -> dict[str, Any]:
+    return {"content": [{"token": token, "logprob": -0.25, "bytes": list(token.encode()), "top_logprobs": []}]}
+
+
+_USAGE = {"prompt_tokens": 9, "completion_tokens": 4, "total_tokens": 13}
+
+# Bodies: the chunks between an optional role-only first chunk and the finishing chunk.
+BODIES: dict[str, list[dict[str, Any]]] = {
+    "content": [_wire([_choice({"content": t})]) for t in ("Hel", "lo", " there")],
+    "empty-deltas": [
+        _wire([_choice({"content": "a"})]),
+        _wire([_choice({})]),
+        _wire([_choice({"content": ""})]),
+        _wire([_choice({"content": "b"})]),
+    ],
+    "tool-calls": [
+        _wire(
+            [
+                _choice(
+                    {
+                        "tool_calls": [
+                            {"index": 0, "id": "call_1", "type": "function", "function": {"name": "f", "arguments": ""}}
+                        ]
+                    }
+                )
+            ]
+        ),
+        _wire([_choice({"tool_calls": [{"index": 0, "function": {"arguments": '{"x":'}}]})]),
+        _wire([_choice({"tool_calls": [{"index": 0, "function": {"arguments": " 1}"}}]})]),
+    ],
+    "reasoning": [
+        _wire([_choice({"reasoning_content": "think "})]),
+        _wire([_choice({"reasoning_content": "more"})]),
+        _wire([_choice({"content": "answer"})]),
+    ],
+    "refusal": [_wire([_choice({"refusal": "I can't"})]), _wire([_choice({"refusal": " help."})])],
+    "logprobs": [_wire([_choice({"content": t}, logprobs=_logprobs(t))]) for t in ("a", "b")],
+    "special-tokens": [
+        _wire([_choice({"content": "<s>"})]),
+        _wire([_choice({"content": "hi"})]),
+        _wire([_choice({"content": "<|im_end|>"})]),
+    ],
+    "two-choices": [
+        _wire([_choice({"content": "x"}, index=0)]),
+        _wire([_choice({"content": "y"}, index=1)]),
+        _wire([_choice({"content": "z"}, index=0)]),
+    ],
+    "provider-fields": [
+        _wire([_choice({"content": "cited"}, custom_choice_field=1)], citations=["https://example.invalid"]),
+        _wire([_choice({"content": " text", "provider_specific_fields": {"k": "v"}})], obfuscation="pad"),
+    ],
+    "repeated": [_wire([_choice({"content": "same"})]) for _ in range(4)],
+}
+FINISHES = ("stop", "length", "tool_calls", "content_filter", None)
+USAGE_SHAPES = ("none", "usage-chunk", "usage-on-finish")
+
+
+def sequence(first_role: bool, body: str, finish: str | None, usage: str) -> list[dict[str, Any]]:
+    out = [_wire([_choice({"role": "assistant", "content": ""})])] if first_role else []
+    out += [dict(c) for c in BODIES[body]]
+    if finish is not None:
+        last = _wire([_choice({}, finish)])
+        if usage == "usage-on-finish":
+            last["usage"] = _USAGE
+        out.append(last)
+    if usage == "usage-chunk":
+        out.append(_wire([], usage=_USAGE))
+    return out
+
+
+def openai_chunks(wire: list[dict[str, Any]]) -> Callable[[], list[Any]]:
+    """The OpenAI SDK's chunk objects, built as the SDK builds them (``construct_type``)."""
+    import copy
+
+    from openai._models import construct_type
+    from openai.types.chat import ChatCompletionChunk
+
+    return lambda: [construct_type(type_=ChatCompletionChunk, value=copy.deepcopy(c)) for c in wire]
+
+
+def stream_chunks_of(wire: list[dict[str, Any]]) -> Callable[[], list[Any]]:
+    """``ModelResponseStream`` chunks, as a custom provider yields them."""
+    import copy
+
+    from litellm.types.utils import ModelResponseStream
+
+    return lambda: [ModelResponseStream(**copy.deepcopy(c)) for c in wire]
+
+
+CORPUS = [
+    (first, body, finish, usage)
+    for first, body, finish, usage in itertools.product((True, False), BODIES, FINISHES, USAGE_SHAPES)
+    if not (finish is None and usage == "usage-on-finish")
+]
+STREAM_OPTIONS = ({}, {"stream_options": {"include_usage": True}})
+
+
+@pytest.fixture(scope="module")
+def warm(litellm: Any, upstream: Any) -> None:
+    """LiteLLM sorts the callbacks into its lists on the first call after one is added: that
+    call's events differ from every later one's, with or without the accelerator."""
+    for model, make in ((MODEL, openai_chunks), (EQ_MODEL, stream_chunks_of)):
+        for is_async in (False, True):
+            observe(litellm, upstream, model, make(sequence(True, "content", "stop", "none")), {}, is_async)
+
+
+def same_on_and_off(
+    litellm: Any, mock: Any, model: str, make: Callable[[], list[Any]], call_kw: dict[str, Any], is_async: bool
+) -> dict[str, Any]:
+    accel.install(False)
+    off = observe(litellm, mock, model, make, call_kw, is_async)
+    accel.install({"stream_chunks"})
+    on = observe(litellm, mock, model, make, call_kw, is_async)
+    assert off == on, differences(off, on)
+    return on
+
+
+def _corpus(step: int, offset: int = 0) -> list[tuple[bool, str, str | None, str]]:
+    return CORPUS[offset::step]
+
+
+ROUTES = {"openai-chunks": (MODEL, openai_chunks), "custom-provider-chunks": (EQ_MODEL, stream_chunks_of)}
+
+
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+@pytest.mark.parametrize("options", [0, 1], ids=["no-stream-options", "include-usage"])
+def test_corpus_same_on_and_off(litellm, mock, switch, warm, route, is_async, options) -> None:
+    """Every generated sequence on the sync path without stream options (where the skipped
+    messages are), a quarter of them (a different quarter each) elsewhere."""
+    model, make = ROUTES[route]
+    full = not is_async and options == 0
+    cases = CORPUS if full else _corpus(4, (options * 2 + is_async) % 4)
+    for case in cases:
+        try:
+            same_on_and_off(litellm, mock, model, make(sequence(*case)), STREAM_OPTIONS[options], is_async)
+        except AssertionError as e:
+            raise AssertionError(f"{route} {case}: {e}") from None
+    counts = stream_chunks.counts()
+    if route == "custom-provider-chunks":
+        assert counts.get("fast", 0) > 0, counts
+    assert not any(k.startswith("litellm:message") for k in counts), counts
