@@ -14,6 +14,7 @@ switch, ``uninstall()`` and the fallbacks for subclasses and test doubles.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import itertools
 import re
 import threading
@@ -26,7 +27,7 @@ import pytest
 from litellm.integrations.custom_logger import CustomLogger
 
 from edgequake_litellm import accel
-from edgequake_litellm.accel import stream_chunks
+from edgequake_litellm.accel import _stream_wrapper_code, stream_chunks
 
 from .conftest import drain_litellm_logging
 from .test_patch import MODEL, kwargs
@@ -179,10 +180,17 @@ def differences(a: Any, b: Any, path: str = "") -> list[str]:
 
 
 def observe(
-    litellm: Any, mock: Any, model: str, make_chunks: Callable[[], list[Any]], call_kw: dict[str, Any], is_async: bool
+    litellm: Any,
+    mock: Any,
+    model: str,
+    make_chunks: Callable[[], list[Any]] | None,
+    call_kw: dict[str, Any],
+    is_async: bool,
+    scenario: str = "chunks=1",
+    adapt: Callable[[Any], None] = lambda w: None,
 ) -> dict[str, Any]:
-    """One real call whose wrapper then consumes ``make_chunks()``: what a caller and every
-    callback saw."""
+    """One real call (against the mock upstream's ``scenario``) whose wrapper consumes the
+    upstream's stream, or ``make_chunks()`` in its place: what a caller and every callback saw."""
     from litellm.litellm_core_utils import streaming_handler
 
     rec = RECORDER
@@ -197,59 +205,59 @@ def observe(
     in_order = um.patch.object(streaming_handler, "executor", serial)
     in_order.start()
     try:
-        kw = kwargs(mock, "chunks=1", stream=True, **call_kw)
-        w = (
-            loop.run_until_complete(litellm.acompletion(model=model, **kw))
-            if is_async
-            else litellm.completion(model=model, **kw)
-        )
-        real = w.completion_stream
-        chunks = make_chunks()
+        kw = kwargs(mock, scenario, stream=True, **call_kw)
         seen: list[Any] = []
         error: BaseException | None = None
+        before = set(threading.enumerate())
         if is_async:
-            loop.run_until_complete(real.aclose() if hasattr(real, "aclose") else asyncio.sleep(0))
+            w = loop.run_until_complete(litellm.acompletion(model=model, **kw))
+            adapt(w)
+            if make_chunks is not None:
+                real = w.completion_stream
+                loop.run_until_complete((getattr(real, "aclose", None) or real.close)())
+                chunks = make_chunks()
 
-            async def source() -> Any:
-                for c in chunks:
-                    if isinstance(c, BaseException):
-                        raise c
-                    yield c
+                async def source() -> Any:
+                    for c in chunks:
+                        if isinstance(c, BaseException):
+                            raise c
+                        yield c
+
+                w.completion_stream = source()
 
             async def consume() -> None:
                 async for c in w:
                     seen.append(chunk_view(c))
 
-            w.completion_stream = source()
             try:
                 loop.run_until_complete(consume())
             except Exception as e:
                 error = e
-            loop.run_until_complete(asyncio.sleep(0.05))  # the create_task'ed success handlers
-            pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-            if pending:
-                loop.run_until_complete(asyncio.wait(pending, timeout=30))
+            while pending := [t for t in asyncio.all_tasks(loop) if not t.done()]:  # success/failure logging
+                loop.run_until_complete(asyncio.wait(pending, timeout=60))
         else:
-            if hasattr(real, "close"):
-                real.close()
+            w = litellm.completion(model=model, **kw)
+            adapt(w)
+            if make_chunks is not None:
+                w.completion_stream.close()
+                chunks = make_chunks()
 
-            def sync_source() -> Iterator[Any]:
-                for c in chunks:
-                    if isinstance(c, BaseException):
-                        raise c
-                    yield c
+                def sync_source() -> Iterator[Any]:
+                    for c in chunks:
+                        if isinstance(c, BaseException):
+                            raise c
+                        yield c
 
-            w.completion_stream = sync_source()
-            before = set(threading.enumerate())
+                w.completion_stream = sync_source()
             try:
                 for c in w:
                     seen.append(chunk_view(c))
                     serial.submit(lambda: None).result()  # this chunk's logging done first
             except Exception as e:
                 error = e
-            for t in set(threading.enumerate()) - before:  # the failure handler's thread
-                if not t.name.startswith(("litellm-logging", "ThreadPoolExecutor")):
-                    t.join(timeout=60)
+        for t in set(threading.enumerate()) - before:  # the sync failure handler's thread
+            if t.name.endswith("(failure_handler)"):
+                t.join(timeout=60)
         serial.shutdown(wait=True)
         drain_litellm_logging()
         out["chunks"] = seen
@@ -433,3 +441,204 @@ def test_corpus_same_on_and_off(litellm, mock, switch, warm, route, is_async, op
     if route == "custom-provider-chunks":
         assert counts.get("fast", 0) > 0, counts
     assert not any(k.startswith("litellm:message") for k in counts), counts
+
+
+# -- the copy of __next__ ----------------------------------------------------------------------------
+
+
+def _transformed(original: list[str]) -> list[str]:
+    """LiteLLM's ``__next__`` with its two ``print_verbose`` calls under ``message_observable``."""
+    out = []
+    for line in original:
+        indent = line[: len(line) - len(line.lstrip())]
+        if line.strip() == "print_verbose(":
+            line = f"{indent}if message_observable(chunk, self.custom_llm_provider): print_verbose("
+        elif line.strip().startswith('print_verbose(f"PROCESSED CHUNK POST'):
+            line = f"{indent}if message_observable(response): {line.strip()}"
+        out.append(line)
+    return out
+
+
+def test_next_is_litellms_but_for_the_messages(litellm, switch) -> None:
+    """The copy runs LiteLLM's statements: its source is LiteLLM's, line for line (so its line
+    numbers, given LiteLLM's file and first line, are LiteLLM's), but for the two guards."""
+    from litellm.litellm_core_utils.streaming_handler import CustomStreamWrapper
+
+    switch(False)
+    original = inspect.getsource(CustomStreamWrapper.__next__).splitlines()
+    code = inspect.getsource(_stream_wrapper_code.methods)
+    ours = code[code.index("    def __next__") : code.index("    def chunk_creator")].rstrip().splitlines()
+    assert ours == _transformed(original)
+    switch(True)
+    theirs, copy = stream_chunks._orig["__next__"].__code__, CustomStreamWrapper.__next__.__code__
+    assert (copy.co_filename, copy.co_firstlineno) == (theirs.co_filename, theirs.co_firstlineno)
+    lines = {line for _, _, line in copy.co_lines() if line is not None}
+    assert lines <= set(range(theirs.co_firstlineno, theirs.co_firstlineno + len(original)))
+
+
+# -- real streams through the mock upstream ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("route", ["transparent", "edgequake/"])
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+@pytest.mark.parametrize(
+    "scenario",
+    ["chunks=12", "reasoning=1", "parallel=2", "stream_error", "no_finish", "truncate=400"],
+)
+def test_real_streams_same_on_and_off(litellm, mock, warm, route, is_async, scenario) -> None:
+    """Streams served by the core through both routes, a mid-stream error event, a stream
+    that never finishes, one cut mid-body and one refused: the same on and off."""
+    from edgequake_litellm import _patch
+
+    model = MODEL if route == "transparent" else EQ_MODEL
+    if route == "transparent":
+        _patch.install()
+    try:
+        accel.install(False)
+        off = observe(litellm, mock, model, None, {}, is_async, scenario)
+        accel.install({"stream_chunks"})
+        stream_chunks.reset_counts()
+        on = observe(litellm, mock, model, None, {}, is_async, scenario)
+    finally:
+        accel.install(False)
+        if route == "transparent":
+            _patch.uninstall()
+    assert off == on, differences(off, on)
+    if route == "edgequake/" and scenario == "chunks=12":
+        assert stream_chunks.counts().get("fast", 0) >= 12
+
+
+# -- what a user installed keeps working as without the accelerator --------------------------------
+
+
+class _Boom:
+    """A provider field whose repr raises: LiteLLM's message about the chunk raises it too."""
+
+    def __repr__(self) -> str:
+        raise ValueError("no repr")
+
+
+def test_values_without_a_proven_repr_build_the_message(litellm, mock, switch, warm) -> None:
+    """A chunk holding a value whose ``repr`` is not known to be inert gets its message built,
+    and raises where LiteLLM raises."""
+    wire = sequence(False, "content", "stop", "none")
+
+    def make() -> list[Any]:
+        chunks = stream_chunks_of(wire)()
+        chunks[1].provider_specific_fields = {"odd": _Boom()}
+        return chunks
+
+    on = same_on_and_off(litellm, mock, EQ_MODEL, make, {}, False)
+    assert on["error"] is not None and "no repr" in on["error"][2]
+    assert stream_chunks.counts().get("litellm:message:value", 0) >= 1
+
+
+def test_verbose_messages_printed_alike(litellm, mock, switch, warm, capsys) -> None:
+    """With ``litellm.set_verbose`` the messages are printed, the same on and off."""
+    wire = sequence(True, "tool-calls", "tool_calls", "usage-chunk")
+    printed = {}
+    for on in (False, True):
+        switch(on)
+        capsys.readouterr()
+        litellm.set_verbose = True
+        try:
+            observe(litellm, mock, MODEL, openai_chunks(wire), {}, False)
+        finally:
+            litellm.set_verbose = False
+        lines = [x for x in capsys.readouterr().out.splitlines() if "PROCESSED CHUNK" in x]
+        printed[on] = [re.sub(r"created=\\d+|chatcmpl-[0-9a-f-]{36}", "<clock/id>", x) for x in lines]
+    assert printed[True] == printed[False] and len(printed[True]) == 2 * len(wire)
+    assert stream_chunks.counts().get("litellm:message:verbose", 0) >= len(printed[True])
+
+
+def test_test_doubles_and_subclasses_see_litellms_calls(litellm, mock, switch, warm) -> None:
+    """A test double on anything the fast paths skip or reimplement, and a subclass overriding a
+    method they skip, see the same calls as without the accelerator."""
+    from litellm.litellm_core_utils import streaming_handler as sh
+    from litellm.types.utils import Delta
+
+    wire = sequence(True, "provider-fields", "stop", "none")
+    calls: dict[tuple[str, bool], Any] = {}
+    for on in (False, True):
+        switch(on)
+        with (
+            um.patch.object(sh, "print_verbose", wraps=sh.print_verbose) as pv,
+            um.patch.object(sh, "_provider_hidden_params", wraps=sh._provider_hidden_params) as hp,
+            um.patch.object(Delta, "get", autospec=True, side_effect=Delta.get) as get,
+        ):
+            observe(litellm, mock, EQ_MODEL, stream_chunks_of(wire), {}, False)
+            calls[("print_verbose", on)] = [norm(c.args) for c in pv.call_args_list if "CHUNK" in str(c.args)]
+            calls[("hidden", on)] = len(hp.call_args_list)
+            calls[("get", on)] = [c.args[1] for c in get.call_args_list]
+    for what in ("print_verbose", "hidden", "get"):
+        assert calls[(what, True)] == calls[(what, False)], what
+        assert calls[(what, True)], what
+    counts = stream_chunks.counts()
+    assert counts.get("litellm:message:print_verbose-replaced") and counts.get("litellm:delta:shape"), counts
+
+    class Counting(sh.CustomStreamWrapper):
+        made = 0
+
+        def model_response_creator(self, *a: Any, **kw: Any) -> Any:
+            type(self).made += 1
+            return super().model_response_creator(*a, **kw)
+
+    made = {}
+    for on in (False, True):
+        switch(on)
+        Counting.made = 0
+        observe(
+            litellm,
+            mock,
+            EQ_MODEL,
+            stream_chunks_of(wire),
+            {},
+            False,
+            adapt=lambda w: setattr(w, "__class__", Counting),
+        )
+        made[on] = Counting.made
+    assert made[True] == made[False] > len(wire)
+    assert stream_chunks.counts().get("litellm:chunk:wrapper-overridden"), stream_chunks.counts()
+
+
+# -- switch, uninstall, contract ---------------------------------------------------------------------
+
+
+def test_switch_and_uninstall_restore_litellms_methods(litellm, monkeypatch) -> None:
+    from litellm.litellm_core_utils.streaming_handler import CustomStreamWrapper
+
+    accel.install(False)
+    originals = {name: CustomStreamWrapper.__dict__[name] for name in stream_chunks._REPLACED}
+    assert accel.install({"stream_chunks"}) == ["stream_chunks"]
+    assert all(CustomStreamWrapper.__dict__[n] is not originals[n] for n in originals)
+    assert accel.status()["stream_chunks"]["state"] == "installed"
+    accel.uninstall()
+    assert all(CustomStreamWrapper.__dict__[n] is originals[n] for n in originals)
+    monkeypatch.setenv("EDGEQUAKE_ACCEL_DISABLE", "stream_chunks")
+    assert "stream_chunks" not in accel.install(None)
+    assert all(CustomStreamWrapper.__dict__[n] is originals[n] for n in originals)
+    assert accel.status()["stream_chunks"]["disabled"]
+    monkeypatch.delenv("EDGEQUAKE_ACCEL_DISABLE")
+    accel.install(False)
+
+
+def test_contract(litellm, monkeypatch) -> None:
+    """The pinned sources hold; a LiteLLM whose method differs keeps its own, with a warning."""
+    from litellm.litellm_core_utils.streaming_handler import CustomStreamWrapper
+
+    accel.install(False)
+    assert stream_chunks.ACCELERATOR.problems() == []
+    accel.install({"stream_chunks"})
+    assert stream_chunks.ACCELERATOR.problems() == []  # installed: its originals are checked
+    accel.install(False)
+
+    def model_response_creator(self: Any, chunk: Any = None, hidden_params: Any = None, delta: Any = None) -> Any:
+        return None
+
+    monkeypatch.setattr(CustomStreamWrapper, "model_response_creator", model_response_creator)
+    found = stream_chunks.ACCELERATOR.problems()
+    assert any("model_response_creator differs" in p for p in found), found
+    with pytest.warns(RuntimeWarning, match="stream_chunks"):
+        assert "stream_chunks" not in accel.install({"stream_chunks"})
+    assert CustomStreamWrapper.__dict__["__next__"] is not stream_chunks._orig.get("installed", {}).get("__next__")
+    accel.install(False)

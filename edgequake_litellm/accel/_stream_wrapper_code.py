@@ -10,7 +10,7 @@ readers and type checkers. The few helpers they need come in as closure variable
 ``fmt: off``).
 """
 
-# ruff: noqa: ANN001, B009, B010, B904, E501, UP037
+# ruff: noqa: ANN001, B009, B010, B904, E501, E701, UP037
 
 from __future__ import annotations
 
@@ -55,9 +55,10 @@ def methods(
     """
     # fmt: off
 
+    # LiteLLM's __next__, line for line, but for the two print_verbose messages, built only when
+    # message_observable says someone could see them; the guard shares the message's line, so the
+    # code object takes LiteLLM's file and first line and tracebacks read as LiteLLM's own.
     def __next__(self) -> "ModelResponseStream":
-        """LiteLLM's ``__next__``; the two ``print_verbose`` messages are built only when
-        ``message_observable`` says someone could see them."""
         if self._closed:
             raise StopIteration
         cache_hit = False
@@ -78,13 +79,11 @@ def methods(
                 else:
                     chunk = next(self.completion_stream)
                 if chunk is not None and chunk != b"":
-                    if message_observable(chunk, self.custom_llm_provider):
-                        print_verbose(
-                            f"PROCESSED CHUNK PRE CHUNK CREATOR: {chunk.decode('utf-8', errors='replace') if isinstance(chunk, bytes) else chunk}; custom_llm_provider: {self.custom_llm_provider}"
-                        )
+                    if message_observable(chunk, self.custom_llm_provider): print_verbose(
+                        f"PROCESSED CHUNK PRE CHUNK CREATOR: {chunk.decode('utf-8', errors='replace') if isinstance(chunk, bytes) else chunk}; custom_llm_provider: {self.custom_llm_provider}"
+                    )
                     response: ModelResponseStream | None = self.chunk_creator(chunk=chunk)
-                    if message_observable(response):
-                        print_verbose(f"PROCESSED CHUNK POST CHUNK CREATOR: {response}")
+                    if message_observable(response): print_verbose(f"PROCESSED CHUNK POST CHUNK CREATOR: {response}")
 
                     if response is None:
                         continue

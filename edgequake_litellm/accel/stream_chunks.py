@@ -386,8 +386,16 @@ def _install() -> None:
     )
     installed: dict[str, Callable[..., Any]] = {}
     for name, fn in built.items():
+        code = fn.__code__
+        if name == "__next__":  # laid out line for line as LiteLLM's: tracebacks read the same
+            theirs = _orig[name].__code__
+            code = code.replace(
+                co_filename=theirs.co_filename,
+                co_firstlineno=theirs.co_firstlineno,
+                co_qualname=theirs.co_qualname,
+            )
         # LiteLLM's globals, so the copy reads what LiteLLM's own method reads (test doubles too)
-        rebound = types.FunctionType(fn.__code__, g, name, fn.__defaults__, fn.__closure__)
+        rebound = types.FunctionType(code, g, name, fn.__defaults__, fn.__closure__)
         rebound.__qualname__ = f"CustomStreamWrapper.{name}"
         rebound.__doc__ = fn.__doc__
         installed[name] = rebound
