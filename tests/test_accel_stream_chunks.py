@@ -359,8 +359,8 @@ USAGE_SHAPES = ("none", "usage-chunk", "usage-on-finish")
 def sequence(first_role: bool, body: str, finish: str | None, usage: str) -> list[dict[str, Any]]:
     out = [_wire([_choice({"role": "assistant", "content": ""})])] if first_role else []
     out += [dict(c) for c in BODIES[body]]
-    if finish is not None:
-        last = _wire([_choice({}, finish)])
+    if finish is not None:  # without a role-only first chunk, the finishing chunk carries content
+        last = _wire([_choice({} if first_role else {"content": " end"}, finish)])
         if usage == "usage-on-finish":
             last["usage"] = _USAGE
         out.append(last)
@@ -380,12 +380,22 @@ def openai_chunks(wire: list[dict[str, Any]]) -> Callable[[], list[Any]]:
 
 
 def stream_chunks_of(wire: list[dict[str, Any]]) -> Callable[[], list[Any]]:
-    """``ModelResponseStream`` chunks, as a custom provider yields them."""
+    """``ModelResponseStream`` chunks, as a custom provider yields them; chunks carrying a
+    ``citations`` field also carry the hidden params LiteLLM reads off a provider's chunks."""
     import copy
 
     from litellm.types.utils import ModelResponseStream
 
-    return lambda: [ModelResponseStream(**copy.deepcopy(c)) for c in wire]
+    def make() -> list[Any]:
+        out = []
+        for c in wire:
+            chunk = ModelResponseStream(**copy.deepcopy(c))
+            if "citations" in c:
+                chunk._hidden_params = {"upstream_provider": "up", "provider_specific_fields": {"region": "x"}}
+            out.append(chunk)
+        return out
+
+    return make
 
 
 CORPUS = [
