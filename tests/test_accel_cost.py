@@ -323,7 +323,7 @@ def test_switches(litellm, monkeypatch):
 def test_contract_holds(litellm):
     from edgequake_litellm._contract import accelerator_problems
 
-    assert accelerator_problems() == {"cost": [], "service_events": []}
+    assert accelerator_problems() == {"cost": [], "service_events": [], "stream_chunks": []}
 
 
 # ---- end to end: the same cost on real calls, accelerator on and off ----------------------
