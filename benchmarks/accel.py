@@ -11,7 +11,7 @@ median of the rounds is printed.
 
 ``--stream``: CPU per stream chunk instead, sync and async: a block of ``--calls`` streams of
 100 chunks and one of 1-chunk streams, the difference divided by 99 (what each chunk after the
-first costs, LiteLLM's logging threads included).
+first costs), for every thread (LiteLLM's logging threads included) and for the consuming thread.
 """
 
 from __future__ import annotations
@@ -74,7 +74,9 @@ def _stream_base(base: str, chunks: int) -> str:
     return base.replace("/v1", f"/s/chunks={chunks}/v1")  # the mock upstream's stream length
 
 
-def cpu_per_stream(litellm: Any, model: str, base: str, n: int, is_async: bool) -> float:
+def cpu_per_stream(litellm: Any, model: str, base: str, n: int, is_async: bool) -> tuple[float, float]:
+    """ms of CPU per stream: every thread's, and the consuming (main) thread's alone."""
+
     async def consume_async() -> None:
         for _ in range(n):
             async for _chunk in await litellm.acompletion(
@@ -82,7 +84,7 @@ def cpu_per_stream(litellm: Any, model: str, base: str, n: int, is_async: bool) 
             ):
                 pass
 
-    t = time.process_time()
+    t, main = time.process_time(), time.thread_time()
     if is_async:
         asyncio.run(consume_async())
     else:
@@ -90,14 +92,15 @@ def cpu_per_stream(litellm: Any, model: str, base: str, n: int, is_async: bool) 
             stream = litellm.completion(model=model, messages=MSGS, api_base=base, api_key="sk-bench", stream=True)
             for _chunk in stream:
                 pass
+    main = time.thread_time() - main
     _drain()
-    return (time.process_time() - t) / n * 1e3
+    return (time.process_time() - t) / n * 1e3, main / n * 1e3
 
 
-def cpu_per_chunk(litellm: Any, model: str, base: str, n: int, is_async: bool) -> float:
+def cpu_per_chunk(litellm: Any, model: str, base: str, n: int, is_async: bool) -> tuple[float, float]:
     long = cpu_per_stream(litellm, model, _stream_base(base, STREAM_CHUNKS), n, is_async)
     short = cpu_per_stream(litellm, model, _stream_base(base, 1), n, is_async)
-    return (long - short) / (STREAM_CHUNKS - 1)
+    return (long[0] - short[0]) / (STREAM_CHUNKS - 1), (long[1] - short[1]) / (STREAM_CHUNKS - 1)
 
 
 def stream_main(args: argparse.Namespace, routes: dict[str, str]) -> None:
@@ -113,7 +116,7 @@ def stream_main(args: argparse.Namespace, routes: dict[str, str]) -> None:
                 edgequake_litellm.install(patch=True, accelerate={args.accel} if on else False)
                 for is_async in (False, True):
                     cpu_per_chunk(litellm, model, base, 3, is_async)
-        samples: dict[tuple[str, bool, bool], list[float]] = {}
+        samples: dict[tuple[str, bool, bool], list[tuple[float, float]]] = {}
         for r in range(args.rounds):
             for route, model in routes.items():
                 for is_async in (False, True):
@@ -134,9 +137,10 @@ def stream_main(args: argparse.Namespace, routes: dict[str, str]) -> None:
     print("|---|---|---:|---:|---:|")
     for route in routes:
         for is_async in (False, True):
-            off, on = (statistics.median(samples[(route, is_async, o)]) for o in (False, True))
             kind = "async" if is_async else "sync"
-            print(f"| {route} | CPU per chunk, {kind} | {off:.3f} ms | {on:.3f} ms | {on - off:+.3f} ms |")
+            for i, what in enumerate(("CPU per chunk", "consuming thread's CPU per chunk")):
+                off, on = (statistics.median(x[i] for x in samples[(route, is_async, o)]) for o in (False, True))
+                print(f"| {route} | {what}, {kind} | {off:.3f} ms | {on:.3f} ms | {on - off:+.3f} ms |")
 
 
 def main() -> None:
