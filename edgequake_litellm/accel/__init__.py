@@ -33,11 +33,17 @@ _decided: list[bool] = []  # whether install() has run: a later default must not
 
 
 def registry() -> dict[str, Accelerator]:
-    from . import cost, logging_payload, lookups, service_events
+    from . import cost, logging_payload, lookups, service_events, stream_chunks
 
     return {
         a.name: a
-        for a in (cost.ACCELERATOR, service_events.ACCELERATOR, logging_payload.ACCELERATOR, lookups.ACCELERATOR)
+        for a in (
+            cost.ACCELERATOR,
+            service_events.ACCELERATOR,
+            logging_payload.ACCELERATOR,
+            lookups.ACCELERATOR,
+            stream_chunks.ACCELERATOR,
+        )
     }
 
 
