@@ -21,6 +21,8 @@ from openai._models import _construct_field, construct_type
 from openai.types.chat import ChatCompletionChunk
 from openai.types.chat.chat_completion_chunk import Choice, ChoiceDelta
 
+from .accel.accelerator import source_digest
+
 _setattr = object.__setattr__
 _STR = (str, type(None))
 _NONE = (type(None),)
@@ -191,13 +193,6 @@ class _Plan:
         self.declared = frozenset(name for name, *_ in fields)
 
 
-def _digest(obj: Any) -> str:
-    import hashlib
-    import inspect
-
-    return hashlib.sha256(inspect.getsource(obj).encode()).hexdigest()[:16]
-
-
 def _sdk_functions() -> dict[str, Any]:
     from openai import _compat, _models
 
@@ -268,7 +263,7 @@ def _make_plan() -> _Plan | None:
 
     if _models.PYDANTIC_V1:
         return None
-    if any(_digest(f) != _PINNED[name] for name, f in _sdk_functions().items()):
+    if any(source_digest(f) != _PINNED[name] for name, f in _sdk_functions().items()):
         return None
     plans: dict[type, _Plan] = {}
     for cls in (ChoiceDelta, Choice, ChatCompletionChunk):  # nested classes first

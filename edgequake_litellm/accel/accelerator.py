@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+
+def source_digest(obj: object) -> str:
+    """The pin a contract compares: sha256 (first 16 hex digits) of ``obj``'s source (a static or
+    class method's function). Raises ``OSError``/``TypeError`` for an object without source (a
+    mock, a builtin), which a contract reads as "not the function it was proven against"."""
+    target = obj.__func__ if isinstance(obj, classmethod | staticmethod) else obj
+    return hashlib.sha256(inspect.getsource(target).encode()).hexdigest()[:16]  # type: ignore[arg-type]
 
 
 class Tally:

@@ -25,8 +25,6 @@ double (``unittest.mock.patch``) or a user's override on any of them runs LiteLL
 
 from __future__ import annotations
 
-import hashlib
-import inspect
 import math
 import sys
 import types
@@ -34,7 +32,7 @@ import typing
 from typing import Any
 
 from .._doubles import _own_code, _package_dir
-from .accelerator import Accelerator, Tally
+from .accelerator import Accelerator, Tally, source_digest
 
 _LOGGING = "litellm.litellm_core_utils.litellm_logging"
 _SAVINGS = "litellm.proxy.spend_tracking.savings"
@@ -114,10 +112,6 @@ _orig: dict[str, Any] = {}  # originals of the replaced attributes
 _seen: dict[str, Any] = {}
 _error_record: list[dict[str, Any]] = []  # get_error_information(None), once computed
 _ABSENT = object()
-
-
-def _fingerprint(fn: Any) -> str:
-    return hashlib.sha256(inspect.getsource(fn).encode()).hexdigest()[:16]
 
 
 def _resolve(module: str, qualname: str) -> Any:
@@ -343,7 +337,7 @@ def _problems() -> list[str]:
         if _OURS.get(name) is target:
             target = _orig.get(name)  # already installed: the original is what was pinned
         try:
-            if _fingerprint(target) != digest:
+            if source_digest(target) != digest:
                 out.append(f"{module}.{qualname} differs from the source this accelerator was proven against")
         except (OSError, TypeError):
             out.append(f"{module}.{qualname} has no readable source")

@@ -28,8 +28,6 @@ call, as LiteLLM's is; its nested values are the cost map's (or the rules') own 
 
 from __future__ import annotations
 
-import hashlib
-import inspect
 import itertools
 import logging
 import operator
@@ -37,7 +35,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from .accelerator import Accelerator, Tally
+from .accelerator import Accelerator, Tally, source_digest
 from .model_cost_watch import ModelCostWatch
 
 _REPLACES = (
@@ -131,10 +129,6 @@ class _Entry:
 
 # (model, provider, api_base, catalog_only, preserve_unset_costs) -> entry, or None: not memoizable.
 _memo: dict[tuple[Any, ...], _Entry | None] = {}
-
-
-def _fingerprint(fn: Any) -> str:
-    return hashlib.sha256(inspect.getsource(fn).encode()).hexdigest()[:16]
 
 
 def _functions() -> tuple[Any, ...]:
@@ -367,7 +361,7 @@ def _problems() -> list[str]:
     for name, digest in _PINNED.items():
         fn = targets.get(name)
         try:
-            if fn is None or _fingerprint(fn) != digest:
+            if fn is None or source_digest(fn) != digest:
                 out.append(f"{name} differs from the source this accelerator was proven against")
         except (OSError, TypeError):
             out.append(f"{name} has no readable source")

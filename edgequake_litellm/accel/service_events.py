@@ -25,12 +25,10 @@ any of them gets LiteLLM's own function.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import inspect
 import sys
 from typing import Any
 
-from .accelerator import Accelerator, Tally
+from .accelerator import Accelerator, Tally, source_digest
 
 _REPLACES = ("litellm._service_logger.ServiceLogging.service_success_hook",)
 # sha256 (first 16 hex digits) of the source of each ServiceLogging member the fast path reasons
@@ -47,10 +45,6 @@ _PINNED = {
 _tally = Tally()
 # The ServiceLogging class and its members as installed (the fast path checks they are unchanged).
 _orig: dict[str, Any] = {}
-
-
-def _fingerprint(member: Any) -> str:
-    return hashlib.sha256(inspect.getsource(member).encode()).hexdigest()[:16]
 
 
 class _CountingLoop:
@@ -176,7 +170,7 @@ def _problems() -> list[str]:
         if name == "service_success_hook" and target is service_success_hook:
             continue  # already installed
         try:
-            if _fingerprint(target) != digest:
+            if source_digest(target) != digest:
                 out.append(f"ServiceLogging.{name} differs from the source this accelerator was proven against")
         except (OSError, TypeError):
             out.append(f"ServiceLogging.{name} has no readable source")

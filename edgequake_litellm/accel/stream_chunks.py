@@ -30,14 +30,12 @@ in ``_PINNED`` (sha256 prefix): a LiteLLM that changed any of them keeps its own
 
 from __future__ import annotations
 
-import hashlib
 import importlib
-import inspect
 import types
 from collections.abc import Callable
 from typing import Any
 
-from .accelerator import Accelerator, Tally
+from .accelerator import Accelerator, Tally, source_digest
 
 _SH = "litellm.litellm_core_utils.streaming_handler"
 _CSW = f"{_SH}.CustomStreamWrapper"
@@ -122,11 +120,6 @@ def _resolve(qualified: str) -> Any:
             obj = vars(obj)[name] if isinstance(obj, type) and name in vars(obj) else getattr(obj, name)
         return obj
     raise ImportError(qualified)
-
-
-def _fingerprint(obj: Any) -> str:
-    target = obj.__func__ if isinstance(obj, (classmethod, staticmethod)) else obj
-    return hashlib.sha256(inspect.getsource(target).encode()).hexdigest()[:16]
 
 
 # -- print_verbose's message -------------------------------------------------------------------
@@ -324,7 +317,7 @@ def _problems() -> list[str]:
         if qualified.startswith(_CSW) and name in _REPLACED and _orig.get("installed", {}).get(name) is obj:
             obj = _orig[name]  # already installed: check the original it replaced
         try:
-            if _fingerprint(obj) != digest:
+            if source_digest(obj) != digest:
                 out.append(f"{qualified} differs from the source this accelerator was proven against")
         except (OSError, TypeError):
             out.append(f"{qualified} has no readable source")
