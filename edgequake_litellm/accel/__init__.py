@@ -33,7 +33,7 @@ _decided: list[bool] = []  # whether install() has run: a later default must not
 
 
 def registry() -> dict[str, Accelerator]:
-    from . import cost, logging_payload, lookups, service_events, stream_chunks
+    from . import cost, logging_payload, lookups, service_events, stream_chunks, stream_logging
 
     return {
         a.name: a
@@ -43,6 +43,7 @@ def registry() -> dict[str, Accelerator]:
             logging_payload.ACCELERATOR,
             lookups.ACCELERATOR,
             stream_chunks.ACCELERATOR,
+            stream_logging.ACCELERATOR,
         )
     }
 

@@ -29,6 +29,7 @@ import sys
 from typing import Any
 
 from .accelerator import Accelerator, Tally, source_digest
+from .reused_loop import ASYNCIO_RUN_TASKS, take_task_numbers
 
 _REPLACES = ("litellm._service_logger.ServiceLogging.service_success_hook",)
 # sha256 (first 16 hex digits) of the source of each ServiceLogging member the fast path reasons
@@ -45,42 +46,6 @@ _PINNED = {
 _tally = Tally()
 # The ServiceLogging class and its members as installed (the fast path checks they are unchanged).
 _orig: dict[str, Any] = {}
-
-
-class _CountingLoop:
-    """Just enough of a loop for ``asyncio.Task``: the task it is given is never run."""
-
-    def call_soon(self, *_: Any, **__: Any) -> None:
-        return None
-
-    def get_debug(self) -> bool:
-        return False
-
-    def call_exception_handler(self, _: Any) -> None:
-        return None
-
-
-_COUNTING_LOOP = _CountingLoop()
-
-
-async def _nothing() -> None:
-    return None
-
-
-def _take_task_numbers(n: int) -> None:
-    """Advance asyncio's task counter as the ``n`` tasks the original would create do."""
-    for _ in range(n):
-        coro = _nothing()
-        try:
-            asyncio.Task(coro, loop=_COUNTING_LOOP)  # type: ignore[arg-type]
-        finally:
-            coro.close()
-
-
-# Tasks ``asyncio.run`` creates around a coroutine that starts none: the coroutine's, then
-# ``shutdown_asyncgens`` and ``shutdown_default_executor``, each through ``run_until_complete``.
-# Read against the Pythons listed; elsewhere a thread without a loop runs the original.
-_ASYNCIO_RUN_TASKS = {(3, 11): 3}
 
 
 def _idle(loop: asyncio.AbstractEventLoop) -> bool:
@@ -133,9 +98,9 @@ def service_success_hook(
     if reason is None:
         # Called as the original calls it: its side effects (a loop made for the main thread) stay.
         loop = _orig["cls"]._sync_dispatch_loop()
-        tasks = _ASYNCIO_RUN_TASKS.get(sys.version_info[:2]) if loop is None else 1 if _idle(loop) else None
+        tasks = ASYNCIO_RUN_TASKS.get(sys.version_info[:2]) if loop is None else 1 if _idle(loop) else None
         if tasks is not None:
-            _take_task_numbers(tasks)
+            take_task_numbers(tasks)
             _tally.fast()
             return None
         reason = "event-loop"

@@ -1,0 +1,228 @@
+"""``asyncio.run`` as its caller observes it, without making a new event loop per run.
+
+``asyncio.run`` makes a selector loop (an epoll instance, a wake-up socket pair), runs one
+coroutine and closes it all again: about 0.1 ms of CPU and a dozen system calls, each of which
+hands the GIL to another thread. LiteLLM does that for every chunk of a sync stream. Here the loop
+is taken from a small free list and put back after the run, but only when the run left it exactly
+as a new loop is: nothing ready, timed, pending or registered, no async generator first iterated
+in it, no default executor, no handler, factory or debug setting changed. For such a loop,
+``asyncio.run``'s teardown (cancel the remaining tasks, shut down async generators and the
+default executor, close) does nothing anyone can see but take two task numbers, which are taken
+here too (``Task-N`` names stay the same). Any other run is torn down exactly as ``asyncio.run``
+tears it down, with asyncio's own functions.
+
+What remains different is the loop object's identity across runs, so a caller may keep a loop only
+for runs in which no code but code it has vetted can hold on to the loop (``run``'s ``keep``).
+Runs that asyncio would log about (asyncio's logger at DEBUG, debug mode), other loop policies,
+the main thread (where ``asyncio.run`` installs a SIGINT handler) and Pythons this was not read
+against use ``asyncio.run`` itself. A forked child never reuses its parent's loops (they share the
+parent's epoll instance); it leaves them untouched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextvars
+import importlib
+import logging
+import os
+import sys
+import threading
+from asyncio import coroutines, events
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from .accelerator import source_digest
+
+T = TypeVar("T")
+
+# sha256 (first 16 hex digits) of the asyncio code whose effects are reproduced, per Python read.
+PINNED: dict[tuple[int, int], dict[str, str]] = {
+    (3, 11): {
+        "asyncio.runners.run": "e95032235870b8b4",
+        "asyncio.runners.Runner.run": "f8caa8af64fd0c73",
+        "asyncio.runners.Runner.close": "54aaf57c1392b03e",
+        "asyncio.runners.Runner._lazy_init": "679490615a90e4d9",
+        "asyncio.runners._cancel_all_tasks": "a217fa877b04e831",
+        "asyncio.base_events.BaseEventLoop.__init__": "82d671bf254ae862",
+        "asyncio.base_events.BaseEventLoop.shutdown_asyncgens": "c111f5aa89612a18",
+        "asyncio.base_events.BaseEventLoop.shutdown_default_executor": "952772eeb86af857",
+        "asyncio.base_events.BaseEventLoop.run_until_complete": "a409abc9bbbbe4c6",
+        "asyncio.base_events.BaseEventLoop.run_forever": "43aba033a9e8157c",
+        "asyncio.base_events.BaseEventLoop.close": "b440b53da1070ac6",
+        "asyncio.selector_events.BaseSelectorEventLoop.__init__": "9ecdccaba5eb4a24",
+        "asyncio.selector_events.BaseSelectorEventLoop.close": "b5125c5bdeeb6080",
+        "asyncio.events.BaseDefaultEventLoopPolicy.set_event_loop": "0282d373508f76c0",
+        "asyncio.unix_events._UnixDefaultEventLoopPolicy.set_event_loop": "2515d156cdea6253",
+    },
+}
+# Tasks asyncio.run creates around a coroutine: the coroutine's, then shutdown_asyncgens' and
+# shutdown_default_executor's, each through run_until_complete.
+ASYNCIO_RUN_TASKS = {(3, 11): 3}
+_KEEP = 4  # idle loops kept (each holds an epoll descriptor and a socket pair)
+
+_lock = threading.Lock()
+_free: list[asyncio.AbstractEventLoop] = []
+_pid = os.getpid()
+_inherited: list[asyncio.AbstractEventLoop] = []  # a forked child's copies: never used, never closed
+
+
+def problems() -> list[str]:
+    """Why this Python's asyncio is not the one ``run`` reproduces (empty when it is)."""
+    pins = PINNED.get(sys.version_info[:2])
+    if pins is None:
+        return [f"asyncio.run was not read against Python {sys.version_info[0]}.{sys.version_info[1]}"]
+    out: list[str] = []
+    for qualified, digest in pins.items():
+        parts = qualified.split(".")
+        try:
+            obj: Any = importlib.import_module(".".join(parts[:2]))
+            for name in parts[2:]:
+                obj = vars(obj)[name] if isinstance(obj, type) else getattr(obj, name)
+            if source_digest(obj) != digest:
+                out.append(f"{qualified} differs from the source read")
+        except (ImportError, AttributeError, KeyError, OSError, TypeError):
+            out.append(f"{qualified} is missing or has no readable source")
+    return out
+
+
+# -- task numbers ---------------------------------------------------------------------------------
+
+
+class _CountingLoop:
+    """Just enough of a loop for ``asyncio.Task``: the task it is given is never run."""
+
+    def call_soon(self, *_: Any, **__: Any) -> None:
+        return None
+
+    def get_debug(self) -> bool:
+        return False
+
+    def call_exception_handler(self, _: Any) -> None:
+        return None
+
+
+_COUNTING_LOOP = _CountingLoop()
+
+
+async def _nothing() -> None:
+    return None
+
+
+def take_task_numbers(n: int) -> None:
+    """Advance asyncio's task counter as ``n`` tasks created and never run would."""
+    for _ in range(n):
+        coro = _nothing()
+        try:
+            asyncio.Task(coro, loop=_COUNTING_LOOP)  # type: ignore[arg-type]
+        finally:
+            coro.close()
+
+
+# -- the run --------------------------------------------------------------------------------------
+
+
+def why_not() -> str | None:
+    """Why ``run`` would hand this call to ``asyncio.run`` itself (``None``: it would not)."""
+    if sys.version_info[:2] not in ASYNCIO_RUN_TASKS:
+        return "python"
+    if threading.current_thread() is threading.main_thread():
+        return "main-thread"
+    if events._get_running_loop() is not None:
+        return "running-loop"
+    if type(events.get_event_loop_policy()) is not asyncio.DefaultEventLoopPolicy:
+        return "loop-policy"
+    if coroutines._is_debug_mode() or asyncio.log.logger.isEnabledFor(logging.DEBUG):
+        return "asyncio-debug"  # a new loop logs its selector; a debug loop logs and times more
+    return None
+
+
+def _as_new(loop: Any) -> bool:
+    """Whether ``loop`` (not running) is in every respect a caller can see as a new loop is."""
+    try:
+        wakeup = loop._ssock.fileno()
+        return (
+            type(loop) is asyncio.SelectorEventLoop
+            and not loop.is_closed()
+            and not loop.is_running()
+            and not loop._stopping
+            and not loop._ready
+            and not loop._scheduled
+            and not loop._asyncgens
+            and not loop._asyncgens_shutdown_called
+            and not loop._executor_shutdown_called
+            and loop._default_executor is None
+            and loop._exception_handler is None
+            and loop._task_factory is None
+            and not loop.get_debug()
+            and loop.slow_callback_duration == 0.1
+            and not loop._signal_handlers
+            and not loop._transports
+            and all(key.fd == wakeup for key in loop._selector.get_map().values())
+            and not asyncio.all_tasks(loop)
+        )
+    except (AttributeError, OSError, RuntimeError, ValueError):
+        return False
+
+
+def _take() -> asyncio.AbstractEventLoop:
+    global _pid
+    with _lock:
+        if os.getpid() != _pid:  # forked: the parent's loops share its epoll instance
+            _inherited.extend(_free)
+            _free.clear()
+            _pid = os.getpid()
+        if _free:
+            return _free.pop()
+    return events.new_event_loop()
+
+
+def _give_back(loop: asyncio.AbstractEventLoop) -> bool:
+    with _lock:
+        if os.getpid() == _pid and len(_free) < _KEEP:
+            _free.append(loop)
+            return True
+    return False
+
+
+def _close_as_runner_does(loop: asyncio.AbstractEventLoop) -> None:
+    """``asyncio.Runner.close`` for a loop set as this thread's event loop."""
+    try:
+        asyncio.runners._cancel_all_tasks(loop)  # type: ignore[attr-defined]
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.run_until_complete(loop.shutdown_default_executor())
+    finally:
+        events.set_event_loop(None)
+        loop.close()
+
+
+def run(coro: Coroutine[Any, Any, T], keep: Callable[[], bool]) -> T:
+    """``asyncio.run(coro)``, for a call ``why_not()`` allowed. The loop is reused afterwards
+    only if ``keep()`` (asked once the run is over) says no code that could hold on to it ran."""
+    if not coroutines.iscoroutine(coro):
+        return asyncio.run(coro)  # its ValueError, with its loop made and closed
+    loop = _take()
+    events.set_event_loop(loop)
+    task = None
+    try:
+        task = loop.create_task(coro, context=contextvars.copy_context())
+        return loop.run_until_complete(task)
+    finally:
+        if task is not None and task.done() and _as_new(loop) and keep():
+            # asyncio.run's teardown of such a loop: two tasks that find nothing to do.
+            take_task_numbers(ASYNCIO_RUN_TASKS[sys.version_info[:2]] - 1)
+            events.set_event_loop(None)
+            if not _give_back(loop):
+                loop.close()
+        else:
+            _close_as_runner_does(loop)
+
+
+@atexit.register
+def _close_free_loops() -> None:
+    with _lock:
+        loops = list(_free) if os.getpid() == _pid else []
+        _free.clear()
+    for loop in loops:
+        loop.close()
