@@ -387,15 +387,21 @@ def test_reused_loop_defers_to_asyncio_run() -> None:
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
-def test_forked_child_never_reuses_the_parents_loops() -> None:
-    """A child shares its parent's epoll instances: it must make its own loops."""
+def test_forked_child_never_reuses_or_unregisters_the_parents_loops() -> None:
+    """A child shares its parent's epoll instances: it makes its own loops, and dropping the
+    parent's must not unregister the parent's wake-up socket (the parent's next run would then
+    never wake up for a thread's result)."""
     ids: list[int] = []
 
     async def loop_id() -> int:
         return id(asyncio.get_running_loop())
 
-    def run_on_thread() -> None:
-        ids.append(reused_loop.run(loop_id(), keep=lambda: True))
+    async def thread_result() -> int:
+        await asyncio.to_thread(lambda: None)  # woken by the thread through the wake-up socket
+        return id(asyncio.get_running_loop())
+
+    def run_on_thread(make: Callable[[], Any] = loop_id) -> None:
+        ids.append(reused_loop.run(make(), keep=lambda: True))
 
     reused_loop._free.clear()
     for _ in range(2):
@@ -406,13 +412,15 @@ def test_forked_child_never_reuses_the_parents_loops() -> None:
     parent_loop = reused_loop._free[0]
     r, w = os.pipe()
     pid = os.fork()
-    if pid == 0:  # the child: report whether it ran on the parent's loop
+    if pid == 0:  # the child: report whether it ran on the parent's loop, then drop them
         code = 1
         try:
             t = threading.Thread(target=run_on_thread)
             t.start()
             t.join(30)
             code = 0 if ids[-1] != id(parent_loop) and parent_loop in reused_loop._inherited else 2
+            reused_loop._inherited.clear()
+            gc.collect()
         finally:
             os.write(w, bytes([code]))
             os._exit(0)
@@ -422,9 +430,10 @@ def test_forked_child_never_reuses_the_parents_loops() -> None:
     finally:
         os.close(r)
         os.waitpid(pid, 0)
-    t = threading.Thread(target=run_on_thread)  # the parent's loop still works
+    t = threading.Thread(target=run_on_thread, args=(thread_result,), daemon=True)
     t.start()
     t.join(30)
+    assert not t.is_alive(), "the parent's loop no longer wakes up"
     assert ids[-1] == id(parent_loop)
 
 

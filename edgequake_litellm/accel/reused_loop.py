@@ -16,7 +16,7 @@ for runs in which no code but code it has vetted can hold on to the loop (``run`
 Runs that asyncio would log about (asyncio's logger at DEBUG, debug mode), other loop policies,
 the main thread (where ``asyncio.run`` installs a SIGINT handler) and Pythons this was not read
 against use ``asyncio.run`` itself. A forked child never reuses its parent's loops (they share the
-parent's epoll instance); it leaves them untouched.
+parent's epoll instance) and never unregisters anything from them.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ _KEEP = 4  # idle loops kept (each holds an epoll descriptor and a socket pair)
 _lock = threading.Lock()
 _free: list[asyncio.AbstractEventLoop] = []
 _pid = os.getpid()
-_inherited: list[asyncio.AbstractEventLoop] = []  # a forked child's copies: never used, never closed
+_inherited: list[asyncio.AbstractEventLoop] = []  # a forked child's copies of its parent's loops
 
 
 def problems() -> list[str]:
@@ -167,15 +167,33 @@ def _as_new(loop: Any) -> bool:
 
 
 def _take() -> asyncio.AbstractEventLoop:
-    global _pid
     with _lock:
-        if os.getpid() != _pid:  # forked: the parent's loops share its epoll instance
-            _inherited.extend(_free)
-            _free.clear()
-            _pid = os.getpid()
-        if _free:
+        if os.getpid() == _pid and _free:
             return _free.pop()
     return events.new_event_loop()
+
+
+def _disown_after_fork() -> None:
+    """In a forked child: the free loops' epoll instances are the parent's. Closing a loop would
+    unregister the parent's wake-up socket from it, so the child closes only its own copies of the
+    descriptors (which leaves the parent's registrations alone) and marks the loops closed."""
+    global _pid, _lock
+    _pid = os.getpid()
+    _lock = threading.Lock()  # another thread of the parent may have held it at the fork
+    for loop in _free:
+        try:
+            loop._selector._selector.close()  # type: ignore[attr-defined]
+            loop._ssock.close()  # type: ignore[attr-defined]
+            loop._csock.close()  # type: ignore[attr-defined]
+        except (AttributeError, OSError):
+            pass
+        loop._closed = True  # type: ignore[attr-defined]  # its __del__ then leaves it alone
+        _inherited.append(loop)
+    _free.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_disown_after_fork)
 
 
 def _give_back(loop: asyncio.AbstractEventLoop) -> bool:

@@ -73,10 +73,10 @@ def _why_not(logging_obj: Any) -> str | None:
     if "async_success_handler" in instance or "_async_success_handler_body" in instance:
         return "handler-replaced"
     callbacks = _orig["litellm"]._async_success_callback
-    dynamic = instance.get("dynamic_async_success_callbacks")
+    dynamic = getattr(logging_obj, "dynamic_async_success_callbacks", None)
     if type(callbacks) is not list or callbacks or not (dynamic is None or (type(dynamic) is list and not dynamic)):
         return "async-callbacks"
-    if instance.get("baseline_cache_context") is not None:
+    if getattr(logging_obj, "baseline_cache_context", None) is not None:
         return "baseline-cache"
     return None
 
