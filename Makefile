@@ -39,11 +39,12 @@ test-rust: setup  ## Rust unit tests
 test-python: build  ## pytest suite against real local servers
 	$(PY) -m pytest -q
 
-lint: setup  ## cargo fmt, clippy, ruff
+lint: setup  ## cargo fmt, clippy, ruff; mypy on the accelerators (which read LiteLLM's and asyncio's internals)
 	cargo fmt --check
 	cargo clippy --quiet --all-targets -- -D warnings
 	$(VENV)/bin/ruff check edgequake_litellm tests benchmarks
 	$(VENV)/bin/ruff format --check edgequake_litellm tests benchmarks
+	$(VENV)/bin/python -m mypy edgequake_litellm/accel edgequake_litellm/_sdk_shape.py
 
 test-wheel: setup  ## build the abi3 wheel and use it from a clean virtual environment
 	rm -rf dist && $(PY) -m maturin build --release --quiet --out dist

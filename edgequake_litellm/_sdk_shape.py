@@ -62,7 +62,8 @@ def _fields(model: type, table: dict[str, tuple[type, ...]]) -> tuple[tuple[str,
     """The model's declared fields with their rendered types and whether required, in the
     SDK's order; None when the installed SDK declares a field the table does not know."""
     out = []
-    for name, info in model.model_fields.items():
+    fields: dict[str, Any] = getattr(model, "model_fields")  # noqa: B009  # pydantic models only
+    for name, info in fields.items():
         if name not in table:
             return None
         out.append((name, table[name], info.is_required()))
@@ -121,7 +122,8 @@ def sdk_chunk(chunk: dict) -> dict:
     fast = _fast(chunk)
     if fast is not None:
         return fast
-    return construct_type(type_=ChatCompletionChunk, value=chunk).model_dump()
+    built: Any = construct_type(type_=ChatCompletionChunk, value=chunk)
+    return built.model_dump()  # type: ignore[no-any-return]
 
 
 # ---------------------------------------------------------------------------------------------

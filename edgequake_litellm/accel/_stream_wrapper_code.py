@@ -11,6 +11,7 @@ readers and type checkers. The few helpers they need come in as closure variable
 """
 
 # ruff: noqa: ANN001, B009, B010, B904, E501, E701, UP037
+# mypy: disable-error-code="return"
 
 from __future__ import annotations
 

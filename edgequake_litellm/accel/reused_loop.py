@@ -36,6 +36,8 @@ from typing import Any, TypeVar
 from .accelerator import source_digest
 
 T = TypeVar("T")
+_ASYNCIO_LOGGER = logging.getLogger("asyncio")  # asyncio.log.logger
+_debug_mode: Callable[[], bool] = getattr(coroutines, "_is_debug_mode")  # noqa: B009  # what a new loop's debug flag reads
 
 # sha256 (first 16 hex digits) of the asyncio code whose effects are reproduced, per Python read.
 PINNED: dict[tuple[int, int], dict[str, str]] = {
@@ -133,18 +135,20 @@ def why_not() -> str | None:
         return "running-loop"
     if type(events.get_event_loop_policy()) is not asyncio.DefaultEventLoopPolicy:
         return "loop-policy"
-    if coroutines._is_debug_mode() or asyncio.log.logger.isEnabledFor(logging.DEBUG):
+    if _debug_mode() or _ASYNCIO_LOGGER.isEnabledFor(logging.DEBUG):
         return "asyncio-debug"  # a new loop logs its selector; a debug loop logs and times more
     return None
 
 
-def _as_new(loop: Any) -> bool:
-    """Whether ``loop`` (not running) is in every respect a caller can see as a new loop is."""
+def _as_new(given: asyncio.AbstractEventLoop) -> bool:
+    """Whether ``given`` (not running) is in every respect a caller can see as a new loop is."""
+    if type(given) is not asyncio.SelectorEventLoop:
+        return False
+    loop: Any = given  # its private state, as asyncio's own teardown reads it
     try:
         wakeup = loop._ssock.fileno()
         return (
-            type(loop) is asyncio.SelectorEventLoop
-            and not loop.is_closed()
+            not loop.is_closed()
             and not loop.is_running()
             and not loop._stopping
             and not loop._ready

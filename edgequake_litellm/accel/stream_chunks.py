@@ -331,7 +331,7 @@ def _problems() -> list[str]:
     for name in _DELTA_FIELDS:
         if hasattr(Delta, name) or name in Delta.__private_attributes__:
             out.append(f"Delta.{name} is a class or private attribute")
-    if Delta.__getattr__ is not _resolve("pydantic.BaseModel.__getattr__"):
+    if getattr(Delta, "__getattr__", None) is not _resolve("pydantic.BaseModel.__getattr__"):
         out.append("Delta.__getattr__ is not pydantic's")
     if Delta.__getattribute__ is not object.__getattribute__:
         out.append("Delta.__getattribute__ is not object's")
