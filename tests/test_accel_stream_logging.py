@@ -645,7 +645,7 @@ def test_switch_and_uninstall_restore_litellms_method(litellm, monkeypatch) -> N
 def test_contract(litellm, monkeypatch) -> None:
     accel.install(False)
     assert stream_logging._problems() == []
-    monkeypatch.setitem(stream_logging._PINNED, (stream_logging._LOG, "Logging._async_success_handler_body"), "0" * 16)
+    monkeypatch.setitem(stream_logging._PINNED, f"{stream_logging._LOG}.Logging._async_success_handler_body", "0" * 16)
     assert any("_async_success_handler_body differs" in p for p in stream_logging._problems())
     monkeypatch.undo()
     with um.patch("asyncio.run"):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import inspect
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 
 def source_digest(obj: object) -> str:
@@ -16,6 +18,43 @@ def source_digest(obj: object) -> str:
     mock, a builtin), which a contract reads as "not the function it was proven against"."""
     target = obj.__func__ if isinstance(obj, classmethod | staticmethod) else obj
     return hashlib.sha256(inspect.getsource(target).encode()).hexdigest()[:16]  # type: ignore[arg-type]
+
+
+def resolve(qualified: str) -> Any:
+    """The object a dotted name (module path, then attributes) names, raw from class dicts (a
+    static method as its ``staticmethod``). Raises ``ImportError``/``AttributeError``/``KeyError``."""
+    parts = qualified.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj: Any = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for name in parts[i:]:
+            obj = vars(obj)[name] if isinstance(obj, type) and name in vars(obj) else getattr(obj, name)
+        return obj
+    raise ImportError(qualified)
+
+
+def pin_problems(pins: Mapping[str, str], replaced: Mapping[str, tuple[Any, Any]] | None = None) -> list[str]:
+    """A contract's source pins (dotted name -> ``source_digest``) that no longer hold: names
+    missing, without source, or with other source. ``replaced`` maps a name an accelerator has
+    already installed over to (its replacement, the original): the original is what was pinned."""
+    out: list[str] = []
+    for qualified, digest in pins.items():
+        try:
+            obj = resolve(qualified)
+        except (ImportError, AttributeError, KeyError):
+            out.append(f"{qualified} is missing")
+            continue
+        replacement, original = (replaced or {}).get(qualified, (None, None))
+        if replacement is not None and obj is replacement:
+            obj = original
+        try:
+            if source_digest(obj) != digest:
+                out.append(f"{qualified} differs from the source this accelerator was proven against")
+        except (OSError, TypeError):
+            out.append(f"{qualified} has no readable source")
+    return out
 
 
 class Tally:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextvars
-import importlib
 import logging
 import os
 import sys
@@ -33,7 +32,7 @@ from asyncio import coroutines, events
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from .accelerator import source_digest
+from .accelerator import pin_problems
 
 T = TypeVar("T")
 _ASYNCIO_LOGGER = logging.getLogger("asyncio")  # asyncio.log.logger
@@ -75,18 +74,7 @@ def problems() -> list[str]:
     pins = PINNED.get(sys.version_info[:2])
     if pins is None:
         return [f"asyncio.run was not read against Python {sys.version_info[0]}.{sys.version_info[1]}"]
-    out: list[str] = []
-    for qualified, digest in pins.items():
-        parts = qualified.split(".")
-        try:
-            obj: Any = importlib.import_module(".".join(parts[:2]))
-            for name in parts[2:]:
-                obj = vars(obj)[name] if isinstance(obj, type) else getattr(obj, name)
-            if source_digest(obj) != digest:
-                out.append(f"{qualified} differs from the source read")
-        except (ImportError, AttributeError, KeyError, OSError, TypeError):
-            out.append(f"{qualified} is missing or has no readable source")
-    return out
+    return pin_problems(pins)
 
 
 # -- task numbers ---------------------------------------------------------------------------------
@@ -140,33 +128,44 @@ def why_not() -> str | None:
     return None
 
 
+def idle(given: asyncio.AbstractEventLoop) -> bool:
+    """Whether ``run_until_complete`` on ``given`` would run nothing but the task it is given: a
+    selector loop not running, stopping or in debug mode, with nothing ready, no timer, no signal
+    handler and no file but its own wake-up socket."""
+    if not isinstance(given, asyncio.selector_events.BaseSelectorEventLoop):
+        return False
+    loop: Any = given  # its private state, as asyncio's own run reads it
+    try:
+        if loop.is_running() or loop.get_debug() or loop._stopping:
+            return False
+        if loop._ready or loop._scheduled or getattr(loop, "_signal_handlers", None):
+            return False
+        wakeup = loop._ssock.fileno()
+        return all(key.fd == wakeup for key in loop._selector.get_map().values())
+    except (AttributeError, OSError, RuntimeError):
+        return False
+
+
 def _as_new(given: asyncio.AbstractEventLoop) -> bool:
-    """Whether ``given`` (not running) is in every respect a caller can see as a new loop is."""
-    if type(given) is not asyncio.SelectorEventLoop:
+    """Whether ``given`` (not running) is in every respect a caller can see as a new loop is:
+    idle, and nothing left or changed that teardown would act on or a later run would find."""
+    if type(given) is not asyncio.SelectorEventLoop or not idle(given):
         return False
     loop: Any = given  # its private state, as asyncio's own teardown reads it
     try:
-        wakeup = loop._ssock.fileno()
         return (
             not loop.is_closed()
-            and not loop.is_running()
-            and not loop._stopping
-            and not loop._ready
-            and not loop._scheduled
             and not loop._asyncgens
             and not loop._asyncgens_shutdown_called
             and not loop._executor_shutdown_called
             and loop._default_executor is None
             and loop._exception_handler is None
             and loop._task_factory is None
-            and not loop.get_debug()
             and loop.slow_callback_duration == 0.1
-            and not loop._signal_handlers
             and not loop._transports
-            and all(key.fd == wakeup for key in loop._selector.get_map().values())
             and not asyncio.all_tasks(loop)
         )
-    except (AttributeError, OSError, RuntimeError, ValueError):
+    except (AttributeError, RuntimeError):
         return False
 
 

@@ -24,12 +24,11 @@ any of them gets LiteLLM's own function.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from typing import Any
 
 from .accelerator import Accelerator, Tally, source_digest
-from .reused_loop import ASYNCIO_RUN_TASKS, take_task_numbers
+from .reused_loop import ASYNCIO_RUN_TASKS, idle, take_task_numbers
 
 _REPLACES = ("litellm._service_logger.ServiceLogging.service_success_hook",)
 # sha256 (first 16 hex digits) of the source of each ServiceLogging member the fast path reasons
@@ -46,21 +45,6 @@ _PINNED = {
 _tally = Tally()
 # The ServiceLogging class and its members as installed (the fast path checks they are unchanged).
 _orig: dict[str, Any] = {}
-
-
-def _idle(loop: asyncio.AbstractEventLoop) -> bool:
-    """Whether ``run_until_complete`` on ``loop`` would run nothing but the task it is given."""
-    if not isinstance(loop, asyncio.selector_events.BaseSelectorEventLoop):
-        return False
-    try:
-        if loop.is_running() or loop.get_debug() or loop._stopping:  # type: ignore[attr-defined]
-            return False
-        if loop._ready or loop._scheduled or getattr(loop, "_signal_handlers", None):  # type: ignore[attr-defined]
-            return False
-        wakeup = loop._ssock.fileno()  # type: ignore[attr-defined]
-        return all(key.fd == wakeup for key in loop._selector.get_map().values())  # type: ignore[attr-defined]
-    except (AttributeError, OSError, RuntimeError):
-        return False
 
 
 def _why_not(self: Any, service: Any, duration: Any, call_type: Any, caller: Any) -> str | None:
@@ -98,7 +82,7 @@ def service_success_hook(
     if reason is None:
         # Called as the original calls it: its side effects (a loop made for the main thread) stay.
         loop = _orig["cls"]._sync_dispatch_loop()
-        tasks = ASYNCIO_RUN_TASKS.get(sys.version_info[:2]) if loop is None else 1 if _idle(loop) else None
+        tasks = ASYNCIO_RUN_TASKS.get(sys.version_info[:2]) if loop is None else 1 if idle(loop) else None
         if tasks is not None:
             take_task_numbers(tasks)
             _tally.fast()

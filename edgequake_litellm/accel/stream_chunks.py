@@ -30,12 +30,11 @@ in ``_PINNED`` (sha256 prefix): a LiteLLM that changed any of them keeps its own
 
 from __future__ import annotations
 
-import importlib
 import types
 from collections.abc import Callable
 from typing import Any
 
-from .accelerator import Accelerator, Tally, source_digest
+from .accelerator import Accelerator, Tally, pin_problems, resolve
 
 _SH = "litellm.litellm_core_utils.streaming_handler"
 _CSW = f"{_SH}.CustomStreamWrapper"
@@ -106,20 +105,6 @@ _HIDDEN_KEYS = ("provider_specific_fields", "upstream_provider")
 
 _tally = Tally()
 _orig: dict[str, Any] = {}  # what was installed over, and the objects the fast paths compare against
-
-
-def _resolve(qualified: str) -> Any:
-    """The object a dotted name (module path, then attributes) names, raw from class dicts."""
-    parts = qualified.split(".")
-    for i in range(len(parts), 0, -1):
-        try:
-            obj: Any = importlib.import_module(".".join(parts[:i]))
-        except ImportError:
-            continue
-        for name in parts[i:]:
-            obj = vars(obj)[name] if isinstance(obj, type) and name in vars(obj) else getattr(obj, name)
-        return obj
-    raise ImportError(qualified)
 
 
 # -- print_verbose's message -------------------------------------------------------------------
@@ -306,21 +291,8 @@ def _accumulate_streamed_delta(self: Any, delta: Any) -> None:
 
 
 def _problems() -> list[str]:
-    out: list[str] = []
-    for qualified, digest in _PINNED.items():
-        try:
-            obj = _resolve(qualified)
-        except (ImportError, AttributeError, KeyError):
-            out.append(f"{qualified} is missing")
-            continue
-        name = qualified.rsplit(".", 1)[-1]
-        if qualified.startswith(_CSW) and name in _REPLACED and _orig.get("installed", {}).get(name) is obj:
-            obj = _orig[name]  # already installed: check the original it replaced
-        try:
-            if source_digest(obj) != digest:
-                out.append(f"{qualified} differs from the source this accelerator was proven against")
-        except (OSError, TypeError):
-            out.append(f"{qualified} has no readable source")
+    installed = _orig.get("installed") or {}
+    out = pin_problems(_PINNED, {f"{_CSW}.{name}": (fn, _orig[name]) for name, fn in installed.items()})
     if out:
         return out
     from litellm.litellm_core_utils import streaming_handler as sh
@@ -331,7 +303,7 @@ def _problems() -> list[str]:
     for name in _DELTA_FIELDS:
         if hasattr(Delta, name) or name in Delta.__private_attributes__:
             out.append(f"Delta.{name} is a class or private attribute")
-    if getattr(Delta, "__getattr__", None) is not _resolve("pydantic.BaseModel.__getattr__"):
+    if getattr(Delta, "__getattr__", None) is not resolve("pydantic.BaseModel.__getattr__"):
         out.append("Delta.__getattr__ is not pydantic's")
     if Delta.__getattribute__ is not object.__getattribute__:
         out.append("Delta.__getattribute__ is not object's")
@@ -367,11 +339,11 @@ def _install() -> None:
         ollama_apply=OllamaResponseIdNormalizer.apply,
         Delta=types_utils.Delta,
         delta_get=types_utils.Delta.get,
-        repr=_resolve("pydantic.BaseModel.__repr__"),
-        repr_args=_resolve("pydantic.BaseModel.__repr_args__"),
-        repr_str=_resolve("pydantic._internal._repr.Representation.__repr_str__"),
-        repr_name=_resolve("pydantic._internal._repr.Representation.__repr_name__"),
-        strs=(_resolve("pydantic.BaseModel.__str__"), _resolve("openai._models.BaseModel.__str__")),
+        repr=resolve("pydantic.BaseModel.__repr__"),
+        repr_args=resolve("pydantic.BaseModel.__repr_args__"),
+        repr_str=resolve("pydantic._internal._repr.Representation.__repr_str__"),
+        repr_name=resolve("pydantic._internal._repr.Representation.__repr_name__"),
+        strs=(resolve("pydantic.BaseModel.__str__"), resolve("openai._models.BaseModel.__str__")),
         bound={name: _raw(CustomStreamWrapper, name) for name in _CHUNK_METHODS + _DELTA_MEMBERS},
     )
     built = _stream_wrapper_code.methods(

@@ -25,13 +25,12 @@ reasons about are pinned in ``_PINNED``.
 
 from __future__ import annotations
 
-import importlib
 import types
 from collections.abc import Coroutine
 from typing import Any
 
 from . import _stream_logging_code, reused_loop
-from .accelerator import Accelerator, Tally, source_digest
+from .accelerator import Accelerator, Tally, pin_problems
 
 _SH = "litellm.litellm_core_utils.streaming_handler"
 _LOG = "litellm.litellm_core_utils.litellm_logging"
@@ -41,24 +40,16 @@ _REPLACES = (f"{_SH}.CustomStreamWrapper.{_METHOD}",)
 # sha256 (first 16 hex digits) of each LiteLLM source the fast path copies or reasons about
 # (LiteLLM 1.110.2).
 _PINNED = {
-    (_SH, f"CustomStreamWrapper.{_METHOD}"): "7fb066596196aa71",
-    (_LOG, "Logging.async_success_handler"): "f7e3f0d38137c41a",
-    (_LOG, "Logging._async_success_handler_body"): "bd1427c28839f6e0",
-    (_LOG, "Logging._prepare_baseline_cache_estimate"): "e3f7e2c8c86988fb",
-    (_LOG, "Logging.get_combined_callback_list"): "4a38f4ea0a655af1",
-    ("litellm.litellm_core_utils.logging_utils", "truncate_base64_in_messages_async"): "14eb356769d9dd49",
+    f"{_SH}.CustomStreamWrapper.{_METHOD}": "7fb066596196aa71",
+    f"{_LOG}.Logging.async_success_handler": "f7e3f0d38137c41a",
+    f"{_LOG}.Logging._async_success_handler_body": "bd1427c28839f6e0",
+    f"{_LOG}.Logging._prepare_baseline_cache_estimate": "e3f7e2c8c86988fb",
+    f"{_LOG}.Logging.get_combined_callback_list": "4a38f4ea0a655af1",
+    "litellm.litellm_core_utils.logging_utils.truncate_base64_in_messages_async": "14eb356769d9dd49",
 }
 
 _tally = Tally()
 _orig: dict[str, Any] = {}
-
-
-def _resolve(module: str, path: str) -> Any:
-    """The object ``path`` names in ``module``, raw from class dicts."""
-    obj: Any = importlib.import_module(module)
-    for name in path.split("."):
-        obj = vars(obj)[name] if isinstance(obj, type) else getattr(obj, name)
-    return obj
 
 
 def _why_not(logging_obj: Any) -> str | None:
@@ -100,21 +91,9 @@ def run_logging(wrapper: Any, coro: Coroutine[Any, Any, Any]) -> Any:
 def _problems() -> list[str]:
     import asyncio
 
-    out = list(reused_loop.problems())
-    for (module, path), digest in _PINNED.items():
-        qualified = f"{module}.{path}"
-        try:
-            obj = _resolve(module, path)
-        except (ImportError, AttributeError, KeyError):
-            out.append(f"{qualified} is missing")
-            continue
-        if path.endswith(_METHOD) and obj is _orig.get("installed"):
-            obj = _orig[_METHOD]  # already installed: check the original it replaced
-        try:
-            if source_digest(obj) != digest:
-                out.append(f"{qualified} differs from the source this accelerator was proven against")
-        except (OSError, TypeError):
-            out.append(f"{qualified} has no readable source")
+    installed = _orig.get("installed")
+    replaced = {_REPLACES[0]: (installed, _orig[_METHOD])} if installed is not None else {}
+    out = reused_loop.problems() + pin_problems(_PINNED, replaced)
     if asyncio.run is not asyncio.runners.run:
         out.append("asyncio.run is not asyncio's own (a test double or an override)")
     return out
