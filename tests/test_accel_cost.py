@@ -60,6 +60,54 @@ def _usage_shapes() -> dict[str, dict[str, Any]]:
             "completion_tokens": 10,
             "prompt_tokens_details": {"cached_tokens": 600, "text_tokens": 1000, "audio_tokens": 300},
         },
+        # Shapes for the once-per-call parse of the details (cost._UsageReads): every field the
+        # parsers, _cache_token_counts and _reasoning_token_count read.
+        "cached_by_modality": {
+            "prompt_tokens": 2000,
+            "completion_tokens": 50,
+            "prompt_tokens_details": {
+                "cached_tokens": 1500,
+                "audio_tokens": 400,
+                "image_tokens": 600,
+                "text_tokens": 1000,
+                "cached_tokens_details": {"audio_tokens": 300, "text_tokens": 700, "image_tokens": 400},
+            },
+        },
+        "cache_write_and_ttl": {
+            "prompt_tokens": 3000,
+            "completion_tokens": 90,
+            "prompt_tokens_details": {
+                "cached_tokens": 100,
+                "cache_write_tokens": 900,
+                "cache_creation_token_details": {"ephemeral_5m_input_tokens": 500, "ephemeral_1h_input_tokens": 400},
+            },
+        },
+        "units": {
+            "prompt_tokens": 800,
+            "completion_tokens": 120,
+            "prompt_tokens_details": {
+                "character_count": 3100,
+                "image_count": 2,
+                "video_tokens": 300,
+                "video_length_seconds": 12.5,
+                "audio_length_seconds": 3.25,
+                "query_count": 4,
+            },
+            "completion_tokens_details": {"video_tokens": 60, "reasoning_tokens": 20, "text_tokens": 100},
+        },
+        "details_all_none": {
+            "prompt_tokens": 640,
+            "completion_tokens": 32,
+            "prompt_tokens_details": {"cached_tokens": None, "text_tokens": None},
+            "completion_tokens_details": {"reasoning_tokens": None},
+        },
+        "top_level_counters": {
+            "prompt_tokens": 1300,
+            "completion_tokens": 700,
+            "reasoning_tokens": 300,
+            "cache_read_input_tokens": 250,
+            "completion_tokens_details": {"audio_tokens": 0},
+        },
     }
 
 
@@ -186,6 +234,88 @@ def test_provider_not_given_every_chat_model(accelerated):
     print(f"completion_cost: {cost.counts()}")
     assert not diffs, diffs[:5]
     assert cost.counts().get("fast", 0) > 500
+
+
+def _priced_response(shape: str, log: list[str] | None) -> Any:
+    """A gpt-4o response with a Usage of ``shape``; with ``log``, its details are subclasses
+    that record every read."""
+    from litellm.types.utils import CompletionTokensDetailsWrapper, ModelResponse, PromptTokensDetailsWrapper, Usage
+
+    response = ModelResponse(model="gpt-4o", usage=Usage(**_usage_shapes()[shape]))
+    response._hidden_params["custom_llm_provider"] = "openai"
+    usage = response.usage
+    if log is None:
+        return response
+
+    def recording(base: type) -> type:
+        def __getattribute__(self: Any, name: str) -> Any:  # noqa: N807
+            if not name.startswith("_"):
+                log.append(f"{base.__name__}.{name}")
+            return base.__getattribute__(self, name)
+
+        return type(f"Recorded{base.__name__}", (base,), {"__getattribute__": __getattribute__})
+
+    for field, base in (
+        ("prompt_tokens_details", PromptTokensDetailsWrapper),
+        ("completion_tokens_details", CompletionTokensDetailsWrapper),
+    ):
+        details = getattr(usage, field)
+        if details is not None:
+            object.__setattr__(details, "__class__", recording(base))
+    return response
+
+
+@pytest.mark.parametrize("shape", ["cached_by_modality", "units", "image", "top_level_counters"])
+def test_usage_details_read_as_litellm_reads_them(accelerated, shape):
+    """The fast path prices only details of LiteLLM's own classes, and parses them once per
+    call: details of any other class (here one that records its reads, as a user's subclass or a
+    test double could) see exactly LiteLLM's reads, in LiteLLM's order, and the same cost."""
+    from litellm.litellm_core_utils.llm_cost_calc import utils as cost_utils
+
+    outcomes, logs = [], []
+    for fn in (cost._F["response_cost_calculator"], cost.response_cost_calculator):
+        log: list[str] = []
+        r = _priced_response(shape, log)
+        outcomes.append(
+            _outcome(
+                fn,
+                response_object=r,
+                model="gpt-4o",
+                custom_llm_provider="openai",
+                call_type="completion",
+                optional_params={},
+                litellm_logging_obj=_logging("gpt-4o"),
+            )
+        )
+        logs.append(log)
+    assert outcomes[0] == outcomes[1]
+    assert logs[0] == logs[1]
+    assert logs[0], "the recording details saw no read: this test would prove nothing"
+    assert cost.counts().get("fast", 0) == 0, cost.counts()
+    assert cost.counts().get("litellm:usage-details-type") == 1, cost.counts()
+
+    # LiteLLM's own classes: each parser runs once per priced call (LiteLLM runs the prompt's
+    # three times); the cost and breakdown are the corpus test's.
+    calls: list[str] = []
+    originals = {name: cost._F[name] for name in ("parse_prompt_tokens_details", "parse_completion_tokens_details")}
+    try:
+        for name, fn in originals.items():
+            cost._F[name] = lambda usage, _fn=fn, _name=name: (calls.append(_name), _fn(usage))[1]
+        r = _priced_response(shape, None)
+        cost.response_cost_calculator(
+            response_object=r,
+            model="gpt-4o",
+            custom_llm_provider="openai",
+            call_type="completion",
+            optional_params={},
+            litellm_logging_obj=_logging("gpt-4o"),
+        )
+    finally:
+        cost._F.update(originals)
+    assert cost.counts().get("fast") == 1, cost.counts()
+    assert calls.count("parse_prompt_tokens_details") == 1, calls
+    assert calls.count("parse_completion_tokens_details") <= 1, calls
+    assert cost_utils.parse_prompt_tokens_details is originals["parse_prompt_tokens_details"]
 
 
 def test_fall_through_shapes_equal(accelerated):

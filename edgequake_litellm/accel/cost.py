@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .accelerator import Accelerator, Tally
+from .accelerator import Accelerator, Tally, pin_problems
 from .model_cost_watch import ModelCostWatch
 
 _REPLACES = ("litellm.response_cost_calculator", "litellm.completion_cost")
@@ -102,6 +102,7 @@ _FUNCTIONS = {
         "get_cost_per_unit",
         "_cache_token_counts",
         "_reasoning_token_count",
+        "_coerce_token_count",
         "calculate_cache_writing_cost",
         "get_regional_uplift_multiplier",
         "get_fedramp_uplift_multiplier",
@@ -111,6 +112,16 @@ _FUNCTIONS = {
         "TokenTypeCostBreakdown",
     ),
     "litellm.utils": ("get_model_cost_mutation_generation",),
+    "litellm.types.utils": ("Usage", "PromptTokensDetailsWrapper", "CompletionTokensDetailsWrapper"),
+}
+# sha256 (first 16 hex digits) of the LiteLLM functions ``_UsageReads`` reproduces or calls once
+# where LiteLLM calls them up to three times, in LiteLLM 1.110.2.
+_PINNED = {
+    "litellm.litellm_core_utils.llm_cost_calc.utils.parse_prompt_tokens_details": "e9f39e3c192c9924",
+    "litellm.litellm_core_utils.llm_cost_calc.utils.parse_completion_tokens_details": "1f030823aec7cb6a",
+    "litellm.litellm_core_utils.llm_cost_calc.utils._cache_token_counts": "076ae8545aff0741",
+    "litellm.litellm_core_utils.llm_cost_calc.utils._reasoning_token_count": "8f831e2b1fb36161",
+    "litellm.litellm_core_utils.llm_cost_calc.utils._coerce_token_count": "293300a5c575f2c1",
 }
 # Parameter names the fast path passes to LiteLLM functions (checked by the contract).
 _SIGNATURES = {
@@ -381,10 +392,63 @@ def _plan(model: str, provider: str, response: Any, hidden: Mapping[str, Any]) -
     return plan
 
 
-def _generic_cost(r: _Rates, usage: Any) -> tuple[float, float]:
+class _UsageReads:
+    """One priced call's reads of its ``Usage`` details. LiteLLM parses the prompt details up to
+    three times per call (the totals, ``_cache_token_counts``, the cached image tokens) and the
+    completion details twice. The fast path only sees details of LiteLLM's own classes, whose
+    reads have no side effect, and both parsers only read the usage, which nothing in between
+    writes (the pricing helpers take rates and the parsed dict): so each is parsed once, by
+    LiteLLM's own function."""
+
+    __slots__ = ("usage", "_prompt", "_completion")
+
+    def __init__(self, usage: Any) -> None:
+        self.usage = usage
+        self._prompt: Any = None
+        self._completion: Any = None
+
+    def prompt(self) -> Any:
+        """``parse_prompt_tokens_details(usage)``; never mutate the result."""
+        if self._prompt is None:
+            self._prompt = _F["parse_prompt_tokens_details"](self.usage)
+        return self._prompt
+
+    def completion(self) -> Any:
+        """``parse_completion_tokens_details(usage)``; never mutate the result."""
+        if self._completion is None:
+            self._completion = _F["parse_completion_tokens_details"](self.usage)
+        return self._completion
+
+    def cache_token_counts(self) -> tuple[Any, Any, Any, Any]:
+        """LiteLLM's ``_cache_token_counts(usage)``."""
+        usage = self.usage
+        parsed = self.prompt() if usage.prompt_tokens_details is not None else None
+        parsed_read = parsed["cache_hit_tokens"] if parsed is not None else 0
+        parsed_creation = parsed["cache_creation_tokens"] if parsed is not None else 0
+        coerce = _F["_coerce_token_count"]
+        return (
+            parsed_read or coerce(getattr(usage, "_cache_read_input_tokens", 0)),
+            parsed["cache_hit_audio_tokens"] if parsed is not None else 0,
+            parsed_creation or coerce(getattr(usage, "_cache_creation_input_tokens", 0)),
+            parsed["cache_creation_token_details"] if parsed is not None else None,
+        )
+
+    def reasoning_token_count(self) -> Any:
+        """LiteLLM's ``_reasoning_token_count(usage)``."""
+        usage = self.usage
+        parsed = self.completion()["reasoning_tokens"] if usage.completion_tokens_details is not None else 0
+        return parsed or _F["_coerce_token_count"](getattr(usage, "reasoning_tokens", 0))
+
+
+# Details types whose attribute reads are LiteLLM's/pydantic's own (filled in at install).
+_PLAIN_DETAILS: tuple[type, ...] = ()
+
+
+def _generic_cost(r: _Rates, reads: _UsageReads) -> tuple[float, float]:
     """generic_cost_per_token for a usage-independent price entry and no tier/residency/location:
     LiteLLM's statements in LiteLLM's order, its helpers for every usage-dependent step."""
     f = _F
+    usage = reads.usage
     prompt_tokens_details: Any = {
         "cache_hit_tokens": 0,
         "cache_hit_audio_tokens": 0,
@@ -405,7 +469,7 @@ def _generic_cost(r: _Rates, usage: Any) -> tuple[float, float]:
         "query_count": 0,
     }
     if usage.prompt_tokens_details:
-        prompt_tokens_details = f["parse_prompt_tokens_details"](usage)
+        prompt_tokens_details = dict(reads.prompt())  # a copy: the statements below write to it
     cache_hit = prompt_tokens_details["cache_hit_tokens"]
     text_tokens = prompt_tokens_details["text_tokens"]
     audio_tokens = prompt_tokens_details["audio_tokens"]
@@ -442,7 +506,7 @@ def _generic_cost(r: _Rates, usage: Any) -> tuple[float, float]:
     text_tokens = audio_tokens = reasoning_tokens = image_tokens = video_tokens = 0
     is_text_tokens_total = False
     if usage.completion_tokens_details is not None:
-        details = f["parse_completion_tokens_details"](usage)
+        details = reads.completion()
         audio_tokens = details["audio_tokens"]
         text_tokens = details["text_tokens"]
         reasoning_tokens = details["reasoning_tokens"]
@@ -471,9 +535,10 @@ def _generic_cost(r: _Rates, usage: Any) -> tuple[float, float]:
     return prompt_cost, completion_cost
 
 
-def _breakdown(plan: _Plan, usage: Any) -> Any:
+def _breakdown(plan: _Plan, reads: _UsageReads) -> Any:
     """get_token_type_cost_breakdown on the plan's pre-resolved rates."""
     f = _F
+    usage = reads.usage
     if plan.billed is None:
         return f["TokenTypeCostBreakdown"](0.0, 0.0, 0.0)
     info = plan.billed_info
@@ -485,8 +550,8 @@ def _breakdown(plan: _Plan, usage: Any) -> Any:
         * f["get_provider_specific_speed_multiplier"](model_info=info, usage=usage)
     )
     rates = plan.billed.scaled(multiplier)
-    cache_read_tokens, cached_audio_tokens, cache_creation_tokens, creation_details = f["_cache_token_counts"](usage)
-    cached_image_tokens = f["parse_prompt_tokens_details"](usage)["cached_image_tokens"]
+    cache_read_tokens, cached_audio_tokens, cache_creation_tokens, creation_details = reads.cache_token_counts()
+    cached_image_tokens = reads.prompt()["cached_image_tokens"]
     image_cache_read_rate = (
         rates.cache_read_input_image_token_cost
         if rates.cache_read_input_image_token_cost is not None
@@ -499,7 +564,7 @@ def _breakdown(plan: _Plan, usage: Any) -> Any:
         cache_creation_cost_by_ttl=rates.cache_creation_input_token_cost_by_ttl,
     )
     return f["TokenTypeCostBreakdown"](
-        reasoning_cost=float(f["_reasoning_token_count"](usage)) * rates.output_cost_per_reasoning_token,
+        reasoning_cost=float(reads.reasoning_token_count()) * rates.output_cost_per_reasoning_token,
         cache_read_cost=(
             float(cache_read_tokens - cached_audio_tokens - cached_image_tokens) * rates.cache_read_input_token_cost
             + float(cached_audio_tokens) * rates.cache_read_input_audio_token_cost
@@ -539,6 +604,11 @@ def _fast_completion_cost(
         return _miss("usage-shape")
     if usage.prompt_tokens is None or usage.completion_tokens is None:
         return _miss("usage-shape")
+    # Other details classes (a subclass, a double) may observe reads: LiteLLM's reads them its way.
+    if type(usage.prompt_tokens_details) not in _PLAIN_DETAILS or (
+        type(usage.completion_tokens_details) not in _PLAIN_DETAILS
+    ):
+        return _miss("usage-details-type")
     hidden = getattr(response, "_hidden_params", None)
     if not isinstance(hidden, dict):
         return _miss("hidden-params")
@@ -553,7 +623,8 @@ def _fast_completion_cost(
     if f["billed_usage_cost"](response, plan.current_provider) is not None:
         return _miss("provider-billed-cost")
     f["_response_time_ms_for_cost"](completion_response=response, litellm_logging_obj=logging_obj, total_time=0.0)
-    prompt_cost, completion_cost = (0.0, 0.0) if plan.cost is None else _generic_cost(plan.cost, usage)
+    reads = _UsageReads(usage)
+    prompt_cost, completion_cost = (0.0, 0.0) if plan.cost is None else _generic_cost(plan.cost, reads)
     final = prompt_cost + completion_cost
     tools = f["StandardBuiltInToolCostTracking"].get_cost_for_built_in_tools(
         model=plan.model,
@@ -564,7 +635,7 @@ def _fast_completion_cost(
     )
     final += tools
     if logging_obj is not None:
-        breakdown = _breakdown(plan, usage)
+        breakdown = _breakdown(plan, reads)
         f["_store_cost_breakdown_in_logging_obj"](
             litellm_logging_obj=logging_obj,
             prompt_tokens_cost_usd_dollar=prompt_cost,
@@ -716,7 +787,7 @@ def _problems() -> list[str]:
     for attr in ("cost_discount_config", "cost_margin_config", "replicate_models", "model_cost"):
         if not hasattr(litellm, attr):
             out.append(f"litellm.{attr} is missing")
-    return out
+    return out + pin_problems(_PINNED)
 
 
 def _install() -> None:
@@ -728,6 +799,8 @@ def _install() -> None:
         mod = importlib.import_module(module)
         for name in names:
             _F[name] = getattr(mod, name)
+    global _PLAIN_DETAILS
+    _PLAIN_DETAILS = (type(None), _F["PromptTokensDetailsWrapper"], _F["CompletionTokensDetailsWrapper"])
     for attr, fn in (("response_cost_calculator", response_cost_calculator), ("completion_cost", completion_cost)):
         _saved[attr] = (attr in vars(litellm), vars(litellm).get(attr))
         setattr(litellm, attr, fn)
