@@ -33,7 +33,15 @@ _decided: list[bool] = []  # whether install() has run: a later default must not
 
 
 def registry() -> dict[str, Accelerator]:
-    from . import cost, logging_payload, lookups, service_events, stream_chunks, stream_logging
+    from . import (
+        cost,
+        logging_payload,
+        lookups,
+        provider_membership,
+        service_events,
+        stream_chunks,
+        stream_logging,
+    )
 
     return {
         a.name: a
@@ -42,6 +50,7 @@ def registry() -> dict[str, Accelerator]:
             service_events.ACCELERATOR,
             logging_payload.ACCELERATOR,
             lookups.ACCELERATOR,
+            provider_membership.ACCELERATOR,
             stream_chunks.ACCELERATOR,
             stream_logging.ACCELERATOR,
         )
