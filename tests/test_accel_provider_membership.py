@@ -167,6 +167,36 @@ def test_get_optional_params_every_provider_on_and_off(litellm):
     assert not diffs, diffs[:3]
 
 
+def test_messages_route_config_every_provider_on_and_off(litellm):
+    """The `/v1/messages` route's config lookup: the same config class (or None, or error) for
+    every provider, and some that are not, with and without an `api_base`."""
+    from litellm.llms.anthropic.messages.native.handler import _native_messages_config
+    from litellm.types.utils import LlmProviders
+
+    providers = [p.value for p in LlmProviders] + ["edgequake", "nobody", "ANTHROPIC"]
+
+    def outcome(provider: str, api_base: str | None) -> tuple[Any, ...]:
+        try:
+            config = _native_messages_config("claude-sonnet-4-5", provider, None, api_base)
+        except Exception as e:  # noqa: BLE001
+            return ("raised", type(e), str(e))
+        return ("ok", type(config))
+
+    results = {}
+    for on in (False, True):
+        accel.install({"provider_membership"} if on else False)
+        pm.reset_counts()
+        try:
+            results[on] = [outcome(p, b) for p in providers for b in (None, "http://127.0.0.1:9/v1")]
+        finally:
+            fast = pm.counts().get("fast", 0)
+            accel.install(False)
+        if on:
+            assert fast >= 2 * len(providers), fast
+    assert results[False] == results[True]
+    assert any(r[0] == "ok" and r[1] is not type(None) for r in results[True])  # some provider has one
+
+
 @pytest.mark.parametrize("site", list(pm._SITES))
 def test_litellms_code_but_one_constant(accelerated, site):
     """Bytecode, line and exception tables, names: LiteLLM's. One constant differs, the

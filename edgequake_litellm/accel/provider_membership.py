@@ -5,6 +5,8 @@ a list of every provider built per call.
 ``custom_llm_provider in [provider.value for provider in LlmProviders]`` on every call: a list of
 ~190 values, each read through ``Enum.value`` (a Python-level descriptor on 3.11), ~45 µs per test
 and two tests per chat call on every LiteLLM route (native, ``edgequake/``, transparent, the proxy).
+The Anthropic ``/v1/messages`` route runs the same test to find its config
+(``_native_messages_config``).
 
 The list comprehension is a code object of its own, a constant of the function's code. Only that
 constant is replaced (``code.replace(co_consts=...)``): the function's bytecode, line table and
@@ -36,13 +38,16 @@ _EXPRESSION = "custom_llm_provider in [provider.value for provider in LlmProvide
 _SITES = {
     "completion": ("litellm.main", "completion"),
     "get_optional_params": ("litellm.utils", "get_optional_params"),
+    # the Anthropic `/v1/messages` route's config lookup (LiteLLM's `anthropic_messages`)
+    "_native_messages_config": ("litellm.llms.anthropic.messages.native.handler", "_native_messages_config"),
 }
 _REPLACES = tuple(f"{module}.{name}" for module, name in _SITES.values())
 # sha256 (first 16 hex digits) of each function's source in LiteLLM 1.110.2 (the undecorated
-# ``completion``: ``litellm.main.completion`` is its ``@client``/tracer wrapper).
+# ``completion``: ``litellm.main.completion`` is its wrapper).
 _PINNED = {
     "completion": "af08cb50ab331c3c",
     "get_optional_params": "e308610c122e4b77",
+    "_native_messages_config": "29cd02405daf8f30",
 }
 
 _tally = Tally()
