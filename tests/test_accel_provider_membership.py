@@ -223,8 +223,12 @@ def test_litellms_code_but_one_constant(accelerated, site):
         assert getattr(ours, attr) == getattr(theirs, attr), attr
     differ = [i for i, (a, b) in enumerate(zip(ours.co_consts, theirs.co_consts)) if a is not b]
     assert differ == [pm._target(theirs)], differ
+    _, installed, g = _comprehensions(site)
     accel.install(False)
     assert fn.__code__ is theirs
+    # A call already in the replaced comprehension when uninstall() runs still answers.
+    assert "openai" in installed(iter(g["LlmProviders"]))
+    assert "nobody" not in installed(iter(g["LlmProviders"]))
 
 
 def test_contract_and_switch(litellm, monkeypatch):

@@ -100,8 +100,6 @@ _FUNCTIONS = {
         "parse_completion_tokens_details",
         "_calculate_input_cost",
         "get_cost_per_unit",
-        "_cache_token_counts",
-        "_reasoning_token_count",
         "_coerce_token_count",
         "calculate_cache_writing_cost",
         "get_regional_uplift_multiplier",

@@ -21,7 +21,7 @@ and returns a container whose ``in`` answers:
 - for anything else (``None`` is tested before, an enum member, a ``str`` subclass, a double on
   ``LlmProviders``): the list LiteLLM builds, from the same iterator, with ``==`` per item.
 
-The two functions' sources are pinned; the comprehension must appear once in each.
+The three functions' sources are pinned; the comprehension must appear once in each.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from typing import Any
 from .accelerator import Accelerator, Tally, source_digest
 
 _EXPRESSION = "custom_llm_provider in [provider.value for provider in LlmProviders]"
-# name in status -> (module, qualified name as pinned)
+# site -> (module, function name)
 _SITES = {
     "completion": ("litellm.main", "completion"),
     "get_optional_params": ("litellm.utils", "get_optional_params"),
@@ -51,26 +51,30 @@ _PINNED = {
 }
 
 _tally = Tally()
-_orig: dict[str, Any] = {}  # site -> (function, LiteLLM's code); "enum" -> LlmProviders
+_orig: dict[str, Any] = {}  # site -> (function, LiteLLM's code)
 
 
 class _KnownProviders:
-    """What the replaced comprehension returns: ``in`` as LiteLLM's list answers it."""
+    """What the replaced comprehension returns: ``in`` as LiteLLM's list answers it. It carries
+    what it compares against (not read from module state), so a call in flight while
+    ``uninstall()`` runs still answers."""
 
-    __slots__ = ("_iterator", "_globals")
+    __slots__ = ("_iterator", "_globals", "_enum", "_members")
 
-    def __init__(self, iterator: Any, module_globals: dict[str, Any]) -> None:
+    def __init__(self, iterator: Any, module_globals: dict[str, Any], enum: Any, members: int) -> None:
         self._iterator = iterator
         self._globals = module_globals
+        self._enum = enum
+        self._members = members
 
     def __contains__(self, value: Any) -> bool:
-        enum: Any = _orig["enum"]
+        enum = self._enum
         values, names = enum._value2member_map_, enum._member_names_
         if (
             type(value) is str
             and self._globals.get("LlmProviders") is enum
             and type(values) is dict
-            and len(values) == len(names) == _orig["members"]
+            and len(values) == len(names) == self._members
         ):
             _tally.fast()
             return value in values
@@ -78,16 +82,17 @@ class _KnownProviders:
         return value in [provider.value for provider in self._iterator]
 
 
-def _comprehension(module_globals: dict[str, Any]) -> types.CodeType:
+def _comprehension(module_globals: dict[str, Any], enum: Any) -> types.CodeType:
     """A ``<listcomp>``-shaped code object (one argument, the iterator) returning
-    ``_KnownProviders(iterator, module_globals)``."""
+    ``_KnownProviders(iterator, ...)``."""
 
     def template(iterator: Any) -> Any:
         make: Any = ...  # replaced below by a constant: the function's globals are LiteLLM's module's
         return make(iterator)
 
+    members = len(enum._member_names_)
     code = template.__code__
-    make = lambda iterator: _KnownProviders(iterator, module_globals)  # noqa: E731
+    make = lambda iterator: _KnownProviders(iterator, module_globals, enum, members)  # noqa: E731
     return code.replace(co_consts=tuple(make if c is Ellipsis else c for c in code.co_consts))
 
 
@@ -146,15 +151,13 @@ def _install() -> None:
 
     if _orig:
         return
-    _orig["enum"] = LlmProviders
-    _orig["members"] = len(LlmProviders._member_names_)
     for site in _SITES:
         fn = _function(site)
         code = fn.__code__
         index = _target(code)
         assert index is not None
         consts = list(code.co_consts)
-        consts[index] = _comprehension(fn.__globals__)
+        consts[index] = _comprehension(fn.__globals__, LlmProviders)
         _orig[site] = (fn, code)
         fn.__code__ = code.replace(co_consts=tuple(consts))
 
