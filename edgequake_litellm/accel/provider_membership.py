@@ -142,7 +142,8 @@ def _problems() -> list[str]:
         if digest != _PINNED[site]:
             out.append(f"{'.'.join(_SITES[site])} source differs from the pinned one")
         elif _target(code) is None:
-            out.append(f"{'.'.join(_SITES[site])} has no single '{_EXPRESSION}'")
+            # Python 3.12 inlines comprehensions (PEP 709): there is no code object to replace.
+            out.append(f"{'.'.join(_SITES[site])} has no single '{_EXPRESSION}' comprehension code object")
     return out
 
 
