@@ -83,7 +83,7 @@ def _outcome(fn: Any, *args: Any) -> tuple[Any, ...]:
 
 def _comprehensions(site: str) -> tuple[Any, Any, dict[str, Any]]:
     """(LiteLLM's comprehension, the installed one) as functions, and the site's globals."""
-    fn, theirs = pm._orig[site]
+    fn, theirs, _ = pm._orig[site]
     index = pm._target(theirs)
     assert index is not None
     g = fn.__globals__
@@ -201,7 +201,7 @@ def test_messages_route_config_every_provider_on_and_off(litellm):
 def test_litellms_code_but_one_constant(accelerated, site):
     """Bytecode, line and exception tables, names: LiteLLM's. One constant differs, the
     comprehension; uninstall() puts LiteLLM's code object back."""
-    fn, theirs = pm._orig[site]
+    fn, theirs, _ = pm._orig[site]
     ours = fn.__code__
     assert ours is not theirs
     for attr in (
@@ -229,6 +229,16 @@ def test_litellms_code_but_one_constant(accelerated, site):
     # A call already in the replaced comprehension when uninstall() runs still answers.
     assert "openai" in installed(iter(g["LlmProviders"]))
     assert "nobody" not in installed(iter(g["LlmProviders"]))
+    # Whatever replaced the installed code since (another tool) is left in place by uninstall().
+    accel.install({"provider_membership"})
+    foreign = theirs.replace()
+    assert foreign is not theirs
+    fn.__code__ = foreign
+    try:
+        accel.install(False)
+        assert fn.__code__ is foreign
+    finally:
+        fn.__code__ = theirs
 
 
 def test_contract_and_switch(litellm, monkeypatch):

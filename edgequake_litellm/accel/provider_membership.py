@@ -51,7 +51,7 @@ _PINNED = {
 }
 
 _tally = Tally()
-_orig: dict[str, Any] = {}  # site -> (function, LiteLLM's code)
+_orig: dict[str, Any] = {}  # site -> (function, LiteLLM's code, the installed code)
 
 
 class _KnownProviders:
@@ -159,14 +159,15 @@ def _install() -> None:
         assert index is not None
         consts = list(code.co_consts)
         consts[index] = _comprehension(fn.__globals__, LlmProviders)
-        _orig[site] = (fn, code)
-        fn.__code__ = code.replace(co_consts=tuple(consts))
+        ours = code.replace(co_consts=tuple(consts))
+        _orig[site] = (fn, code, ours)
+        fn.__code__ = ours
 
 
 def _uninstall() -> None:
     for site in _SITES:
-        fn, code = _orig.get(site, (None, None))
-        if fn is not None:
+        fn, code, ours = _orig.get(site, (None, None, None))
+        if fn is not None and fn.__code__ is ours:  # not over whatever replaced ours since
             fn.__code__ = code
     _orig.clear()
 
