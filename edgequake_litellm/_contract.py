@@ -12,6 +12,8 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from .accel.accelerator import resolve
+
 # (owner path, attribute, parameter names the patch passes or reads; LiteLLM passes them all
 # by keyword, so their order does not matter)
 _SIGNATURES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -293,24 +295,9 @@ _MODULE_DISPATCH_CALLS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _resolve(path: str) -> Any:
-    import importlib
-
-    parts = path.split(".")
-    for i in range(len(parts), 0, -1):
-        try:
-            obj: Any = importlib.import_module(".".join(parts[:i]))
-        except ImportError:
-            continue
-        for name in parts[i:]:
-            obj = getattr(obj, name)
-        return obj
-    raise ImportError(path)
-
-
 def _check_signature(owner: str, attr: str, expected: tuple[str, ...]) -> str | None:
     try:
-        fn = getattr(_resolve(owner), attr)
+        fn = getattr(resolve(owner), attr)
     except (ImportError, AttributeError):
         return f"{owner}.{attr} is missing"
     try:
@@ -413,7 +400,7 @@ def _check_dispatch() -> list[str]:
     out = [f"litellm.main no longer calls {c}...)" for c in _DISPATCH_CALLS if c not in source]
     for module, call in _MODULE_DISPATCH_CALLS:
         try:
-            if call not in inspect.getsource(_resolve(module)):
+            if call not in inspect.getsource(resolve(module)):
                 out.append(f"{module} no longer calls {call}...)")
         except (ImportError, AttributeError, OSError, TypeError):
             out.append(f"{module} source is unavailable (cannot confirm it calls {call}...))")
@@ -455,7 +442,7 @@ def problems() -> list[str]:
             out.append(problem)
     for name in _NAMES:
         try:
-            _resolve(name)
+            resolve(name)
         except (ImportError, AttributeError):
             out.append(f"{name} is missing")
     for check in checks:

@@ -265,6 +265,18 @@ def _priced_response(shape: str, log: list[str] | None) -> Any:
     return response
 
 
+def _as_logging_calls_it(response: Any) -> dict[str, Any]:
+    """response_cost_calculator's arguments for a gpt-4o response, as LiteLLM's Logging passes them."""
+    return {
+        "response_object": response,
+        "model": "gpt-4o",
+        "custom_llm_provider": "openai",
+        "call_type": "completion",
+        "optional_params": {},
+        "litellm_logging_obj": _logging("gpt-4o"),
+    }
+
+
 @pytest.mark.parametrize("shape", ["cached_by_modality", "units", "image", "top_level_counters"])
 def test_usage_details_read_as_litellm_reads_them(accelerated, shape):
     """The fast path prices only details of LiteLLM's own classes, and parses them once per
@@ -275,18 +287,7 @@ def test_usage_details_read_as_litellm_reads_them(accelerated, shape):
     outcomes, logs = [], []
     for fn in (cost._F["response_cost_calculator"], cost.response_cost_calculator):
         log: list[str] = []
-        r = _priced_response(shape, log)
-        outcomes.append(
-            _outcome(
-                fn,
-                response_object=r,
-                model="gpt-4o",
-                custom_llm_provider="openai",
-                call_type="completion",
-                optional_params={},
-                litellm_logging_obj=_logging("gpt-4o"),
-            )
-        )
+        outcomes.append(_outcome(fn, **_as_logging_calls_it(_priced_response(shape, log))))
         logs.append(log)
     assert outcomes[0] == outcomes[1]
     assert logs[0] == logs[1]
@@ -301,15 +302,7 @@ def test_usage_details_read_as_litellm_reads_them(accelerated, shape):
     try:
         for name, fn in originals.items():
             cost._F[name] = lambda usage, _fn=fn, _name=name: (calls.append(_name), _fn(usage))[1]
-        r = _priced_response(shape, None)
-        cost.response_cost_calculator(
-            response_object=r,
-            model="gpt-4o",
-            custom_llm_provider="openai",
-            call_type="completion",
-            optional_params={},
-            litellm_logging_obj=_logging("gpt-4o"),
-        )
+        cost.response_cost_calculator(**_as_logging_calls_it(_priced_response(shape, None)))
     finally:
         cost._F.update(originals)
     assert cost.counts().get("fast") == 1, cost.counts()

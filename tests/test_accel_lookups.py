@@ -344,23 +344,30 @@ def _calls(litellm, mock, model: str, msgs: list[dict]) -> dict[str, Any]:
     return out
 
 
-@pytest.mark.parametrize("model", [MODEL, f"edgequake/{MODEL}"])
-def test_calls_same_payloads_on_and_off(litellm, mock, capture, model):
+def calls_on_and_off(litellm, mock, capture, model: str, name: str, module: Any) -> dict[bool, tuple[Any, ...]]:
+    """A sync and an async call in transparent mode with accelerator ``name`` off, then on: per
+    state, the answers, the success payloads logged, and the fast path's count."""
     from edgequake_litellm import _patch
 
-    msgs = _marked(f"lookups {model}")
+    msgs = _marked(f"{name} {model}")
     _patch.install()
     try:
         results = {}
         for on in (False, True):
-            accel.install({"lookups"} if on else False)
-            lookups.reset_counts()
+            accel.install({name} if on else False)
+            module.reset_counts()
             got: dict[str, Any] = {}
             logged = _logged(capture, lambda g=got: g.update(_calls(litellm, mock, model, msgs)), 2, msgs)
-            results[on] = (got, logged, lookups.counts().get("fast", 0))
+            results[on] = (got, logged, module.counts().get("fast", 0))
     finally:
         accel.install(False)
         _patch.uninstall()
+    return results
+
+
+@pytest.mark.parametrize("model", [MODEL, f"edgequake/{MODEL}"])
+def test_calls_same_payloads_on_and_off(litellm, mock, capture, model):
+    results = calls_on_and_off(litellm, mock, capture, model, "lookups", lookups)
     (off, off_logged, off_fast), (on, on_logged, on_fast) = results[False], results[True]
     assert off_fast == 0
     assert on_fast >= 1, lookups.counts()

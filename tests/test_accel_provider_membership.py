@@ -15,9 +15,8 @@ import pytest
 from edgequake_litellm import accel
 from edgequake_litellm.accel import provider_membership as pm
 
-from .test_accel_lookups import _calls
+from .test_accel_lookups import calls_on_and_off
 from .test_patch import MODEL
-from .test_patch_routes import _logged, _marked
 from .test_patch_routes import capture as capture  # the fixture
 
 
@@ -260,21 +259,7 @@ def test_contract_and_switch(litellm, monkeypatch):
 
 @pytest.mark.parametrize("model", [MODEL, f"edgequake/{MODEL}"])
 def test_calls_same_on_and_off(litellm, mock, capture, model):
-    from edgequake_litellm import _patch
-
-    msgs = _marked(f"provider_membership {model}")
-    _patch.install()
-    try:
-        results = {}
-        for on in (False, True):
-            accel.install({"provider_membership"} if on else False)
-            pm.reset_counts()
-            got: dict[str, Any] = {}
-            logged = _logged(capture, lambda g=got: g.update(_calls(litellm, mock, model, msgs)), 2, msgs)
-            results[on] = (got, logged, pm.counts().get("fast", 0))
-    finally:
-        accel.install(False)
-        _patch.uninstall()
+    results = calls_on_and_off(litellm, mock, capture, model, "provider_membership", pm)
     (off, off_logged, off_fast), (on, on_logged, on_fast) = results[False], results[True]
     assert off_fast == 0
     assert on_fast >= 2, pm.counts()  # completion and get_optional_params, per call

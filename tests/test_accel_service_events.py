@@ -297,5 +297,5 @@ def test_contract_refuses_changed_source(litellm, monkeypatch):
     assert service_events._problems() == []
     monkeypatch.setitem(service_events._PINNED, "_emit_guarded", "0" * 16)
     assert service_events._problems() == [
-        "ServiceLogging._emit_guarded differs from the source this accelerator was proven against"
+        f"{service_events._CLS}._emit_guarded differs from the source this accelerator was proven against"
     ]

@@ -32,7 +32,7 @@ import typing
 from typing import Any
 
 from .._doubles import _own_code, _package_dir
-from .accelerator import Accelerator, Tally, source_digest
+from .accelerator import Accelerator, Tally, pin_problems
 
 _LOGGING = "litellm.litellm_core_utils.litellm_logging"
 _SAVINGS = "litellm.proxy.spend_tracking.savings"
@@ -112,16 +112,6 @@ _orig: dict[str, Any] = {}  # originals of the replaced attributes
 _seen: dict[str, Any] = {}
 _error_record: list[dict[str, Any]] = []  # get_error_information(None), once computed
 _ABSENT = object()
-
-
-def _resolve(module: str, qualname: str) -> Any:
-    target: Any = sys.modules[module]
-    parts = qualname.split(".")
-    for i, part in enumerate(parts):
-        target = target.__dict__[part] if i else getattr(target, part)
-    if isinstance(target, staticmethod | classmethod):
-        target = target.__func__
-    return target
 
 
 # Per group of bindings: (namespace, name, value as installed) triples. A module's or class's
@@ -315,32 +305,20 @@ def _import_all() -> str | None:
     return None
 
 
-_OURS = {
-    "_autorouter_savings_for_payload": _autorouter_savings_for_payload,
-    "get_error_information_for_logging_payload": get_error_information_for_logging_payload,
-    "overlay_served_output_texts": overlay_served_output_texts,
-}
-
-
 def _problems() -> list[str]:
     missing = _import_all()
     if missing:
         return [missing]
-    out: list[str] = []
-    for (module, qualname), digest in _PINNED.items():
-        try:
-            target = _resolve(module, qualname)
-        except (KeyError, AttributeError):
-            out.append(f"{module}.{qualname} is missing")
-            continue
-        name = qualname.rsplit(".", 1)[-1]
-        if _OURS.get(name) is target:
-            target = _orig.get(name)  # already installed: the original is what was pinned
-        try:
-            if source_digest(target) != digest:
-                out.append(f"{module}.{qualname} differs from the source this accelerator was proven against")
-        except (OSError, TypeError):
-            out.append(f"{module}.{qualname} has no readable source")
+    pins = {f"{module}.{qualname}": digest for (module, qualname), digest in _PINNED.items()}
+    error = f"{_LOGGING}.StandardLoggingPayloadSetup.get_error_information_for_logging_payload"
+    replaced = {  # already installed: the original is what was pinned
+        f"{_LOGGING}._autorouter_savings_for_payload": (
+            _autorouter_savings_for_payload,
+            _orig.get("_autorouter_savings_for_payload"),
+        ),
+        error: (_orig.get("installed_error"), _orig.get("error_staticmethod")),
+    }
+    out = pin_problems(pins, replaced)
     litellm_dir = _package_dir(sys.modules[_LOGGING])
     for module, name in _SAVINGS_BINDINGS + _ERROR_BINDINGS + _SERVED_BINDINGS:
         if name not in sys.modules[module].__dict__:
@@ -392,7 +370,8 @@ def _install() -> None:
     _error_record.clear()
     logging_mod._autorouter_savings_for_payload = _autorouter_savings_for_payload
     logging_mod.overlay_served_output_texts = overlay_served_output_texts
-    setup.get_error_information_for_logging_payload = staticmethod(get_error_information_for_logging_payload)
+    _orig["installed_error"] = staticmethod(get_error_information_for_logging_payload)
+    setup.get_error_information_for_logging_payload = _orig["installed_error"]
 
 
 def _uninstall() -> None:

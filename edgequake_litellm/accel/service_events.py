@@ -27,10 +27,11 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from .accelerator import Accelerator, Tally, source_digest
+from .accelerator import Accelerator, Tally, pin_problems
 from .reused_loop import ASYNCIO_RUN_TASKS, idle, take_task_numbers
 
-_REPLACES = ("litellm._service_logger.ServiceLogging.service_success_hook",)
+_CLS = "litellm._service_logger.ServiceLogging"
+_REPLACES = (f"{_CLS}.service_success_hook",)
 # sha256 (first 16 hex digits) of the source of each ServiceLogging member the fast path reasons
 # about, in the LiteLLM releases it was read against (1.109.0 through 1.110.2: identical).
 _PINNED = {
@@ -103,27 +104,16 @@ def service_success_hook(
 
 def _problems() -> list[str]:
     try:
-        from litellm._service_logger import ServiceLogging
+        import litellm._service_logger  # noqa: F401  # the module the pins resolve in
         from litellm.types.services import ServiceTypes
     except ImportError as e:
         return [f"litellm._service_logger is missing ({e})"]
     out: list[str] = []
     if not hasattr(ServiceTypes, "REDIS"):
         out.append("ServiceTypes.REDIS is missing")
-    for name, digest in _PINNED.items():
-        member = ServiceLogging.__dict__.get(name)
-        if member is None:
-            out.append(f"ServiceLogging.{name} is missing")
-            continue
-        target = member.__func__ if isinstance(member, staticmethod) else member
-        if name == "service_success_hook" and target is service_success_hook:
-            continue  # already installed
-        try:
-            if source_digest(target) != digest:
-                out.append(f"ServiceLogging.{name} differs from the source this accelerator was proven against")
-        except (OSError, TypeError):
-            out.append(f"ServiceLogging.{name} has no readable source")
-    return out
+    pins = {f"{_CLS}.{name}": digest for name, digest in _PINNED.items()}
+    hook = f"{_CLS}.service_success_hook"
+    return out + pin_problems(pins, {hook: (service_success_hook, _orig.get("service_success_hook"))})
 
 
 def _install() -> None:
