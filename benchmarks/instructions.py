@@ -6,9 +6,9 @@ Timing a 2-5 % change on a shared 2-core VM does not work: interleaved blocks of
 configuration differ by 10-20 % (benchmarks/accel.py shows it). Instructions retired do not
 depend on the neighbours. Each configuration runs in a process of its own under
 ``valgrind --tool=callgrind`` (Debian's ``valgrind`` package), with counting off while Python
-imports LiteLLM and warms up (20 calls), on for ``--calls`` sync calls and the second that
-LiteLLM's logging threads take to finish them (every thread is counted), then off again. Repeat
-runs agree to ~0.1 %. The upstream is the project's mock, in a process of its own (not counted).
+imports LiteLLM and warms up (20 calls), on for ``--calls`` sync calls and until LiteLLM's
+logging pool has finished them (every thread is counted), then off again. Repeat runs agree to
+~0.1 %, on an idle machine or a loaded one. The upstream is the project's mock, in a process of its own (not counted).
 
 Configurations, per route (transparent ``openai/...`` and ``edgequake/openai/...``): every
 accelerator on (the default), every one off, and each one off with the others on (what it
@@ -37,6 +37,18 @@ WARMUP = 20
 STREAM_CHUNKS = 100
 
 
+def _drain_logging() -> None:
+    """Wait until LiteLLM's logging pool has run every task submitted (its done-callbacks give the
+    bounded pool's slots back), then a second more for what those tasks started. A fixed sleep is
+    not enough on a loaded machine under valgrind: the count then misses 5 % of a call."""
+    from litellm.litellm_core_utils.thread_pool_executor import executor
+
+    slots = executor._pending_slots
+    while slots._value < executor._max_pending_tasks:
+        time.sleep(0.05)
+    time.sleep(1.0)
+
+
 def child(model: str, base: str, calls: int, stream: bool) -> None:
     """Under valgrind: warm up, say READY, wait for GO on stdin, make the calls, say DONE."""
     import litellm
@@ -60,12 +72,12 @@ def child(model: str, base: str, calls: int, stream: bool) -> None:
 
     for _ in range(WARMUP):
         one()
-    time.sleep(1.0)  # LiteLLM's logging threads finish the warm-up outside the count
+    _drain_logging()  # LiteLLM's logging threads finish the warm-up outside the count
     print("READY", flush=True)
     sys.stdin.readline()
     for _ in range(calls):
         one()
-    time.sleep(1.0)  # and the counted calls' logging inside it
+    _drain_logging()  # and the counted calls' logging inside it
     print("DONE", flush=True)
     sys.stdin.readline()
 
