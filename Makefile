@@ -27,8 +27,9 @@ setup: $(VENV)/.deps  ## create .venv with the pinned tools and LiteLLM
 
 build: setup  ## compile the Rust core into the package (release, in place)
 	@# maturin pip-installs the package's dependencies (setup already did): PIP_QUIET keeps
-	@# pip's "Requirement already satisfied" lines out; errors still print.
-	PIP_QUIET=1 $(PY) -m maturin develop --release --quiet
+	@# pip's "Requirement already satisfied" lines out; errors still print. maturin installs
+	@# into $$VIRTUAL_ENV when set: a caller's activated venv must not get this tree's package.
+	VIRTUAL_ENV=$(abspath $(VENV)) PIP_QUIET=1 $(PY) -m maturin develop --release --quiet
 
 demo: build  ## set up, build and run the demo against the local mock upstream
 	$(PY) -m edgequake_litellm demo
