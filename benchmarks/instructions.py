@@ -26,7 +26,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -37,18 +36,6 @@ WARMUP = 20
 STREAM_CHUNKS = 100
 
 
-def _drain_logging() -> None:
-    """Wait until LiteLLM's logging pool has run every task submitted (its done-callbacks give the
-    bounded pool's slots back), then a second more for what those tasks started. A fixed sleep is
-    not enough on a loaded machine under valgrind: the count then misses 5 % of a call."""
-    from litellm.litellm_core_utils.thread_pool_executor import executor
-
-    slots = executor._pending_slots
-    while slots._value < executor._max_pending_tasks:
-        time.sleep(0.05)
-    time.sleep(1.0)
-
-
 def child(model: str, base: str, calls: int, stream: bool) -> None:
     """Under valgrind: warm up, say READY, wait for GO on stdin, make the calls, say DONE."""
     import litellm
@@ -56,7 +43,7 @@ def child(model: str, base: str, calls: int, stream: bool) -> None:
     import edgequake_litellm
 
     sys.path.insert(0, str(Path(__file__).parent))
-    from accel import MSGS
+    from accel import MSGS, drain_logging
 
     litellm.suppress_debug_info = True
     edgequake_litellm.install(patch=True)  # accelerators per EDGEQUAKE_ACCEL/_DISABLE
@@ -72,12 +59,12 @@ def child(model: str, base: str, calls: int, stream: bool) -> None:
 
     for _ in range(WARMUP):
         one()
-    _drain_logging()  # LiteLLM's logging threads finish the warm-up outside the count
+    drain_logging(1.0)  # LiteLLM's logging threads finish the warm-up outside the count
     print("READY", flush=True)
     sys.stdin.readline()
     for _ in range(calls):
         one()
-    _drain_logging()  # and the counted calls' logging inside it
+    drain_logging(1.0)  # and the counted calls' logging inside it
     print("DONE", flush=True)
     sys.stdin.readline()
 

@@ -26,6 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from accel import drain_logging
+
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 MSGS = [{"role": "user", "content": "hello"}]
@@ -182,10 +184,6 @@ def upstreams(needed: set[str]) -> tuple[list[subprocess.Popen], Up]:
     return procs, up
 
 
-def _drain() -> None:
-    time.sleep(0.2)  # LiteLLM's success logging finishes in its thread pool; sleeping costs no CPU
-
-
 def _consume(out: Any) -> None:
     if hasattr(out, "__iter__") and not isinstance(out, (dict, list)) and hasattr(out, "__next__"):
         for _ in out:
@@ -207,7 +205,7 @@ def sync_block(litellm: Any, route: Route, up: Up, n: int, stream: bool = False)
     for _ in range(n):
         _consume(fn(**kw))
     wall = time.perf_counter() - wall
-    _drain()
+    drain_logging()
     return (time.process_time() - cpu) / n * 1e3, wall / n * 1e3
 
 
@@ -223,7 +221,7 @@ def async_block(litellm: Any, route: Route, up: Up, n: int) -> float:
         return (time.perf_counter() - t) / n * 1e3
 
     out = asyncio.run(run())
-    _drain()
+    drain_logging()
     return out
 
 
