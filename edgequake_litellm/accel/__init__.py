@@ -41,6 +41,7 @@ def registry() -> dict[str, Accelerator]:
         service_events,
         stream_chunks,
         stream_logging,
+        unread_payload,
     )
 
     return {
@@ -53,6 +54,7 @@ def registry() -> dict[str, Accelerator]:
             provider_membership.ACCELERATOR,
             stream_chunks.ACCELERATOR,
             stream_logging.ACCELERATOR,
+            unread_payload.ACCELERATOR,
         )
     }
 
