@@ -25,6 +25,8 @@ import sys
 import time
 from typing import Any
 
+from edgequake_litellm.testing import drain_litellm_logging
+
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 MSGS = [{"role": "user", "content": "hello"}]
@@ -39,17 +41,11 @@ def _upstream() -> tuple[subprocess.Popen, str]:
 
 
 def drain_logging(settle: float = 0.2) -> None:
-    """Wait until LiteLLM's logging pool has run every task submitted (its done-callbacks give the
-    bounded pool's slots back), then ``settle`` seconds for what those tasks started. A fixed sleep
-    alone is not enough on a loaded machine: the last calls' logging then lands in the next block
-    (under valgrind, 5 % of a call went uncounted). Waiting costs no CPU."""
-    try:
-        from litellm.litellm_core_utils.thread_pool_executor import executor
-    except ImportError:  # a LiteLLM without the bounded pool
-        executor = None
-    slots = getattr(executor, "_pending_slots", None)
-    while slots is not None and slots._value < executor._max_pending_tasks:  # type: ignore[union-attr]
-        time.sleep(0.01)
+    """Wait until LiteLLM's logging pool has run every task submitted, then ``settle`` seconds for
+    what those tasks started. A fixed sleep alone is not enough on a loaded machine: the last
+    calls' logging then lands in the next block (under valgrind, 5 % of a call went uncounted).
+    Waiting costs no CPU."""
+    drain_litellm_logging()
     time.sleep(settle)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -15,23 +14,9 @@ os.environ.setdefault("EDGEQUAKE_ACCEL", "0")
 
 import pytest
 
-from edgequake_litellm.testing import MockUpstream
+from edgequake_litellm.testing import MockUpstream, drain_litellm_logging
 
 KEY = "sk-edgequake-test-0123456789abcdef"
-
-
-def drain_litellm_logging() -> None:
-    """Return once every task queued on LiteLLM's logging executor (where its sync success
-    callbacks run) has finished: the queue is first in, first out, and one barrier task per
-    worker can only all be running when no worker is busy with anything queued before them."""
-    from litellm.litellm_core_utils.thread_pool_executor import executor
-
-    workers = executor._max_workers
-    barrier = threading.Barrier(workers + 1, timeout=60)
-    futures = [executor.submit(barrier.wait) for _ in range(workers)]
-    barrier.wait()
-    for f in futures:
-        f.result(timeout=60)
 
 
 @pytest.fixture(autouse=True)

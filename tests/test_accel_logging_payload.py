@@ -43,9 +43,11 @@ class _Records(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.seen: list[str] = []
+        self.levels: list[int] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         self.seen.append(f"{record.name} {record.levelname} {record.getMessage()}")
+        self.levels.append(record.levelno)
 
 
 def _observed(fn: Callable[[], Any]) -> tuple[Any, list[str]]:

@@ -5,7 +5,7 @@ changes nothing else: the response, the logging object's every other attribute a
 LiteLLM's log records and Python warnings. For each skipped call, LiteLLM's own builder run
 afterwards on the same logging object returns a payload without logging, warning or changing the
 logging object: the work skipped had no effect but its result. Every reader (callbacks of each
-kind, a caller's logging object, a stream, the print switch, verbose logging, redaction, user
+kind, a caller's logging object, a stream, a Router call, the print switch, verbose logging, redaction, user
 metadata, a test double on anything the builder reaches) gets LiteLLM's own payload."""
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from edgequake_litellm import _patch, accel
 from edgequake_litellm.accel import unread_payload as up
 
 from .conftest import KEY, drain_litellm_logging
+from .test_accel_logging_payload import _Records
 
 ROUTES = ("openai/gpt-4o-mini", "edgequake/openai/gpt-4o-mini")
 _CLOCKS = {
@@ -103,17 +104,6 @@ def _logging_state(lo: Any) -> dict[str, Any]:
     details = {k: v for k, v in lo.model_call_details.items() if k != "standard_logging_object"}
     attrs = {k: v for k, v in vars(lo).items() if k not in ("model_call_details", "_model_call_details_view")}
     return {"details": _plain(details), "attrs": _plain(attrs)}
-
-
-class _Records(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.seen: list[str] = []
-        self.levels: list[int] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.seen.append(f"{record.name} {record.levelname} {record.getMessage()}")
-        self.levels.append(record.levelno)
 
 
 class _Observed:
@@ -349,7 +339,20 @@ def test_a_stream_keeps_its_payload(litellm, mock, switch):
         pass
     drain_litellm_logging()
     assert stream.logging_obj.model_call_details.get("standard_logging_object") is not None
-    assert "fast" not in up.counts()
+    assert set(up.counts()) == {"litellm:stream"}, up.counts()
+
+
+def test_a_router_call_keeps_its_payload(litellm, mock, switch):
+    """The Router files its deployment in the call's metadata (its strategies and spend
+    accounting read the payload): LiteLLM's builder runs."""
+    switch(True)
+    deployment = {"model": ROUTES[0], "api_key": KEY, "api_base": mock.base_url()}
+    router = litellm.Router(model_list=[{"model_name": "m", "litellm_params": deployment}])
+    with _Observed() as seen:
+        router.completion(model="m", messages=_MESSAGES["user"])
+        drain_litellm_logging()
+    assert [o.model_call_details.get("standard_logging_object") is not None for o in seen.objects] == [True]
+    assert up.counts() == {"litellm:metadata": 1}, up.counts()
 
 
 def test_print_switch_prints_the_same(litellm, mock, switch, monkeypatch, capfd):
@@ -423,6 +426,32 @@ def test_a_double_on_what_the_builder_reaches_sees_its_call(litellm, mock, switc
     assert counts == {"litellm:test-double": 1}, counts
     _, after = _built(mock)  # the double gone: the fast path again
     assert after == {"litellm:test-double": 1, "fast": 1}
+
+
+def test_a_users_class_over_the_builders_is_a_double(litellm, mock, switch):
+    from litellm.litellm_core_utils import litellm_logging
+
+    class Setup(litellm_logging.StandardLoggingPayloadSetup):
+        pass
+
+    switch(True)
+    with um.patch.object(litellm_logging, "StandardLoggingPayloadSetup", Setup):
+        payload, counts = _built(mock)
+    assert payload is not None and counts == {"litellm:test-double": 1}
+
+
+def test_other_accelerators_put_in_and_taken_out_keep_the_fast_path(litellm, mock, switch):
+    """Installing ``logging_payload`` after this one rebinds globals the builder names: the
+    change is this package's own code, adopted, not taken for a double (nor is its removal)."""
+    switch(True)
+    try:
+        assert accel.install({"unread_payload", "logging_payload"}) == ["unread_payload", "logging_payload"]
+        _, with_it = _built(mock)
+        accel.install({"unread_payload"})
+        _, without = _built(mock)
+    finally:
+        accel.install({"unread_payload"})
+    assert with_it == {"fast": 1} and without == {"fast": 2}, (with_it, without)
 
 
 def test_contract_status_and_uninstall(litellm, switch):

@@ -5,11 +5,15 @@ from __future__ import annotations
 import hashlib
 import importlib
 import inspect
+import sys
 import threading
+import types
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from .._doubles import _own_code, _package_dir
 
 
 def source_digest(obj: object) -> str:
@@ -55,6 +59,25 @@ def pin_problems(pins: Mapping[str, str], replaced: Mapping[str, tuple[Any, Any]
         except (OSError, TypeError):
             out.append(f"{qualified} has no readable source")
     return out
+
+
+def genuine(value: Any, packages: tuple[str, ...] = ("litellm",)) -> bool:
+    """A binding that is ``packages``' own (a class, module or function, also as a static or
+    class method or a property, whose code lives in them) or a plain constant or library object
+    (pydantic's TypeAdapters), not a mock or a user's override (a mock's type is unittest.mock's)."""
+    if isinstance(value, staticmethod | classmethod):
+        value = value.__func__
+    if isinstance(value, property):
+        return all(f is None or genuine(f, packages) for f in (value.fget, value.fset, value.fdel))
+    if isinstance(value, type):
+        return value.__module__.split(".", 1)[0] in packages
+    if isinstance(value, types.ModuleType):
+        return value.__name__.split(".", 1)[0] in packages
+    if type(value) is types.BuiltinFunctionType:
+        return True
+    if isinstance(value, types.FunctionType | types.MethodType):
+        return any(_own_code(value, _package_dir(sys.modules[p])) for p in packages if p in sys.modules)
+    return type(value).__module__.split(".", 1)[0] in ("builtins", "pydantic", *packages)
 
 
 class Tally:

@@ -27,12 +27,10 @@ from __future__ import annotations
 
 import math
 import sys
-import types
 import typing
 from typing import Any
 
-from .._doubles import _own_code, _package_dir
-from .accelerator import Accelerator, Tally, pin_problems
+from .accelerator import Accelerator, Tally, genuine, pin_problems
 
 _LOGGING = "litellm.litellm_core_utils.litellm_logging"
 _SAVINGS = "litellm.proxy.spend_tracking.savings"
@@ -319,26 +317,13 @@ def _problems() -> list[str]:
         error: (_orig.get("installed_error"), _orig.get("error_staticmethod")),
     }
     out = pin_problems(pins, replaced)
-    litellm_dir = _package_dir(sys.modules[_LOGGING])
     for module, name in _SAVINGS_BINDINGS + _ERROR_BINDINGS + _SERVED_BINDINGS:
         if name not in sys.modules[module].__dict__:
             out.append(f"{module}.{name} is missing")
-        elif not _genuine(sys.modules[module].__dict__[name], litellm_dir):
+        elif not genuine(sys.modules[module].__dict__[name]):
             # Recorded at install as the binding to keep: a double in place then would be skipped.
             out.append(f"{module}.{name} is not LiteLLM's own (a test double or an override)")
     return out
-
-
-def _genuine(value: Any, litellm_dir: str) -> bool:
-    """LiteLLM's own class or function (or a plain constant), not a mock or a user's override."""
-    if isinstance(value, type):
-        return value.__module__.split(".", 1)[0] == "litellm"
-    if isinstance(value, types.ModuleType):
-        return value.__name__.split(".", 1)[0] == "litellm"
-    if isinstance(value, types.FunctionType | types.MethodType | types.BuiltinFunctionType):
-        return _own_code(value, litellm_dir) or type(value) is types.BuiltinFunctionType
-    # Constants and library objects (pydantic's TypeAdapters); a mock's type is unittest.mock's.
-    return type(value).__module__.split(".", 1)[0] in ("builtins", "litellm", "pydantic")
 
 
 def _install() -> None:

@@ -36,8 +36,7 @@ import types
 import weakref
 from typing import Any
 
-from .._doubles import _own_code, _package_dir
-from .accelerator import Accelerator, Tally, pin_problems
+from .accelerator import Accelerator, Tally, genuine, pin_problems
 
 _LOGGING = "litellm.litellm_core_utils.litellm_logging"
 _UTILS = "litellm.utils"
@@ -92,6 +91,7 @@ _DYNAMIC_CALLBACKS = (
 # Keys LiteLLM files in litellm_params["metadata"] itself on a plain SDK call.
 _OWN_METADATA = frozenset({"hidden_params"})
 _LOGGERS = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy")
+_OWN_CODE = ("litellm", "edgequake_litellm")
 
 _tally = Tally()
 _orig: dict[str, Any] = {}
@@ -111,31 +111,20 @@ def _function_setup(*args: Any, **kwargs: Any) -> Any:
 
 
 def _bindings_intact() -> bool:
-    """Each binding the builder reaches is the one snapshotted at install; a changed one is
-    adopted when it is LiteLLM's (or this package's) own code, refused when it is a double."""
+    """Each binding the builder reaches is the one snapshotted at install; a binding changed
+    since is adopted when it is LiteLLM's or this package's own code (another accelerator put
+    in or taken out), refused when it is a test double or a user's override."""
     snap = _state["bindings"]
     if all(tuple(map(d.get, names)) == seen for d, names, seen in snap):
         return True
     fresh = []
-    for d, names, _seen in snap:
+    for d, names, seen in snap:
         now = tuple(map(d.get, names))
-        if not all(_genuine(v) for v in now):
+        if not all(v is s or v is None or genuine(v, _OWN_CODE) for v, s in zip(now, seen, strict=True)):
             return False
         fresh.append((d, names, now))
     _state["bindings"] = fresh
     return True
-
-
-def _genuine(value: Any) -> bool:
-    if value is None or isinstance(value, type | types.ModuleType):
-        return True  # a class or module binding; its methods are snapshotted where they matter
-    if isinstance(value, staticmethod | classmethod):
-        value = value.__func__
-    if isinstance(value, types.FunctionType | types.MethodType):
-        return _own_code(value, _state["litellm_dir"]) or _own_code(value, _state["own_dir"])
-    if isinstance(value, property):
-        return all(f is None or _genuine(f) for f in (value.fget, value.fset, value.fdel))
-    return type(value).__module__.split(".", 1)[0] in ("builtins", "litellm", "pydantic", "typing", "functools")
 
 
 def _why_read(self: Any) -> str | None:
@@ -252,8 +241,6 @@ def _install() -> None:
         redact=redact,
         loggers=tuple(logging.getLogger(n) for n in _LOGGERS),
         client_codes=frozenset(_client_codes(utils.client)),
-        litellm_dir=_package_dir(logging_mod),
-        own_dir=os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep,
         bindings=[
             (logging_mod.__dict__, module_names, tuple(map(logging_mod.__dict__.get, module_names))),
             (setup_cls.__dict__, setup_names, tuple(map(setup_cls.__dict__.get, setup_names))),
