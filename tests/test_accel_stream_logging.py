@@ -25,6 +25,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -209,6 +210,37 @@ async def _keeps_the_loop(log: list[Any]) -> Any:
     globals()["_KEPT_LOOP"] = asyncio.get_running_loop()
 
 
+async def _threadsafe_while_busy(log: list[Any]) -> Any:
+    """A thread queues callbacks (each writes the wake-up socket) while the loop only runs ready
+    callbacks, the iterations whose zero-timeout poll the reused loops skip; then the coroutine
+    waits for a thread's result, a poll that must still wake up."""
+    loop = asyncio.get_running_loop()
+    poked = threading.Event()
+
+    def poke() -> None:
+        for i in range(3):
+            loop.call_soon_threadsafe(log.append, f"poked {i}")
+        poked.set()
+
+    t = threading.Thread(target=poke)
+    t.start()
+    while not poked.is_set():
+        await asyncio.sleep(0)
+    t.join()
+    for _ in range(5):
+        await asyncio.sleep(0)
+    done = loop.create_future()
+    threading.Thread(target=lambda: loop.call_soon_threadsafe(done.set_result, "from a thread")).start()
+    log.append(await done)
+
+
+async def _busy_then_a_timer(log: list[Any]) -> Any:
+    for _ in range(20):
+        await asyncio.sleep(0)
+    await asyncio.sleep(0.01)
+    log.append("after the timer")
+
+
 CORPUS: list[Callable[[list[Any]], Coroutine[Any, Any, Any]]] = [
     _returns,
     _raises,
@@ -239,6 +271,10 @@ CORPUS: list[Callable[[list[Any]], Coroutine[Any, Any, Any]]] = [
     _nested_run,
     _shuts_down_asyncgens_itself,
     _returns,
+    _threadsafe_while_busy,
+    _returns,
+    _busy_then_a_timer,
+    _threadsafe_while_busy,
     _returns,
 ]
 
@@ -328,6 +364,74 @@ def test_reused_loop_runs_as_asyncio_run() -> None:
     assert off == on, differences(off, on)
     # Not vacuous: most probes ran on a loop an earlier run used.
     assert len(loops) - len(set(loops)) >= 10, loops
+
+
+class _CountingEpoll:
+    """A loop's epoll instance, recording the timeout of every poll."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.polls: list[float] = []
+
+    def poll(self, timeout: float = -1, maxevents: int = -1) -> Any:
+        self.polls.append(timeout)
+        return self.inner.poll(timeout, maxevents)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_reused_loop_skips_only_the_polls_that_can_find_nothing() -> None:
+    """A run with only ready callbacks makes no system call to poll; a run that waits for a
+    thread polls (and wakes up), and so does any run with a file of its own registered."""
+    seen: dict[str, Any] = {}
+
+    async def from_a_thread() -> str:
+        done = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+
+        def later() -> None:
+            time.sleep(0.05)  # the loop is waiting by then
+            loop.call_soon_threadsafe(done.set_result, "woken")
+
+        threading.Thread(target=later).start()
+        return await done
+
+    async def with_a_reader() -> str:
+        a, b = socket.socketpair()
+        loop = asyncio.get_running_loop()
+        loop.add_reader(a.fileno(), lambda: None)
+        try:
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
+        finally:
+            loop.remove_reader(a.fileno())
+            a.close()
+            b.close()
+        return "reader"
+
+    def work() -> None:
+        reused_loop._free.clear()
+        loop: Any = reused_loop._take()
+        seen["selector"] = type(loop._selector)
+        counter = _CountingEpoll(loop._selector._selector)
+        loop._selector._selector = counter
+        assert reused_loop._give_back(loop)
+        for name, make in (("ready only", lambda: _returns([])), ("thread", from_a_thread), ("reader", with_a_reader)):
+            seen[name] = (reused_loop.run(make(), keep=lambda: True), list(counter.polls))
+            counter.polls.clear()
+        seen["reused"] = reused_loop._free == [loop]
+
+    t = threading.Thread(target=work)
+    t.start()
+    t.join(30)
+    assert seen["selector"] is reused_loop._QuietEpollSelector
+    assert seen["ready only"] == ({"value": 1}, [])
+    value, polls = seen["thread"]
+    assert value == "woken" and -1 in polls and 0 not in polls, polls
+    value, polls = seen["reader"]
+    assert value == "reader" and polls.count(0) >= 2, polls
+    assert seen["reused"]
 
 
 def test_reused_loop_is_dropped_when_keep_says_no() -> None:

@@ -11,6 +11,14 @@ default executor, close) does nothing anyone can see but take two task numbers, 
 here too (``Task-N`` names stay the same). Any other run is torn down exactly as ``asyncio.run``
 tears it down, with asyncio's own functions.
 
+The loops made here also skip the zero-timeout ``epoll_wait`` of a loop iteration that has
+callbacks ready while nothing but the loop's own wake-up socket is registered. Such a poll can
+only report that wake-up socket, whose reader just drains bytes written by
+``call_soon_threadsafe`` after queueing its callback (signals never write to it off the main
+thread); the bytes stay and are drained by the next poll that waits. The skipped system call is
+what matters: each releases the GIL, so a run of LiteLLM's per-chunk logging handed the GIL to the
+consuming thread and waited for it back twice per chunk.
+
 What remains different is the loop object's identity across runs, so a caller may keep a loop only
 for runs in which no code but code it has vetted can hold on to the loop (``run``'s ``keep``).
 Runs that asyncio would log about (asyncio's logger at DEBUG, debug mode), other loop policies,
@@ -26,6 +34,7 @@ import atexit
 import contextvars
 import logging
 import os
+import selectors
 import sys
 import threading
 from asyncio import coroutines, events
@@ -56,6 +65,15 @@ PINNED: dict[tuple[int, int], dict[str, str]] = {
         "asyncio.selector_events.BaseSelectorEventLoop.close": "b5125c5bdeeb6080",
         "asyncio.events.BaseDefaultEventLoopPolicy.set_event_loop": "0282d373508f76c0",
         "asyncio.unix_events._UnixDefaultEventLoopPolicy.set_event_loop": "2515d156cdea6253",
+        # what the skipped zero-timeout poll would have done (_QuietEpollSelector)
+        "asyncio.base_events.BaseEventLoop._run_once": "26970ce6b0d67ef5",
+        "asyncio.selector_events.BaseSelectorEventLoop._process_events": "7044c856635b7f64",
+        "asyncio.selector_events.BaseSelectorEventLoop._read_from_self": "810287e1b1153adb",
+        "asyncio.selector_events.BaseSelectorEventLoop._make_self_pipe": "8dbd307d343bad29",
+        "asyncio.unix_events._UnixSelectorEventLoop.__init__": "4d451189241c35cb",
+        "asyncio.unix_events._UnixSelectorEventLoop._process_self_data": "46db2077a3f840ee",
+        "asyncio.events.BaseDefaultEventLoopPolicy.new_event_loop": "324db5a8a85fad23",
+        "selectors.EpollSelector.select": "a0a73b27d0478350",
     },
 }
 # Tasks asyncio.run creates around a coroutine: the coroutine's, then shutdown_asyncgens' and
@@ -169,11 +187,39 @@ def _as_new(given: asyncio.AbstractEventLoop) -> bool:
         return False
 
 
+class _QuietEpollSelector(selectors.EpollSelector):
+    """asyncio's default selector, without the zero-timeout poll that can only find the loop's
+    own wake-up socket (see the module's docstring)."""
+
+    wakeup = -1  # the loop's wake-up socket, set once the loop has registered it
+
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        if timeout is not None and timeout <= 0:
+            keys = self._fd_to_key  # type: ignore[attr-defined]
+            if len(keys) == 1 and self.wakeup in keys:
+                return []
+        return super().select(timeout)
+
+
+def _new_loop() -> asyncio.AbstractEventLoop:
+    """``events.new_event_loop()`` as ``why_not()`` allowed it (the default policy), with the
+    quiet selector where that policy would make a selector loop on epoll."""
+    policy: Any = events.get_event_loop_policy()
+    if getattr(policy, "_loop_factory", None) is not asyncio.SelectorEventLoop or (
+        selectors.DefaultSelector is not selectors.EpollSelector
+    ):
+        return events.new_event_loop()
+    selector = _QuietEpollSelector()
+    loop: Any = asyncio.SelectorEventLoop(selector)
+    selector.wakeup = loop._ssock.fileno()
+    return loop
+
+
 def _take() -> asyncio.AbstractEventLoop:
     with _lock:
         if os.getpid() == _pid and _free:
             return _free.pop()
-    return events.new_event_loop()
+    return _new_loop()
 
 
 def _disown_after_fork() -> None:
