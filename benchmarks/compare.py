@@ -484,7 +484,7 @@ def measure(args: argparse.Namespace, s: Settings) -> dict[str, Any]:
             cpu_async = interleave(sel["tput"], 3, "cpu", n=s.tput_calls[64], inflight=64)
             results["cpu"] = {
                 n: {
-                    mode: {k: statistics.median(x[k] for x in runs[n]) for k in ("thread", "process")}
+                    mode: {k: statistics.median(x[k] for x in runs[n]) for k in ("thread", "process", "python")}
                     for mode, runs in (("sync", cpu_sync), ("async64", cpu_async))
                 }
                 for n in sel["tput"]

@@ -177,24 +177,33 @@ def profile_rows(res: dict[str, Any]) -> tuple[list[str], dict[str, float]]:
     cpu = res.get("cpu") or {}
     prof = res.get("profile") or {}
     derived: dict[str, float] = {}
+    # Runs before the Python-threads figure was measured have none: their column shows "-".
+    python = all("python" in c["async64"] for c in cpu.values())
     lines = [
         "CPU per call. *Calling thread*: where Python runs (LiteLLM, our wrapper, the event loop); "
-        "*process*: adds the core's runtime threads and LiteLLM's background logging threads. "
-        "A single process is CPU-bound at about 1 / (calling-thread CPU per call) calls/s.",
+        "*process*: adds the core's runtime threads and LiteLLM's background logging threads "
+        "(and, for async calls, the event loop's default executor, where LiteLLM runs the sync "
+        "`completion()` body of every `acompletion`); *Python threads*: the process without the "
+        "core's runtime threads, which is what the GIL serializes. A single process is bound at "
+        "about 1 / (Python-thread CPU per call) calls/s.",
         "",
         "| Contender | sync: calling thread | sync: process "
-        "| async, 64 in flight: calling thread | async, 64 in flight: process |",
-        "|---|---:|---:|---:|---:|",
+        "| async, 64 in flight: calling thread | async, 64 in flight: process "
+        "| async, 64 in flight: Python threads |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for n in ORDER:
         if n in cpu:
             c = cpu[n]
+            py = ms(c["async64"]["python"]) if python else "-"
             lines.append(
                 f"| {n} | {ms(c['sync']['thread'])} | {ms(c['sync']['process'])} | "
-                f"{ms(c['async64']['thread'])} | {ms(c['async64']['process'])} |"
+                f"{ms(c['async64']['thread'])} | {ms(c['async64']['process'])} | {py} |"
             )
             for mode in ("sync", "async64"):
                 derived[f"{n}.cpu.{mode}"] = c[mode]["thread"]
+            if python:
+                derived[f"{n}.cpu.async64.python"] = c["async64"]["python"]
     lines += [
         "",
         "cProfile of sequential sync calls (per call; profiling slows Python, so totals exceed the "
@@ -637,7 +646,17 @@ def target_rows(
         for n in routes:
             x = med(rates[n]) / med(rates["native"])
             why = ""
-            if x < 2 and f"{n}.cpu.async64" in prof and "direct.cpu.async64" in prof:
+            if x < 2 and f"{n}.cpu.async64.python" in prof and "native.cpu.async64.python" in prof:
+                mine, nat = prof[f"{n}.cpu.async64.python"], prof["native.cpu.async64.python"]
+                loop, nat_loop = prof[f"{n}.cpu.async64"], prof["native.cpu.async64"]
+                why = (
+                    f"the GIL is the bound (CPU measured at 64 in flight): the process's Python threads spend "
+                    f"{ms(mine)} per call on this route against native's {ms(nat)} (ratio {nat / mine:.2f}x), "
+                    f"the event loop {ms(loop)} of it (native {ms(nat_loop)}); the rest is LiteLLM's default "
+                    "executor running the sync `completion()` body of each `acompletion` and its logging threads, "
+                    f"so 2x needs {ms(nat / 2)} of Python-thread CPU per call"
+                )
+            elif x < 2 and f"{n}.cpu.async64" in prof and "direct.cpu.async64" in prof:
                 mine, nat, direct = prof[f"{n}.cpu.async64"], prof["native.cpu.async64"], prof["direct.cpu.async64"]
                 own = mine - direct
                 why = (
