@@ -389,9 +389,13 @@ def test_reused_loop_skips_only_the_polls_that_can_find_nothing() -> None:
     async def from_a_thread() -> str:
         done = asyncio.get_running_loop().create_future()
         loop = asyncio.get_running_loop()
+        polls: list[float] = loop._selector._selector.polls  # type: ignore[attr-defined]
 
         def later() -> None:
-            time.sleep(0.05)  # the loop is waiting by then
+            # Only once the loop has entered a blocking poll: what it must wake up from.
+            deadline = time.monotonic() + 30
+            while -1 not in polls and time.monotonic() < deadline:
+                time.sleep(0.001)
             loop.call_soon_threadsafe(done.set_result, "woken")
 
         threading.Thread(target=later).start()
