@@ -142,13 +142,14 @@ class _Request:
 class _Conn:
     """Per-connection accounting; ``gen`` ties it to the counters' generation."""
 
-    __slots__ = ("cid", "gen", "served", "open")
+    __slots__ = ("cid", "gen", "served", "open", "closed_by")
 
     def __init__(self, cid: int) -> None:
         self.cid = cid
         self.gen = -1  # not counted until it sends a non-control request
         self.served = 0
         self.open = True
+        self.closed_by: str | None = None  # "client" (EOF), "server", or "error: <type>"
 
 
 class _Reply:
@@ -768,7 +769,7 @@ class MockUpstream:
     def connections(self) -> list[dict[str, Any]]:
         """Connections counted since the last reset, with how many requests each served."""
         with self._lock:
-            return [{"id": c.cid, "requests": c.served, "open": c.open} for c in self._conns]
+            return [{"id": c.cid, "requests": c.served, "open": c.open, "closed_by": c.closed_by} for c in self._conns]
 
     def reset(self) -> None:
         with self._lock:
@@ -829,21 +830,26 @@ class MockUpstream:
         with self._lock:
             self._next_cid += 1
             conn = _Conn(self._next_cid)
+        closed_by = "server"
         try:
             while True:
                 req = await self._read_request(reader, writer)
-                if req is None or not await self._dispatch(conn, req, reader, writer):
+                if req is None:
+                    closed_by = "client" if reader.at_eof() else "server"
                     break
-        except (ConnectionError, OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
-            pass  # client went away or sent garbage: just drop the connection
-        except Exception:
-            pass  # a mock must never take the server down
+                if not await self._dispatch(conn, req, reader, writer):
+                    break
+        except (ConnectionError, OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as e:
+            closed_by = f"error: {type(e).__name__}"  # client went away or sent garbage: drop it
+        except Exception as e:
+            closed_by = f"error: {type(e).__name__}"  # a mock must never take the server down
         finally:
             if task is not None:
                 self._tasks.discard(task)
             self._writers.discard(writer)
             with self._lock:  # count before closing so the client observes it after EOF
                 conn.open = False
+                conn.closed_by = closed_by
                 if conn.gen == self._gen:
                     self._closed += 1
             try:

@@ -853,6 +853,7 @@ def test_keep_alive_and_per_connection_counts(mock: Any) -> None:
     conn.close()
     assert wait_until(lambda: mock.stats()["connections_closed"] == 1)
     assert mock.stats()["open"] == 0
+    assert [c["closed_by"] for c in mock.connections()] == ["client"]
 
 
 def test_client_connection_close_is_honoured(mock: Any) -> None:
@@ -877,6 +878,7 @@ def test_close_scenario(mock: Any) -> None:
     assert wait_until(lambda: mock.stats()["connections_closed"] == 3)
     assert mock.stats()["connections_opened"] == 3
     assert [c["requests"] for c in mock.connections()] == [1, 1, 1]
+    assert [c["closed_by"] for c in mock.connections()] == ["server"] * 3
 
 
 def test_control_requests_not_counted(mock: Any) -> None:
