@@ -15,16 +15,11 @@ the consuming thread.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
-import sys
 import time
 from asyncio import events
 
-from edgequake_litellm.testing import drain_litellm_logging
-
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+from accel import _stream_base, _upstream, drain_logging  # sets LITELLM_LOCAL_MODEL_COST_MAP
 
 MSGS = [{"role": "user", "content": "What is the weather in Paris?"}]
 
@@ -35,11 +30,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=8)
     ap.add_argument("--chunks", type=int, default=200)
     args = ap.parse_args()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "edgequake_litellm.mock_upstream", "--port", "0"], stdout=subprocess.PIPE, text=True
-    )
-    assert proc.stdout is not None
-    base = proc.stdout.readline().strip().removeprefix("listening on ") + f"/s/chunks={args.chunks}/v1"
+    proc, base = _upstream()
+    base = _stream_base(base, args.chunks)
     try:
         import litellm
 
@@ -67,13 +59,11 @@ def main() -> None:
                 for on in (True, False) if r % 2 == 0 else (False, True):
                     reused_loop._new_loop = quiet if on else events.new_event_loop
                     reused_loop._free.clear()
-                    drain_litellm_logging()
-                    time.sleep(0.2)
+                    drain_logging()
                     p, t, w = time.process_time(), time.thread_time(), time.perf_counter()
                     streams(model)
                     w, t = time.perf_counter() - w, time.thread_time() - t
-                    drain_litellm_logging()
-                    time.sleep(0.2)
+                    drain_logging()
                     seen[on]["process"].append((time.process_time() - p) / per_chunk)
                     seen[on]["thread"].append(t / per_chunk)
                     seen[on]["wall"].append(w / per_chunk)

@@ -15,15 +15,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
-import sys
 import time
 import timeit
 from pathlib import Path
 
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+from accel import _stream_base, _upstream  # sets LITELLM_LOCAL_MODEL_COST_MAP
 
 MSGS = [{"role": "user", "content": "hello"}]
 RECORDED = Path(__file__).resolve().parents[1] / "tests" / "recorded" / "openai_chat_chunk.json"
@@ -35,11 +32,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=6)
     ap.add_argument("--chunks", type=int, default=100)
     args = ap.parse_args()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "edgequake_litellm.mock_upstream", "--port", "0"], stdout=subprocess.PIPE, text=True
-    )
-    assert proc.stdout is not None
-    base = proc.stdout.readline().strip().removeprefix("listening on ") + f"/s/chunks={args.chunks}/v1"
+    proc, base = _upstream()
+    base = _stream_base(base, args.chunks)
     try:
         import litellm
         from openai._models import construct_type
