@@ -18,6 +18,7 @@ __all__ = [
     "providers",
     "_at_exit",
     "_debug_panic",
+    "_pending_deliveries",
 ]
 
 _Op = Literal["chat", "chat_stream", "embed"]
@@ -195,3 +196,6 @@ def _at_exit() -> None:
 
 def _debug_panic(mode: Literal["sync", "async"]) -> Any:
     """Test hook (needs EDGEQUAKE_DEBUG_HOOKS=1): panic inside the core."""
+
+def _pending_deliveries() -> int:
+    """Awaitables' results queued for their loop's next drain, over every loop."""

@@ -838,6 +838,8 @@ class MockUpstream:
                     closed_by = "client" if reader.at_eof() else "server"
                     break
                 if not await self._dispatch(conn, req, reader, writer):
+                    # A stalled reply ends when the client goes away (it read to EOF).
+                    closed_by = "client" if reader.at_eof() else "server"
                     break
         except (ConnectionError, OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as e:
             closed_by = f"error: {type(e).__name__}"  # client went away or sent garbage: drop it

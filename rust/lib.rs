@@ -25,5 +25,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(python::raw::asend, m)?)?;
     m.add_function(wrap_pyfunction!(python::calls::_at_exit, m)?)?;
     m.add_function(wrap_pyfunction!(python::calls::_debug_panic, m)?)?;
+    m.add_function(wrap_pyfunction!(python::calls::_pending_deliveries, m)?)?;
     Ok(())
 }

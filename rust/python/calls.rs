@@ -478,6 +478,12 @@ pub fn _at_exit(py: Python<'_>) {
     super::bridge::mark_shutdown(py);
 }
 
+/// Results of awaitables waiting for their loop's drain (see `bridge::pending_deliveries`).
+#[pyfunction]
+pub fn _pending_deliveries() -> usize {
+    super::bridge::pending_deliveries()
+}
+
 /// Test hook: make the core panic inside a sync call ("sync"), an awaitable ("async") or a
 /// stream reader's decode ("stream"), to prove panics surface as exceptions. Only active
 /// when `EDGEQUAKE_DEBUG_HOOKS=1`, so production code cannot trigger it by accident.
