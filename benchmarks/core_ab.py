@@ -89,7 +89,7 @@ def _build_base(rev: str) -> Path:
             subprocess.check_call(maturin, cwd=tmp, env=env)
             (wheel,) = wheels.glob("*.whl")
             with zipfile.ZipFile(wheel) as zf:
-                (name,) = (n for n in zf.namelist() if n.startswith("edgequake_litellm/_core"))
+                (name,) = (n for n in zf.namelist() if n.startswith("edgequake_litellm/_core") and n.endswith(".so"))
                 out.write_bytes(zf.read(name))
         finally:
             subprocess.call(["git", "-C", str(ROOT), "worktree", "remove", "--force", tmp])
