@@ -179,3 +179,25 @@ def test_a_result_for_an_already_closed_loop_is_reported_and_released(mock, capf
     # The core still delivers to the next loop.
     out = asyncio.run(_one(mock.base_url(), "after"))
     assert out["choices"][0]["message"]["content"] == "Echo: after"
+
+
+def test_a_future_completed_by_someone_else_is_reported_to_the_loop(mock):
+    """The drain cannot complete a future that is already done: asyncio's own report for a
+    callback that raised (the loop's exception handler), and the rest of the batch goes on."""
+    seen: list[dict[str, Any]] = []
+
+    async def main() -> tuple[Any, list[Any]]:
+        loop = asyncio.get_running_loop()
+        loop.set_exception_handler(lambda _loop, ctx: seen.append(ctx))
+        taken = _achat(mock.base_url(), "taken")
+        others = [_achat(mock.base_url(), f"o {i}") for i in range(3)]
+        _hold_until(lambda: _core._pending_deliveries() == 4)
+        taken.set_result("mine")
+        return await taken, await asyncio.wait_for(asyncio.gather(*others), 10)
+
+    mine, others = asyncio.run(main())
+    assert mine == "mine"
+    assert [b["choices"][0]["message"]["content"] for b, _, _ in others] == [f"Echo: o {i}" for i in range(3)]
+    assert len(seen) == 1, seen
+    assert isinstance(seen[0]["exception"], asyncio.InvalidStateError), seen
+    assert "could not complete a future" in seen[0]["message"]

@@ -29,6 +29,7 @@ use pyo3::gc::PyVisit;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
+use pyo3::types::PyDict;
 use pyo3::{IntoPyObjectExt, PyTraverseError};
 use pyo3_async_runtimes::err::RustPanic;
 use tokio::sync::oneshot;
@@ -261,8 +262,9 @@ impl Drain {
                     RustPanic::new_err(format!("rust future panicked: {}", panic_message(&*panic)))
                 }
             };
-            // One future's failure must not strand the rest of the batch.
-            failed.print_and_set_sys_last_vars(py);
+            // One future's failure must not strand the rest of the batch. It goes where
+            // asyncio reports a callback that raised: the loop's exception handler.
+            report(py, &target, failed);
         }
     }
 
@@ -277,6 +279,23 @@ impl Drain {
             }
         }
         Ok(())
+    }
+}
+
+fn report(py: Python<'_>, target: &Target, err: PyErr) {
+    let context = PyDict::new(py);
+    let reported = context
+        .set_item("message", "edgequake_litellm could not complete a future")
+        .and_then(|_| context.set_item("exception", err.value(py)))
+        .and_then(|_| context.set_item("future", target.future.bind(py)))
+        .and_then(|_| {
+            target
+                .event_loop
+                .bind(py)
+                .call_method1(intern!(py, "call_exception_handler"), (context,))
+        });
+    if reported.is_err() {
+        err.print_and_set_sys_last_vars(py);
     }
 }
 
