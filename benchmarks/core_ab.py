@@ -7,7 +7,8 @@ process, so each build runs in processes of its own, alternating A/B, B/A over `
 pairs on one nginx upstream (canned bodies, no Python on the other side). Build A is the tree
 at ``--base`` (compiled once into a cache under ~/.cache/edgequake-litellm/core-ab), build B is
 this checkout's installed core. Each process warms up, then times three blocks of ``--calls``
-``acompletion`` calls at 64 in flight; the median block counts. Printed per route (transparent
+``acompletion`` calls at 64 in flight (``accel.async_block``: the process's CPU counts LiteLLM's
+logging threads, drained before the clock stops); the median block counts. Printed per route (transparent
 ``openai/`` and ``edgequake/``): the median calls/s and process CPU per call of each build, and
 in how many pairs B was faster.
 """
@@ -32,34 +33,20 @@ from benchmarks.upstream import Nginx, log  # noqa: E402
 
 CACHE = Path.home() / ".cache" / "edgequake-litellm" / "core-ab"
 
+# Runs with this build's package first on its path; ``accel`` comes from this checkout's benchmarks.
 CHILD = r"""
-import asyncio, json, os, statistics, sys, time
+import json, os, statistics, sys
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+pkg, base, route, calls, bench = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+sys.path.append(bench)
 import litellm, edgequake_litellm
-from edgequake_litellm.testing import drain_litellm_logging
-pkg, base, route, calls = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+from accel import async_block
 assert edgequake_litellm.__file__.startswith(pkg), edgequake_litellm.__file__
 litellm.suppress_debug_info = True
 edgequake_litellm.install(patch=route == "transparent")
 model = "openai/gpt-4o-mini" if route == "transparent" else "edgequake/openai/gpt-4o-mini"
-MSGS = [{"role": "user", "content": "hello"}]
-
-async def block(n):
-    sem = asyncio.Semaphore(64)
-    async def one():
-        async with sem:
-            await litellm.acompletion(model=model, messages=MSGS, api_base=base, api_key="sk-bench")
-    t, c = time.perf_counter(), time.process_time()
-    await asyncio.gather(*(one() for _ in range(n)))
-    return n / (time.perf_counter() - t), (time.process_time() - c) / n * 1e3
-
-asyncio.run(block(256))
-drain_litellm_logging()
-out = []
-for _ in range(3):
-    out.append(asyncio.run(block(calls)))
-    drain_litellm_logging()
-    time.sleep(0.2)
+async_block(litellm, model, base, 256)
+out = [async_block(litellm, model, base, calls) for _ in range(3)]
 print(json.dumps([statistics.median(x[0] for x in out), statistics.median(x[1] for x in out)]))
 """
 
@@ -113,7 +100,16 @@ def main() -> None:
             for p in range(args.pairs):
                 for name in ("A", "B") if p % 2 == 0 else ("B", "A"):
                     env = dict(os.environ, PYTHONPATH=pkgs[name])
-                    cmd = [sys.executable, "-c", CHILD, pkgs[name], nginx.base_url("json"), route, str(args.calls)]
+                    cmd = [
+                        sys.executable,
+                        "-c",
+                        CHILD,
+                        pkgs[name],
+                        nginx.base_url("json"),
+                        route,
+                        str(args.calls),
+                        str(ROOT / "benchmarks"),
+                    ]
                     done = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=tmp, check=False)
                     if done.returncode:
                         sys.exit(done.stderr[-3000:])
