@@ -8,6 +8,9 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/edgequake-litellm/target
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 export PYTHON_SYS_EXECUTABLE := $(abspath $(PY))
 export PYO3_PYTHON := $(abspath $(PY))
+# The crate's sources, hashed when a recipe runs; compiled into the core (rust/build.rs), so a
+# build never takes another checkout's artifact for fresh, and `make build` checks it did not.
+export EDGEQUAKE_SOURCE_DIGEST = $(shell find rust Cargo.toml Cargo.lock -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16)
 
 OLDEST_VENV := .venv-oldest
 SDIST_VENV := $(abspath .sdist-venv)
@@ -30,6 +33,8 @@ build: setup  ## compile the Rust core into the package (release, in place)
 	@# pip's "Requirement already satisfied" lines out; errors still print. maturin installs
 	@# into $$VIRTUAL_ENV when set: a caller's activated venv must not get this tree's package.
 	VIRTUAL_ENV=$(abspath $(VENV)) PIP_QUIET=1 $(PY) -m maturin develop --release --quiet
+	@built=$$($(PY) -c 'import edgequake_litellm._core as c; print(c.__source_digest__)'); \
+		test "$$built" = "$$EDGEQUAKE_SOURCE_DIGEST" || { echo "the built core ($$built) is not this checkout's sources ($$EDGEQUAKE_SOURCE_DIGEST)"; exit 1; }
 
 demo: build  ## set up, build and run the demo against the local mock upstream
 	$(PY) -m edgequake_litellm demo

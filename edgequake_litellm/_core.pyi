@@ -5,9 +5,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from typing import Any, Literal, final
 
 __version__: str
+# sha256 prefix of the crate sources `make build` compiled (empty when built otherwise)
+__source_digest__: str
 
 __all__ = [
     "__version__",
+    "__source_digest__",
     "CoreError",
     "ChatStream",
     "ByteStream",

@@ -15,6 +15,8 @@ use pyo3::prelude::*;
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    // What `make build` computed from the sources (empty when built otherwise): see build.rs.
+    m.add("__source_digest__", env!("EDGEQUAKE_SOURCE_DIGEST"))?;
     m.add("CoreError", python::errors::core_error_type(m.py())?)?;
     m.add_class::<python::stream::ChatStream>()?;
     m.add_class::<python::raw::ByteStream>()?;
