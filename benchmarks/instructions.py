@@ -1,6 +1,6 @@
 """What each accelerator removes, in instructions per call: counted by valgrind, not timed.
 
-    .venv/bin/python benchmarks/instructions.py [--calls 200] [--jobs 2] [--stream]
+    .venv/bin/python benchmarks/instructions.py [--calls 200] [--jobs 2] [--stream] [--accel NAME]
 
 Timing a 2-5 % change on a shared 2-core VM does not work: interleaved blocks of the same
 configuration differ by 10-20 % (benchmarks/accel.py shows it). Instructions retired do not
@@ -12,9 +12,10 @@ logging pool has finished them (every thread is counted), then off again. Repeat
 
 Configurations, per route (transparent ``openai/...`` and ``edgequake/openai/...``): every
 accelerator on (the default), every one off, and each one off with the others on (what it
-removes given the others). ``--stream``: sync streams of 100 chunks instead, per stream.
-Instructions are not time (a cache miss costs more than an add), but a Python-level change
-that removes instructions removes CPU in the same proportion to within the noise timing has.
+removes given the others); ``--accel NAME``: only every accelerator on and ``NAME`` off.
+``--stream``: sync streams of 100 chunks instead, per stream. Instructions are not time (a
+cache miss costs more than an add), but a Python-level change that removes instructions
+removes CPU in the same proportion to within the noise timing has.
 """
 
 from __future__ import annotations
@@ -115,6 +116,7 @@ def main() -> None:
     ap.add_argument("--calls", type=int, default=200)
     ap.add_argument("--jobs", type=int, default=2, help="valgrind runs at once (each uses one core)")
     ap.add_argument("--stream", action="store_true", help="sync streams of 100 chunks instead of calls")
+    ap.add_argument("--accel", help="only every accelerator on, and without this one (not all off)")
     ap.add_argument("--child", nargs=3, metavar=("MODEL", "BASE", "CALLS"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -133,6 +135,10 @@ def main() -> None:
     configs = {"all on": {"EDGEQUAKE_ACCEL": "1", "EDGEQUAKE_ACCEL_DISABLE": ""}}
     configs["all off"] = {"EDGEQUAKE_ACCEL": "0", "EDGEQUAKE_ACCEL_DISABLE": ""}
     configs.update({f"without {n}": {"EDGEQUAKE_ACCEL": "1", "EDGEQUAKE_ACCEL_DISABLE": n} for n in names})
+    if args.accel:
+        if args.accel not in names:
+            sys.exit(f"unknown accelerator {args.accel!r}; known: {names}")
+        configs = {k: v for k, v in configs.items() if k in ("all on", f"without {args.accel}")}
     proc, base = _upstream()
     try:
         if args.stream:
@@ -152,10 +158,15 @@ def main() -> None:
     print("| route | configuration | M instructions | vs all on | what the accelerator removes |")
     print("|---|---|---:|---:|---:|")
     for route in ROUTES:
-        on, off = got[(route, "all on")], got[(route, "all off")]
+        on = got[(route, "all on")]
+        off = got.get((route, "all off"))
         for name in configs:
             n = got[(route, name)]
-            removed = f"{(n - on) / off * 100:+.1f} % of all off" if name.startswith("without") else ""
+            removed = ""
+            if name.startswith("without"):
+                removed = (
+                    f"{(n - on) / off * 100:+.1f} % of all off" if off else f"{(n - on) / n * 100:+.1f} % of it off"
+                )
             print(f"| {route} | {name} | {n / 1e6:.3f} | {n / on:.3f}x | {removed} |")
 
 

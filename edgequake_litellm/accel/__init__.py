@@ -42,6 +42,7 @@ def registry() -> dict[str, Accelerator]:
         stream_chunks,
         stream_logging,
         unread_payload,
+        usage_scan,
     )
 
     return {
@@ -55,6 +56,7 @@ def registry() -> dict[str, Accelerator]:
             stream_chunks.ACCELERATOR,
             stream_logging.ACCELERATOR,
             unread_payload.ACCELERATOR,
+            usage_scan.ACCELERATOR,
         )
     }
 
