@@ -11,6 +11,10 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 # The native side of every comparison is LiteLLM's own code: accelerators only where a test
 # asks for them (transparent mode's `patched()`, the accelerator tests).
 os.environ.setdefault("EDGEQUAKE_ACCEL", "0")
+# No test calls the internet: LiteLLM's token counter fetches a Hugging Face tokenizer for some
+# models (llama, ...); offline, the hub refuses at once and LiteLLM falls back to tiktoken, on
+# both sides of every comparison. Read when huggingface_hub is imported: before any test.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import pytest
 

@@ -236,6 +236,65 @@ def test_provider_not_given_every_chat_model(accelerated):
     assert cost.counts().get("fast", 0) > 500
 
 
+def _stream_start(model: str, provider: str, hidden: dict[str, Any], log: Any) -> Any:
+    """A ``CustomStreamWrapper`` as ``update_response_metadata`` prices it when a stream starts."""
+    from litellm.litellm_core_utils.streaming_handler import CustomStreamWrapper
+
+    w = CustomStreamWrapper(completion_stream=iter(()), model=model, logging_obj=log, custom_llm_provider=provider)
+    w._hidden_params.update(hidden)
+    return w
+
+
+# The hidden params completion_cost reads from a stream (its model-name selection), as LiteLLM
+# and the core's routes leave them at stream start; and the built-in tools a request may carry.
+_STREAM_HIDDEN = (
+    {},
+    {"custom_llm_provider": "openai", "model_id": "deployment-1", "api_base": "http://127.0.0.1/v1"},
+    {"model": "gpt-4o"},
+    {"provider_response_model": "gpt-4o-2024-08-06"},
+    {"litellm_model_name": "openai/gpt-4o-mini", "model": ""},
+)
+_TOOLS = (None, {"web_search_options": {"search_context_size": "medium"}}, {"file_search": {"type": "file_search"}})
+
+
+def test_every_chat_model_stream_start(accelerated):
+    """completion_cost of a ``CustomStreamWrapper`` (every stream start): the cost, the breakdown
+    stored on the logging object and any error, bit for bit, for every chat model of the cost map
+    under each hidden-params shape, and under built-in tools for a sample."""
+    from litellm.types.utils import StandardBuiltInToolsParams
+
+    litellm = accelerated
+    models = _chat_models(litellm)
+    diffs = []
+    for i, (model, provider) in enumerate(models):
+        for h, hidden in enumerate(_STREAM_HIDDEN):
+            tools = _TOOLS[(i + h) % len(_TOOLS)] if i % 7 == 0 else None
+
+            def run(fn, model=model, provider=provider, hidden=hidden, tools=tools):
+                log = _logging(model)
+                log.stream = True
+                return _outcome(
+                    fn,
+                    response_object=_stream_start(model, provider, hidden, log),
+                    model=model,
+                    custom_llm_provider=provider,
+                    call_type="completion",
+                    optional_params={},
+                    cache_hit=None,
+                    prompt="",
+                    standard_built_in_tools_params=StandardBuiltInToolsParams(**tools) if tools else None,
+                    litellm_logging_obj=log,
+                )
+
+            original, fast = run(cost._F["response_cost_calculator"]), run(cost.response_cost_calculator)
+            if original != fast:
+                diffs.append((model, provider, hidden, tools, original, fast))
+    counts = cost.counts()
+    print(f"stream start over {len(models)} chat models: {counts}")
+    assert not diffs, diffs[:5]
+    assert counts.get("fast", 0) > len(models) * 2, counts
+
+
 def _priced_response(shape: str, log: list[str] | None) -> Any:
     """A gpt-4o response with a Usage of ``shape``; with ``log``, its details are subclasses
     that record every read."""

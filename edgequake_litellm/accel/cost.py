@@ -88,7 +88,9 @@ _FUNCTIONS = {
         "cached_get_model_info_helper",
         "StandardBuiltInToolCostTracking",
         "_LOGGED_LITELLM_PARAMS",
+        "token_counter",
     ),
+    "litellm.litellm_core_utils.streaming_handler": ("CustomStreamWrapper",),
     "litellm.litellm_core_utils.llm_cost_calc.utils": (
         "get_model_info",
         "apply_provider_cache_read_default",
@@ -293,9 +295,13 @@ def _cost_map_name(model: str, provider: str) -> str:
     return model
 
 
-def _build_plan(model: str, provider: str, response: Any, hidden: Mapping[str, Any]) -> _Plan | None:
+def _build_plan(
+    model: str, provider: str, response: Any, hidden: Mapping[str, Any], stream_start: bool = False
+) -> _Plan | None:
     """completion_cost's resolution for its first candidate, with LiteLLM's own helpers; None
-    wherever it would take a branch the fast path does not reproduce."""
+    wherever it would take a branch the fast path does not reproduce. ``stream_start``: the
+    response is a ``CustomStreamWrapper`` (not a pydantic model): completion_cost then has no
+    response model among its candidates and keeps the request's provider."""
     import litellm
 
     f = _F
@@ -311,11 +317,12 @@ def _build_plan(model: str, provider: str, response: Any, hidden: Mapping[str, A
         region_name=None,
         invoked_model_id=None,
     )
+    response_model = None if stream_start else getattr(response, "model", None)
     candidates = f["_priced_candidates_before_unpriced_rules"](
-        ((selected, provider), (getattr(response, "model", None), provider), (model, provider))
+        ((selected, provider), (response_model, provider), (model, provider))
     )
     cand_model, cand_provider = candidates[0]
-    current = hidden.get("custom_llm_provider", provider or None)
+    current = provider if stream_start else hidden.get("custom_llm_provider", provider or None)
     if not isinstance(cand_model, str) or not isinstance(current, str) or current in _OWN_PRICING:
         return None
     if "togethercomputer" in cand_model or "together_ai" in cand_model:
@@ -364,9 +371,12 @@ def _build_plan(model: str, provider: str, response: Any, hidden: Mapping[str, A
     return _Plan(cand_model, pricing, current, cost, billed, billed_info)
 
 
-def _plan(model: str, provider: str, response: Any, hidden: Mapping[str, Any]) -> _Plan | None:
+def _plan(
+    model: str, provider: str, response: Any, hidden: Mapping[str, Any], stream_start: bool = False
+) -> _Plan | None:
     now = _watch.current()
     key = (
+        stream_start,
         model,
         provider,
         getattr(response, "model", None),
@@ -381,7 +391,7 @@ def _plan(model: str, provider: str, response: Any, hidden: Mapping[str, Any]) -
         elif key in _plans:
             return _plans[key]
     try:
-        plan = _build_plan(model, provider, response, hidden)
+        plan = _build_plan(model, provider, response, hidden, stream_start)
     except Exception:  # noqa: BLE001 - LiteLLM's own function handles (and reports) it
         plan = None
     with _lock:
@@ -581,12 +591,17 @@ def _fast_completion_cost(
     optional_params: Any,
     logging_obj: Any,
     tools_params: Any,
+    prompt: Any = "",
 ) -> Any:
     """completion_cost for the covered shape, or _MISS (with the reason counted)."""
     import litellm
     from litellm.types.utils import ModelResponse, Usage
 
     f = _F
+    if type(response) is f["CustomStreamWrapper"]:
+        return _stream_start_cost(
+            response, model, provider, call_type, optional_params, logging_obj, tools_params, prompt
+        )
     if type(response) is not ModelResponse:
         return _miss("response-type")
     if not isinstance(model, str) or not isinstance(provider, str):
@@ -659,6 +674,97 @@ def _fast_completion_cost(
     return final
 
 
+def _stream_start_cost(
+    wrapper: Any,
+    model: Any,
+    provider: Any,
+    call_type: Any,
+    optional_params: Any,
+    logging_obj: Any,
+    tools_params: Any,
+    prompt: Any,
+) -> Any:
+    """completion_cost for a ``CustomStreamWrapper`` (LiteLLM prices every stream when it starts,
+    ``update_response_metadata``): not a pydantic model, so completion_cost counts the empty
+    completion text with ``token_counter``, prices that with no usage object (no breakdown of
+    cache or reasoning costs), and keeps the request's provider."""
+    import litellm
+
+    f = _F
+    if type(prompt) is not str or prompt:
+        return _miss("stream-start-prompt")
+    if not isinstance(model, str) or not isinstance(provider, str):
+        return _miss("model-or-provider-unset")
+    if litellm.cost_discount_config or litellm.cost_margin_config:
+        return _miss("discount-or-margin")
+    if optional_params is not None and not isinstance(optional_params, dict):
+        return _miss("optional-params-type")
+    if f["infer_call_type"](call_type, wrapper) not in _COMPLETION:
+        return _miss("call-type")
+    if f["get_usage_object"](completion_response=wrapper) is not None:
+        return _miss("usage-shape")
+    hidden = getattr(wrapper, "_hidden_params", None)
+    if not isinstance(hidden, dict):
+        return _miss("hidden-params")
+    if hidden.get("region_name") is not None:
+        return _miss("region")
+    requested_tier = optional_params.get("service_tier") if optional_params is not None else None
+    tier = f["_resolve_billable_service_tier"](
+        requested=requested_tier, served=f["_served_service_tier"](wrapper, None)
+    )
+    if tier is not None:
+        return _miss("service-tier")
+    plan = _plan(model, provider, wrapper, hidden, stream_start=True)
+    if plan is None:
+        return _miss("not-covered")
+    completion_tokens = f["token_counter"](model=plan.model, text="")
+    f["_response_time_ms_for_cost"](completion_response=wrapper, litellm_logging_obj=logging_obj, total_time=0.0)
+    if f["billed_usage_cost"](wrapper, plan.current_provider) is not None:
+        return _miss("provider-billed-cost")
+    # cost_per_token's usage block for prompt_tokens=0 and the counted completion
+    usage = f["Usage"](
+        prompt_tokens=0,
+        completion_tokens=completion_tokens or 0,
+        total_tokens=0 + (completion_tokens or 0),
+        cache_creation_input_tokens=None,
+        cache_read_input_tokens=None,
+    )
+    prompt_cost, completion_cost = (0.0, 0.0) if plan.cost is None else _generic_cost(plan.cost, _UsageReads(usage))
+    final = prompt_cost + completion_cost
+    tools = f["StandardBuiltInToolCostTracking"].get_cost_for_built_in_tools(
+        model=plan.model,
+        response_object=wrapper,
+        usage=None,
+        standard_built_in_tools_params=tools_params,
+        custom_llm_provider=plan.current_provider,
+    )
+    final += tools
+    if logging_obj is not None:
+        f["_store_cost_breakdown_in_logging_obj"](
+            litellm_logging_obj=logging_obj,
+            prompt_tokens_cost_usd_dollar=prompt_cost,
+            completion_tokens_cost_usd_dollar=completion_cost,
+            cost_for_built_in_tools_cost_usd_dollar=tools,
+            total_cost_usd_dollar=final,
+            original_cost=final,
+            additional_costs=None,
+            discount_percent=0.0,
+            discount_amount=0.0,
+            margin_percent=0.0,
+            margin_fixed_amount=0.0,
+            margin_total_amount=0.0,
+            cache_read_cost=None,
+            cache_creation_cost=None,
+            reasoning_cost=None,
+            service_tier=tier,
+            data_residency=None,
+            vertex_location=None,
+            billed_token_rates=None,
+        )
+    _tally.fast()
+    return final
+
+
 def _guarded(*args: Any) -> Any:
     """The fast path, or _MISS if it fails: LiteLLM's own function then raises or answers."""
     try:
@@ -726,6 +832,7 @@ def response_cost_calculator(
         optional_params,
         litellm_logging_obj,
         standard_built_in_tools_params,
+        prompt,
     )
     return original(**kw) if cost is _MISS else cost
 
