@@ -9,7 +9,9 @@ per call runs the usage arithmetic of ``generic_cost_per_token`` and
 ``get_token_type_cost_breakdown`` in LiteLLM's operation order, calling LiteLLM's own helpers
 for every usage-dependent step, so the floats are bit-identical.
 
-Covered: a ``ModelResponse`` with a ``Usage`` for a completion call, priced from the cost map
+Covered: a ``ModelResponse`` with a ``Usage`` for a completion call, and the
+``CustomStreamWrapper`` LiteLLM prices when a stream starts (the empty completion text, counted by
+LiteLLM's ``token_counter``, with no usage object), priced from the cost map
 (no custom pricing, base_model, service tier, residency/region/location uplift, provider-billed
 cost, discount or margin), for providers LiteLLM prices with ``generic_cost_per_token`` and a
 price entry without tiers, thresholds, off-peak or explicit cache-read rates. Every other
