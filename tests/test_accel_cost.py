@@ -382,6 +382,7 @@ def test_fall_through_shapes_equal(accelerated):
         {"base_model": "gpt-4o"},
         {"service_tier": "flex"},
         {"optional_params": {"service_tier": "priority"}},
+        {"optional_params": {"service_tier": ""}},  # not a tier, but LiteLLM stores "" in the breakdown
         {"cache_hit": True},
     ]
     for extra in cases:

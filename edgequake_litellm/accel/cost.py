@@ -595,17 +595,20 @@ def _fast_completion_cost(
     tools_params: Any,
     prompt: Any = "",
 ) -> Any:
-    """completion_cost for the covered shape, or _MISS (with the reason counted)."""
+    """completion_cost for the covered shapes, or _MISS (with the reason counted). A
+    ``CustomStreamWrapper`` (LiteLLM prices every stream when it starts, ``update_response_metadata``)
+    is not a pydantic model: completion_cost then counts the empty completion text with
+    ``token_counter``, prices that with no usage object (no cache, reasoning or rates breakdown)
+    and keeps the request's provider."""
     import litellm
     from litellm.types.utils import ModelResponse, Usage
 
     f = _F
-    if type(response) is f["CustomStreamWrapper"]:
-        return _stream_start_cost(
-            response, model, provider, call_type, optional_params, logging_obj, tools_params, prompt
-        )
-    if type(response) is not ModelResponse:
+    stream_start = type(response) is f["CustomStreamWrapper"]
+    if not stream_start and type(response) is not ModelResponse:
         return _miss("response-type")
+    if stream_start and (type(prompt) is not str or prompt):
+        return _miss("stream-start-prompt")  # completion_cost would count the prompt's tokens
     if not isinstance(model, str) or not isinstance(provider, str):
         return _miss("model-or-provider-unset")
     if litellm.cost_discount_config or litellm.cost_margin_config:
@@ -615,30 +618,50 @@ def _fast_completion_cost(
     if f["infer_call_type"](call_type, response) not in _COMPLETION:
         return _miss("call-type")
     usage = f["get_usage_object"](completion_response=response)
-    if type(usage) is not Usage or getattr(usage, "cost", None) is not None:
-        return _miss("usage-shape")
-    if usage.prompt_tokens is None or usage.completion_tokens is None:
-        return _miss("usage-shape")
-    # Other details classes (a subclass, a double) may observe reads: LiteLLM's reads them its way.
-    if type(usage.prompt_tokens_details) not in _PLAIN_DETAILS or (
-        type(usage.completion_tokens_details) not in _PLAIN_DETAILS
-    ):
-        return _miss("usage-details-type")
+    if stream_start:
+        if usage is not None:
+            return _miss("usage-shape")
+    else:
+        if type(usage) is not Usage or getattr(usage, "cost", None) is not None:
+            return _miss("usage-shape")
+        if usage.prompt_tokens is None or usage.completion_tokens is None:
+            return _miss("usage-shape")
+        # Other details classes (a subclass, a double) may observe reads: LiteLLM's reads them its way.
+        if type(usage.prompt_tokens_details) not in _PLAIN_DETAILS or (
+            type(usage.completion_tokens_details) not in _PLAIN_DETAILS
+        ):
+            return _miss("usage-details-type")
     hidden = getattr(response, "_hidden_params", None)
     if not isinstance(hidden, dict):
         return _miss("hidden-params")
     if hidden.get("region_name") is not None:
         return _miss("region")
     requested_tier = optional_params.get("service_tier") if optional_params is not None else None
-    if f["_resolve_billable_service_tier"](requested=requested_tier, served=f["_served_service_tier"](response, usage)):
+    tier = f["_resolve_billable_service_tier"](
+        requested=requested_tier, served=f["_served_service_tier"](response, usage)
+    )
+    if tier is not None:  # "" too: LiteLLM would store it in the breakdown
         return _miss("service-tier")
-    plan = _plan(model, provider, response, hidden)
+    plan = _plan(model, provider, response, hidden, stream_start)
     if plan is None:
         return _miss("not-covered")
+    # Both only read; checked before token_counter (which may log) so a fallback never counts twice.
     if f["billed_usage_cost"](response, plan.current_provider) is not None:
         return _miss("provider-billed-cost")
     f["_response_time_ms_for_cost"](completion_response=response, litellm_logging_obj=logging_obj, total_time=0.0)
-    reads = _UsageReads(usage)
+    if stream_start:
+        counted = f["token_counter"](model=plan.model, text="") or 0
+        # cost_per_token's usage block for no prompt tokens and the counted completion
+        priced = Usage(
+            prompt_tokens=0,
+            completion_tokens=counted,
+            total_tokens=0 + counted,
+            cache_creation_input_tokens=None,
+            cache_read_input_tokens=None,
+        )
+    else:
+        priced = usage
+    reads = _UsageReads(priced)
     prompt_cost, completion_cost = (0.0, 0.0) if plan.cost is None else _generic_cost(plan.cost, reads)
     final = prompt_cost + completion_cost
     tools = f["StandardBuiltInToolCostTracking"].get_cost_for_built_in_tools(
@@ -650,7 +673,7 @@ def _fast_completion_cost(
     )
     final += tools
     if logging_obj is not None:
-        breakdown = _breakdown(plan, reads)
+        breakdown = None if stream_start else _breakdown(plan, reads)
         f["_store_cost_breakdown_in_logging_obj"](
             litellm_logging_obj=logging_obj,
             prompt_tokens_cost_usd_dollar=prompt_cost,
@@ -664,104 +687,13 @@ def _fast_completion_cost(
             margin_percent=0.0,
             margin_fixed_amount=0.0,
             margin_total_amount=0.0,
-            cache_read_cost=breakdown.cache_read_cost,
-            cache_creation_cost=breakdown.cache_creation_cost,
-            reasoning_cost=breakdown.reasoning_cost,
-            service_tier=None,
-            data_residency=None,
-            vertex_location=None,
-            billed_token_rates=breakdown.rates,
-        )
-    _tally.fast()
-    return final
-
-
-def _stream_start_cost(
-    wrapper: Any,
-    model: Any,
-    provider: Any,
-    call_type: Any,
-    optional_params: Any,
-    logging_obj: Any,
-    tools_params: Any,
-    prompt: Any,
-) -> Any:
-    """completion_cost for a ``CustomStreamWrapper`` (LiteLLM prices every stream when it starts,
-    ``update_response_metadata``): not a pydantic model, so completion_cost counts the empty
-    completion text with ``token_counter``, prices that with no usage object (no breakdown of
-    cache or reasoning costs), and keeps the request's provider."""
-    import litellm
-
-    f = _F
-    if type(prompt) is not str or prompt:
-        return _miss("stream-start-prompt")
-    if not isinstance(model, str) or not isinstance(provider, str):
-        return _miss("model-or-provider-unset")
-    if litellm.cost_discount_config or litellm.cost_margin_config:
-        return _miss("discount-or-margin")
-    if optional_params is not None and not isinstance(optional_params, dict):
-        return _miss("optional-params-type")
-    if f["infer_call_type"](call_type, wrapper) not in _COMPLETION:
-        return _miss("call-type")
-    if f["get_usage_object"](completion_response=wrapper) is not None:
-        return _miss("usage-shape")
-    hidden = getattr(wrapper, "_hidden_params", None)
-    if not isinstance(hidden, dict):
-        return _miss("hidden-params")
-    if hidden.get("region_name") is not None:
-        return _miss("region")
-    requested_tier = optional_params.get("service_tier") if optional_params is not None else None
-    tier = f["_resolve_billable_service_tier"](
-        requested=requested_tier, served=f["_served_service_tier"](wrapper, None)
-    )
-    if tier is not None:
-        return _miss("service-tier")
-    plan = _plan(model, provider, wrapper, hidden, stream_start=True)
-    if plan is None:
-        return _miss("not-covered")
-    completion_tokens = f["token_counter"](model=plan.model, text="")
-    f["_response_time_ms_for_cost"](completion_response=wrapper, litellm_logging_obj=logging_obj, total_time=0.0)
-    if f["billed_usage_cost"](wrapper, plan.current_provider) is not None:
-        return _miss("provider-billed-cost")
-    # cost_per_token's usage block for prompt_tokens=0 and the counted completion
-    usage = f["Usage"](
-        prompt_tokens=0,
-        completion_tokens=completion_tokens or 0,
-        total_tokens=0 + (completion_tokens or 0),
-        cache_creation_input_tokens=None,
-        cache_read_input_tokens=None,
-    )
-    prompt_cost, completion_cost = (0.0, 0.0) if plan.cost is None else _generic_cost(plan.cost, _UsageReads(usage))
-    final = prompt_cost + completion_cost
-    tools = f["StandardBuiltInToolCostTracking"].get_cost_for_built_in_tools(
-        model=plan.model,
-        response_object=wrapper,
-        usage=None,
-        standard_built_in_tools_params=tools_params,
-        custom_llm_provider=plan.current_provider,
-    )
-    final += tools
-    if logging_obj is not None:
-        f["_store_cost_breakdown_in_logging_obj"](
-            litellm_logging_obj=logging_obj,
-            prompt_tokens_cost_usd_dollar=prompt_cost,
-            completion_tokens_cost_usd_dollar=completion_cost,
-            cost_for_built_in_tools_cost_usd_dollar=tools,
-            total_cost_usd_dollar=final,
-            original_cost=final,
-            additional_costs=None,
-            discount_percent=0.0,
-            discount_amount=0.0,
-            margin_percent=0.0,
-            margin_fixed_amount=0.0,
-            margin_total_amount=0.0,
-            cache_read_cost=None,
-            cache_creation_cost=None,
-            reasoning_cost=None,
+            cache_read_cost=None if breakdown is None else breakdown.cache_read_cost,
+            cache_creation_cost=None if breakdown is None else breakdown.cache_creation_cost,
+            reasoning_cost=None if breakdown is None else breakdown.reasoning_cost,
             service_tier=tier,
             data_residency=None,
             vertex_location=None,
-            billed_token_rates=None,
+            billed_token_rates=None if breakdown is None else breakdown.rates,
         )
     _tally.fast()
     return final
