@@ -35,6 +35,7 @@ _decided: list[bool] = []  # whether install() has run: a later default must not
 def registry() -> dict[str, Accelerator]:
     from . import (
         cost,
+        failed_imports,
         logging_payload,
         lookups,
         provider_membership,
@@ -57,6 +58,7 @@ def registry() -> dict[str, Accelerator]:
             stream_logging.ACCELERATOR,
             unread_payload.ACCELERATOR,
             usage_scan.ACCELERATOR,
+            failed_imports.ACCELERATOR,
         )
     }
 
