@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import subprocess
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
@@ -315,3 +316,32 @@ def test_refused_when_litellm_changed_a_replaced_function(proxy_auth, monkeypatc
     with pytest.warns(RuntimeWarning, match="failed_imports"):
         assert "failed_imports" not in accel.install({"failed_imports"})
     accel.install(False)
+
+
+def test_import_time_tracing_sees_every_attempt(proxy_auth):
+    """``-X importtime`` prints a line per import attempt, failed ones too: with it on, every
+    attempt runs (a subprocess: the option is the interpreter's, fixed at startup)."""
+    script = textwrap.dedent(
+        """
+        import sys
+        from litellm.proxy.auth.route_checks import RouteChecks
+        from edgequake_litellm import accel
+        from edgequake_litellm.accel import failed_imports
+        for on in (False, True):
+            accel.install({"failed_imports"} if on else False)
+            print(f"-- {on}", file=sys.stderr, flush=True)
+            for _ in range(3):
+                RouteChecks.check_route_enabled("/chat/completions")
+        print(f"-- counts {failed_imports.counts()}", file=sys.stderr, flush=True)
+        """
+    )
+    env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "EDGEQUAKE_ACCEL": "0"}
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", script], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    sections = out.stderr.split("-- ")
+    off = next(s for s in sections if s.startswith("False"))
+    on = next(s for s in sections if s.startswith("True"))
+    assert off.count("| litellm_enterprise") == on.count("| litellm_enterprise") == 3, out.stderr[-2000:]
+    assert "'fast'" not in sections[-1], sections[-1]

@@ -14,7 +14,8 @@ An import that failed with ``ModuleNotFoundError`` is remembered with everything
 a later call skips it only when a snapshot of all of that compares equal:
 
 - ``sys.meta_path`` (the same finders, each one importlib's own or a known finder that answers
-  nothing for these names), ``sys.path``, ``sys.path_hooks``, ``builtins.__import__``, ``sys.flags.verbose``;
+  nothing for these names), ``sys.path``, ``sys.path_hooks``, ``builtins.__import__``; neither
+  ``python -v`` nor ``-X importtime`` (both print a line per attempt);
 - each directory searched for the missing module: its cached ``FileFinder`` (none may be missing)
   with a listing that was current and did not hold the name, and the directory's mtime (a new
   package, ``importlib.invalidate_caches()`` or ``os.chdir`` changes it), as importlib checks it;
@@ -58,6 +59,8 @@ _KNOWN_FINDER_SPECS = {
 }
 _IMPORTLIB_FINDERS = (machinery.BuiltinImporter, machinery.FrozenImporter, machinery.PathFinder)
 _BUILTIN_IMPORT = builtins.__import__
+# `-X importtime` (or its variable, read at startup) prints a line per import attempt.
+_IMPORT_TIME = bool(sys._xoptions.get("importtime") or os.environ.get("PYTHONPROFILEIMPORTTIME"))
 _MISSING = object()
 
 _tally = Tally()
@@ -186,7 +189,7 @@ class _Miss:
 
     def _snapshot(self, plan: tuple[Any, ...]) -> tuple[Any, ...] | None:
         missing, search_in, headers, around = plan
-        if builtins.__import__ is not _BUILTIN_IMPORT or sys.flags.verbose:
+        if builtins.__import__ is not _BUILTIN_IMPORT or sys.flags.verbose or _IMPORT_TIME:
             return None
         meta = tuple(sys.meta_path)
         parts: list[Any] = [meta, tuple(sys.path), tuple(sys.path_hooks)]
