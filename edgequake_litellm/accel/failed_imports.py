@@ -68,7 +68,7 @@ _orig: dict[str, Any] = {}
 
 
 def _finder_known(finder: Any, missing: str) -> bool:
-    if finder in _IMPORTLIB_FINDERS:
+    if any(finder is known for known in _IMPORTLIB_FINDERS):  # by identity: a finder's __eq__ is its own
         return True
     spec = getattr(type(finder), "find_spec", None)
     if "find_spec" in getattr(finder, "__dict__", {}) or not isinstance(spec, types.FunctionType | staticmethod):
