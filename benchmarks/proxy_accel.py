@@ -11,14 +11,13 @@ the order rotated. Printed: the median requests/s, the proxies' CPU per request 
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 from dataclasses import replace
 from pathlib import Path
 from tempfile import mkdtemp
 
-from proxy_load import MASTER_KEY, ROUTES, Proxy
-from upstream import MESSAGES, MODEL, Nginx, log, wrk
+from proxy_load import BODY, ROUTES, rotated, started
+from upstream import Nginx, log
 
 
 def main() -> None:
@@ -40,24 +39,13 @@ def main() -> None:
             continue
         routes.append(replace(r, name=f"{r.name} on"))
         routes.append(replace(r, name=f"{r.name} off", env={**r.env, "EDGEQUAKE_ACCEL_DISABLE": args.accelerator}))
-    body = json.dumps({"model": MODEL, "messages": MESSAGES})
     logdir = Path(mkdtemp(prefix="eq-proxy-accel-"))
     samples: dict[str, list[dict[str, float]]] = {r.name: [] for r in routes}
-    with Nginx() as nginx:
-        expected = json.loads(nginx.body("json/v1/chat/completions"))["choices"][0]["message"]["content"]
-        proxies = [Proxy(r, 1, nginx.base_url("json"), logdir) for r in routes]
-        try:
-            for p in proxies:
-                p.wait_ready()
-                p.check(expected)
-                wrk(f"{p.url}/chat/completions", connections=args.connections, seconds=3, body=body, key=MASTER_KEY)
-            for i in range(args.rounds):
-                for p in proxies[i % len(proxies) :] + proxies[: i % len(proxies)]:
-                    samples[p.route.name].append(p.load(args.connections, args.seconds, body))
-                log(f"round {i + 1}/{args.rounds} done")
-        finally:
-            for p in proxies:
-                p.stop()
+    with Nginx() as nginx, started(routes, 1, nginx, logdir) as proxies:
+        for i in range(args.rounds):
+            for p in rotated(proxies, i):
+                samples[p.route.name].append(p.load(args.connections, args.seconds, BODY))
+            log(f"round {i + 1}/{args.rounds} done")
     native = statistics.median(x["rps"] for x in samples.get("native", [])) if "native" in samples else None
     print(f"{args.connections} connections, {args.rounds} rounds of {args.seconds:g} s, medians:")
     for name, xs in samples.items():

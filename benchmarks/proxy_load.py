@@ -23,9 +23,11 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from upstream import KEY, MESSAGES, MODEL, Nginx, free_port, log, open_loop, wrk
 
@@ -36,6 +38,9 @@ WORKERS = (1, 2)
 READY_TIMEOUT = 120.0
 # The proxy refuses to start without one; every load request carries it.
 MASTER_KEY = f"sk-bench-{secrets.token_hex(16)}"
+# Every load request's body: one short chat completion.
+BODY = json.dumps({"model": MODEL, "messages": MESSAGES})
+T = TypeVar("T")
 
 
 @dataclass
@@ -119,10 +124,9 @@ class Proxy:
         raise RuntimeError(f"proxy {self.route.name} ({self.workers} workers) did not start:\n{tail}")
 
     def check(self, expected: str) -> None:
-        body = json.dumps({"model": MODEL, "messages": MESSAGES}).encode()
         req = urllib.request.Request(
             f"{self.url}/chat/completions",
-            data=body,
+            data=BODY.encode(),
             headers={"Content-Type": "application/json", "Authorization": f"Bearer {MASTER_KEY}"},
         )
         for _ in range(2 * self.workers):  # every worker process answers correctly
@@ -168,6 +172,30 @@ class Proxy:
                 continue
 
 
+@contextmanager
+def started(routes: Sequence[Route], workers: int, nginx: Nginx, logdir: Path) -> Iterator[list[Proxy]]:
+    """A proxy per route, each ready, checked against nginx's answer and warmed up (every worker
+    process); all stopped on exit."""
+    expected = json.loads(nginx.body("json/v1/chat/completions"))["choices"][0]["message"]["content"]
+    proxies = [Proxy(r, workers, nginx.base_url("json"), logdir) for r in routes]
+    try:
+        for p in proxies:
+            p.wait_ready()
+            p.check(expected)
+        for p in proxies:
+            wrk(f"{p.url}/chat/completions", connections=8, seconds=2, body=BODY, key=MASTER_KEY)
+        yield proxies
+    finally:
+        for p in proxies:
+            p.stop()
+
+
+def rotated(items: list[T], i: int) -> list[T]:
+    """``items`` started at the ``i``-th: each round or level runs the routes in another order."""
+    k = i % len(items)
+    return items[k:] + items[:k]
+
+
 def run_proxy_load(
     nginx: Nginx,
     *,
@@ -176,23 +204,14 @@ def run_proxy_load(
     workers_list: tuple[int, ...] = WORKERS,
     connections: tuple[int, ...] = CONNECTIONS,
 ) -> dict[str, Any]:
-    expected = json.loads(nginx.body("json/v1/chat/completions"))["choices"][0]["message"]["content"]
-    body = json.dumps({"model": MODEL, "messages": MESSAGES})
     out: dict[str, Any] = {"routes": {r.name: r.label for r in ROUTES}, "by_workers": {}}
     for workers in workers_list:
         log(f"LiteLLM proxy, {workers} worker(s): starting {len(ROUTES)} proxies ...")
-        proxies = [Proxy(r, workers, nginx.base_url("json"), logdir) for r in ROUTES]
-        try:
-            for p in proxies:
-                p.wait_ready()
-                p.check(expected)
-            for p in proxies:  # warm up every worker process
-                wrk(f"{p.url}/chat/completions", connections=8, seconds=2, body=body, key=MASTER_KEY)
+        with started(ROUTES, workers, nginx, logdir) as proxies:
             sweep: dict[str, list[dict[str, float]]] = {p.route.name: [] for p in proxies}
             for i, conns in enumerate(connections):
-                order = proxies[i % len(proxies) :] + proxies[: i % len(proxies)]
-                for p in order:
-                    res = p.load(conns, seconds, body)
+                for p in rotated(proxies, i):
+                    res = p.load(conns, seconds, BODY)
                     sweep[p.route.name].append(res)
                     log(
                         f"  {p.route.name} x{workers}, {conns} conns: {res['rps']:,.0f} req/s, "
@@ -202,7 +221,7 @@ def run_proxy_load(
             fixed: dict[str, dict[str, float]] = {}
             for p in proxies:
                 fixed[p.route.name] = open_loop(
-                    f"{p.url}/chat/completions", rate=FIXED_RATE, seconds=max(seconds * 2, 4), body=body, key=MASTER_KEY
+                    f"{p.url}/chat/completions", rate=FIXED_RATE, seconds=max(seconds * 2, 4), body=BODY, key=MASTER_KEY
                 )
                 f = fixed[p.route.name]
                 log(
@@ -210,9 +229,6 @@ def run_proxy_load(
                     f"p99 {f['p99'] * 1e3:.1f} ms, {f['errors']:.0f} errors"
                 )
             out["by_workers"][workers] = {"sweep": sweep, "fixed": fixed}
-        finally:
-            for p in proxies:
-                p.stop()
     return out
 
 

@@ -11,6 +11,7 @@ DEBUG logging) and checks that the import runs again, with LiteLLM's result.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 import os
 import subprocess
@@ -151,6 +152,33 @@ def test_a_package_installed_into_a_searched_directory_is_imported(
     _bump_mtime(tmp_path)
     with pytest.raises(HTTPException):
         rc.RouteChecks.check_route_enabled("/blocked")
+
+
+def test_a_setuptools_finder_that_learns_the_name_is_asked_again(
+    proxy_auth, switch, tmp_path, monkeypatch, no_enterprise
+):
+    """setuptools' finder answers a top-level name through a ``spec_for_<name>`` method: one
+    added after the failure was remembered must be asked, as the import system would ask it."""
+    from fastapi import HTTPException
+
+    hack = pytest.importorskip("_distutils_hack", reason="setuptools' distutils hack is not installed")
+    finder = next((f for f in sys.meta_path if type(f) is hack.DistutilsMetaFinder), None)
+    if finder is None:
+        finder = hack.DistutilsMetaFinder()
+        monkeypatch.setattr(sys, "meta_path", [finder, *sys.meta_path])
+    _, rc = proxy_auth
+    switch(True)
+    for _ in range(3):
+        rc.RouteChecks.check_route_enabled("/blocked")
+    assert _fast() == 2, failed_imports.counts()
+    pkg = _enterprise_package(tmp_path)  # not on sys.path: only the finder can find it
+    spec = importlib.util.spec_from_file_location(
+        "litellm_enterprise", pkg / "__init__.py", submodule_search_locations=[str(pkg)]
+    )
+    monkeypatch.setattr(finder, "spec_for_litellm_enterprise", lambda: spec, raising=False)
+    with pytest.raises(HTTPException) as caught:
+        rc.RouteChecks.check_route_enabled("/blocked")
+    assert caught.value.status_code == 403
 
 
 def test_invalidate_caches_and_chdir_run_the_import_again(proxy_auth, switch, tmp_path, monkeypatch):

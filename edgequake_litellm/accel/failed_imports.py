@@ -14,8 +14,9 @@ An import that failed with ``ModuleNotFoundError`` is remembered with everything
 a later call skips it only when a snapshot of all of that compares equal:
 
 - ``sys.meta_path`` (the same finders, each one importlib's own or a known finder that answers
-  nothing for these names), ``sys.path``, ``sys.path_hooks``, ``builtins.__import__``; neither
-  ``python -v`` nor ``-X importtime`` (both print a line per attempt);
+  nothing for these names, with the same ``find_spec`` and no ``spec_for_<name>`` hook),
+  ``sys.path``, ``sys.path_hooks``, ``builtins.__import__``; neither ``python -v`` nor
+  ``-X importtime`` (both print a line per attempt);
 - each directory searched for the missing module: its cached ``FileFinder`` (none may be missing)
   with a listing that was current and did not hold the name, and the directory's mtime (a new
   package, ``importlib.invalidate_caches()`` or ``os.chdir`` changes it), as importlib checks it;
@@ -82,6 +83,15 @@ def _finder_known(finder: Any, missing: str) -> bool:
         return False
     # DistutilsMetaFinder answers top-level names through a spec_for_<name> method.
     return not hasattr(finder, f"spec_for_{missing}")
+
+
+def _finder_state(finder: Any, missing: str) -> tuple[Any, ...] | None:
+    """What a vetted finder's answer for ``missing`` reads that could change later: its
+    ``find_spec`` (on the class or the instance) and setuptools' ``spec_for_<name>`` hook."""
+    if any(finder is known for known in _IMPORTLIB_FINDERS):
+        return None
+    own = getattr(finder, "__dict__", {})
+    return (getattr(type(finder), "find_spec", None), "find_spec" in own, hasattr(finder, f"spec_for_{missing}"))
 
 
 def _directory(entry: Any) -> tuple[Any, ...] | None:
@@ -192,7 +202,8 @@ class _Miss:
         if builtins.__import__ is not _BUILTIN_IMPORT or sys.flags.verbose or _IMPORT_TIME:
             return None
         meta = tuple(sys.meta_path)
-        parts: list[Any] = [meta, tuple(sys.path), tuple(sys.path_hooks)]
+        finders = tuple(_finder_state(f, missing) for f in meta)
+        parts: list[Any] = [meta, finders, tuple(sys.path), tuple(sys.path_hooks)]
         parts.append(tuple(sys.modules.get(name, _MISSING) for name in around))
         if missing in sys.modules or any(name in sys.modules for name, _, _ in headers):
             return None
@@ -295,6 +306,12 @@ def _quiet(logger: Any) -> bool:
     )
 
 
+def _remember(miss: _Miss, exc: ModuleNotFoundError) -> None:
+    with _lock:
+        why = miss.learn(exc)
+    _tally.fell_back("import-attempted" + (f":not-remembered:{why}" if why else ""))
+
+
 def seed_request_destinations(user_api_key_dict: Any, request: Any = None) -> None:
     g = _orig["uaka_globals"]
     if not _quiet(g["verbose_proxy_logger"]):
@@ -306,9 +323,7 @@ def seed_request_destinations(user_api_key_dict: Any, request: Any = None) -> No
     try:
         from litellm.integrations.otel.logger import fan_out_provider  # noqa: F401
     except ModuleNotFoundError as exc:
-        with _lock:
-            why = _OTEL.learn(exc)
-        _tally.fell_back("import-attempted" + (f":not-remembered:{why}" if why else ""))
+        _remember(_OTEL, exc)
         # LiteLLM's except branch, which then ends the function
         g["verbose_proxy_logger"].debug("OTel V2: tenant destination resolution failed: %s", exc)
         return None
@@ -329,9 +344,7 @@ def check_route_enabled(route: str) -> None:
             EnterpriseRouteChecks,
         )
     except ModuleNotFoundError as exc:
-        with _lock:
-            why = _ENTERPRISE.learn(exc)
-        _tally.fell_back("import-attempted" + (f":not-remembered:{why}" if why else ""))
+        _remember(_ENTERPRISE, exc)
         return None  # LiteLLM's `except Exception: pass`
     except _orig["HTTPException"]:
         raise
