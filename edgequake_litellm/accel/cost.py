@@ -29,10 +29,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from . import tracebacks
 from .accelerator import Accelerator, Tally, pin_problems
 from .model_cost_watch import ModelCostWatch
 
-_REPLACES = ("litellm.response_cost_calculator", "litellm.completion_cost")
+_REPLACES = ("litellm.response_cost_calculator", "litellm.completion_cost", tracebacks.REPLACES)
 
 # Providers whose cost_per_token branch is not generic_cost_per_token on the cost-map entry,
 # or that add costs (azure routing fees, vertex characters, together/replicate lookups).
@@ -826,7 +827,7 @@ def _problems() -> list[str]:
     for attr in ("cost_discount_config", "cost_margin_config", "replicate_models", "model_cost"):
         if not hasattr(litellm, attr):
             out.append(f"litellm.{attr} is missing")
-    return out + pin_problems(_PINNED)
+    return out + pin_problems(_PINNED) + tracebacks.problems()
 
 
 def _install() -> None:
@@ -843,6 +844,8 @@ def _install() -> None:
     for attr, fn in (("response_cost_calculator", response_cost_calculator), ("completion_cost", completion_cost)):
         _saved[attr] = (attr in vars(litellm), vars(litellm).get(attr))
         setattr(litellm, attr, fn)
+    # A price LiteLLM fails to find records the error's traceback: without these frames, its own.
+    tracebacks.acquire("cost", (response_cost_calculator, completion_cost))
     with _lock:
         _plans.clear()
         _watch.reset()
@@ -857,6 +860,7 @@ def _uninstall() -> None:
         else:
             vars(litellm).pop(attr, None)
     _saved.clear()
+    tracebacks.release("cost")
     with _lock:
         _plans.clear()
 

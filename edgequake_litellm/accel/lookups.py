@@ -21,26 +21,32 @@ the cost map (the model-info config's own ``get_model_info``, which may call the
 bedrock and huggingface name rewrites), no ``api_key``, a model that is not an Azure alias, and
 LiteLLM's debug logging off (the original logs while it resolves). A model no candidate name of
 which is priced for the provider and no generalization rule matches gets a fresh
-``ModelNotMappedError`` with LiteLLM's message (re-validated as above); models resolved by rules,
+``ModelNotMappedError`` with LiteLLM's message (re-validated as above), raised by LiteLLM's own
+``raise`` statement compiled at its file and line, so the traceback LiteLLM records for a missing
+price reads as its own (``tracebacks`` drops this module's frames); models resolved by rules,
 and every other error, are not memoized: LiteLLM's function runs. The result is a fresh dict per
 call, as LiteLLM's is; its nested values are the cost map's (or the rules') own objects in both.
 """
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import logging
 import operator
 import threading
-from collections.abc import Mapping
+import types
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from . import tracebacks
 from .accelerator import Accelerator, Tally, source_digest
 from .model_cost_watch import ModelCostWatch
 
 _REPLACES = (
     "litellm.utils.get_model_info_helper",
     "litellm.responses.bridge_check.get_model_info_helper",
+    tracebacks.REPLACES,
 )
 # Modules whose binding of get_model_info_helper the hot path reads (replaced and restored).
 _BINDINGS = ("litellm.utils", "litellm.responses.bridge_check")
@@ -232,11 +238,34 @@ def _valid(entry: _Entry, utils: Any) -> bool:
     return all(map(operator.is_, now, entry.values))
 
 
-def _answer(entry: _Entry) -> Any:
-    """A fresh copy of the memoized answer, or a fresh "not mapped" error, as LiteLLM's function gives."""
+_RAISE_UNMAPPED = "raise ModelNotMappedError(_model_not_mapped_message(model, custom_llm_provider))"
+
+
+def _unmapped_raiser(fn: Any, utils: Any) -> Callable[[str, str], Any] | None:
+    """LiteLLM's "not mapped" ``raise`` statement of ``fn`` (``get_model_info_helper``), compiled at
+    its own file and line in a function of its name over ``litellm.utils``' globals: the error's
+    last traceback frame, and what it evaluates, are LiteLLM's. None if the statement is not found once."""
+    try:
+        lines, start = inspect.getsourcelines(fn)
+    except (OSError, TypeError):
+        return None
+    hits = [(start + i, line) for i, line in enumerate(lines) if line.strip() == _RAISE_UNMAPPED]
+    if len(hits) != 1 or hits[0][0] < 2:
+        return None
+    lineno, line = hits[0]
+    source = "\n" * (lineno - 2) + "def get_model_info_helper(model, custom_llm_provider):\n" + line
+    module = compile(source, fn.__code__.co_filename, "exec")
+    code = next(c for c in module.co_consts if isinstance(c, types.CodeType))
+    return types.FunctionType(code, vars(utils), fn.__name__)
+
+
+def _answer(entry: _Entry, model: str, provider: str) -> Any:
+    """A fresh copy of the memoized answer, or a fresh "not mapped" error, as LiteLLM's function gives
+    (the memo holds its message for these arguments; LiteLLM's statement raises it)."""
     result = entry.result
     if isinstance(result, str):
-        raise _orig["utils"].ModelNotMappedError(result)
+        _orig["raise_unmapped"](model, provider)  # raises
+        raise AssertionError("LiteLLM's raise statement returned")
     return result.copy()
 
 
@@ -303,7 +332,7 @@ def get_model_info_helper(
             return original(**kw)
         if all(map(operator.is_, entry.token, token)) and _valid(entry, utils):
             _tally.fast()
-            return _answer(entry)
+            return _answer(entry, model, custom_llm_provider)
     _tally.fell_back("memo-miss")
     try:
         built = _build(model, custom_llm_provider, kw, token)
@@ -316,7 +345,7 @@ def get_model_info_helper(
             _memo[key] = built
     if built is None:
         return original(**kw)
-    return _answer(built)
+    return _answer(built, model, custom_llm_provider)
 
 
 def _targets() -> dict[str, Any]:
@@ -376,7 +405,9 @@ def _problems() -> list[str]:
     for attr in ("azure_llms", "azure_embedding_models", "model_cost"):
         if not hasattr(litellm, attr):
             out.append(f"litellm.{attr} is missing")
-    return out
+    if _unmapped_raiser(targets.get("get_model_info_helper"), utils) is None:
+        out.append("get_model_info_helper's 'not mapped' raise statement is not found once")
+    return out + tracebacks.problems()
 
 
 def _install() -> None:
@@ -396,6 +427,8 @@ def _install() -> None:
         }
     )
     _orig["functions"] = _functions()
+    _orig["raise_unmapped"] = _unmapped_raiser(utils.get_model_info_helper, utils)
+    tracebacks.acquire("lookups", (get_model_info_helper, _answer))
     for module in _BINDINGS:
         mod = importlib.import_module(module)
         _saved[module] = vars(mod)["get_model_info_helper"]
@@ -413,6 +446,7 @@ def _uninstall() -> None:
         if vars(mod).get("get_model_info_helper") is get_model_info_helper:
             mod.get_model_info_helper = fn  # type: ignore[attr-defined]
     _saved.clear()
+    tracebacks.release("lookups")
     with _lock:
         _memo.clear()
 
