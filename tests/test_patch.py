@@ -27,7 +27,9 @@ def _forget_recorded_tracebacks() -> None:
     without this, the side run second would be given the first side's and never be compared."""
     from litellm.litellm_core_utils import litellm_logging
 
-    litellm_logging._get_traceback_str_for_error.cache_clear()
+    recorder = getattr(litellm_logging, "_get_traceback_str_for_error", None)
+    if hasattr(recorder, "cache_clear"):  # an lru_cache in LiteLLM 1.110.2; another version may not cache
+        recorder.cache_clear()
 
 
 @contextmanager
