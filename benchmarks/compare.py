@@ -20,6 +20,7 @@ os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 
 import argparse
 import datetime
+import importlib.util
 import inspect
 import json
 import platform
@@ -588,6 +589,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from report import render
 
+    if args.write and importlib.util.find_spec("matplotlib") is None:  # the plot, after ~15 min of measuring
+        parser.error("--write needs matplotlib: pip install -r benchmarks/requirements.txt (make bench does)")
     if args.render:
         results = json.loads(Path(args.render).read_text())
     else:
