@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from unittest import mock as um
 
@@ -16,7 +16,7 @@ import pytest
 from edgequake_litellm import accel
 from edgequake_litellm.accel import lookups
 
-from .test_patch import MODEL, kwargs
+from .test_patch import MODEL, forget_recorded_tracebacks, kwargs
 from .test_patch_routes import _logged, _marked
 from .test_patch_routes import capture as capture  # the fixture
 
@@ -344,9 +344,21 @@ def _calls(litellm, mock, model: str, msgs: list[dict]) -> dict[str, Any]:
     return out
 
 
-def calls_on_and_off(litellm, mock, capture, model: str, name: str, module: Any) -> dict[bool, tuple[Any, ...]]:
-    """A sync and an async call in transparent mode with accelerator ``name`` off, then on: per
-    state, the answers, the success payloads logged, and the fast path's count."""
+def calls_on_and_off(
+    litellm,
+    mock,
+    capture,
+    model: str,
+    name: str,
+    module: Any,
+    *,
+    accelerate: Any = None,
+    calls: Callable[..., Any] = _calls,
+    events: int = 2,
+) -> dict[bool, tuple[Any, ...]]:
+    """``calls`` (a sync and an async call by default) in transparent mode with the accelerators
+    off, then on (``accelerate``, by default ``{name}``): per state, the answers, the success
+    payloads logged (``events`` of them), and ``module``'s fast-path count."""
     from edgequake_litellm import _patch
 
     msgs = _marked(f"{name} {model}")
@@ -354,11 +366,12 @@ def calls_on_and_off(litellm, mock, capture, model: str, name: str, module: Any)
     try:
         results = {}
         for on in (False, True):
-            accel.install({name} if on else False)
+            accel.install(({name} if accelerate is None else accelerate) if on else False)
             module.reset_counts()
+            forget_recorded_tracebacks()  # each state records its own
             got: dict[str, Any] = {}
-            logged = _logged(capture, lambda g=got: g.update(_calls(litellm, mock, model, msgs)), 2, msgs)
-            results[on] = (got, logged, module.counts().get("fast", 0))
+            logged = _logged(capture, lambda g=got: g.update(answers=calls(litellm, mock, model, msgs)), events, msgs)
+            results[on] = (got["answers"], logged, module.counts().get("fast", 0))
     finally:
         accel.install(False)
         _patch.uninstall()

@@ -20,6 +20,7 @@ import pytest
 from edgequake_litellm import accel
 from edgequake_litellm.accel import cost, lookups, tracebacks
 
+from .test_accel_lookups import calls_on_and_off
 from .test_patch import kwargs
 from .test_patch_routes import _logged, _marked
 from .test_patch_routes import capture as capture  # the fixture
@@ -43,26 +44,9 @@ def _calls(litellm, mock, model: str, msgs: list[dict]) -> list[Any]:
 
 
 def _on_and_off(litellm, mock, capture, model: str, which: str) -> dict[bool, tuple[Any, ...]]:
-    import litellm.litellm_core_utils.litellm_logging as logging_mod
-
-    from edgequake_litellm import _patch
-
-    msgs = _marked(f"tracebacks {which} {model}")
-    _patch.install()
-    try:
-        results = {}
-        for on in (False, True):
-            accel.install(SETS[which] if on else False)
-            lookups.reset_counts()
-            # LiteLLM records the first traceback of each message (an lru_cache): each state formats its own
-            logging_mod._get_traceback_str_for_error.cache_clear()
-            got: list[Any] = []
-            logged = _logged(capture, lambda g=got: g.extend(_calls(litellm, mock, model, msgs)), 4, msgs)
-            results[on] = (got, logged, lookups.counts().get("fast", 0))
-    finally:
-        accel.install(False)
-        _patch.uninstall()
-    return results
+    return calls_on_and_off(
+        litellm, mock, capture, model, f"tracebacks {which}", lookups, accelerate=SETS[which], calls=_calls, events=4
+    )
 
 
 @pytest.mark.parametrize("which", list(SETS))

@@ -22,7 +22,7 @@ MODEL = "openai/gpt-4o-mini"
 EMB = "openai/text-embedding-3-small"
 
 
-def _forget_recorded_tracebacks() -> None:
+def forget_recorded_tracebacks() -> None:
     """LiteLLM records the traceback of an unpriced call once per error message (an ``lru_cache``):
     without this, the side run second would be given the first side's and never be compared."""
     from litellm.litellm_core_utils import litellm_logging
@@ -35,7 +35,7 @@ def _forget_recorded_tracebacks() -> None:
 @contextmanager
 def patched() -> Iterator[None]:
     """Transparent mode as users get it (with the accelerators), against LiteLLM's own code."""
-    _forget_recorded_tracebacks()
+    forget_recorded_tracebacks()
     edgequake_litellm.install(patch=True, accelerate=True)
     assert _patch.is_patched()
     try:
@@ -43,7 +43,7 @@ def patched() -> Iterator[None]:
     finally:
         _patch.uninstall()
         accel.install(None)
-        _forget_recorded_tracebacks()
+        forget_recorded_tracebacks()
 
 
 def route_counts() -> dict[tuple[str, str | None], int]:

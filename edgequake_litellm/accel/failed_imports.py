@@ -68,8 +68,12 @@ _tally = Tally()
 _orig: dict[str, Any] = {}
 
 
+def _importlibs(finder: Any) -> bool:
+    return any(finder is known for known in _IMPORTLIB_FINDERS)  # by identity: a finder's __eq__ is its own
+
+
 def _finder_known(finder: Any, missing: str) -> bool:
-    if any(finder is known for known in _IMPORTLIB_FINDERS):  # by identity: a finder's __eq__ is its own
+    if _importlibs(finder):
         return True
     spec = getattr(type(finder), "find_spec", None)
     if "find_spec" in getattr(finder, "__dict__", {}) or not isinstance(spec, types.FunctionType | staticmethod):
@@ -88,7 +92,7 @@ def _finder_known(finder: Any, missing: str) -> bool:
 def _finder_state(finder: Any, missing: str) -> tuple[Any, ...] | None:
     """What a vetted finder's answer for ``missing`` reads that could change later: its
     ``find_spec`` (on the class or the instance) and setuptools' ``spec_for_<name>`` hook."""
-    if any(finder is known for known in _IMPORTLIB_FINDERS):
+    if _importlibs(finder):
         return None
     own = getattr(finder, "__dict__", {})
     return (getattr(type(finder), "find_spec", None), "find_spec" in own, hasattr(finder, f"spec_for_{missing}"))
