@@ -1,11 +1,16 @@
-"""One accelerator on and off in real LiteLLM proxies (1 worker each), against native, on nginx.
+"""Real LiteLLM proxies in interleaved rounds, against native, on nginx: our routes as shipped,
+and optionally with one accelerator off.
 
-    .venv/bin/python benchmarks/proxy_accel.py ACCELERATOR [--rounds 5] [--seconds 8] [--connections 8]
-        [--routes native,edgequake,patch]
+    .venv/bin/python benchmarks/proxy_accel.py [ACCELERATOR] [--rounds 5] [--seconds 8]
+        [--connections 8] [--workers 1] [--routes native,edgequake,patch]
 
-Each of our routes runs twice, as it does by default (every accelerator on) and with
-``EDGEQUAKE_ACCEL_DISABLE=ACCELERATOR``; wrk drives each proxy in turn, rounds interleaved with
-the order rotated. Printed: the median requests/s, the proxies' CPU per request and p99.
+Without ACCELERATOR each route runs once, as shipped (every accelerator on): this is the repeated
+measurement of the proxy targets (one sweep of ``proxy_load.py`` is too short to decide them).
+With it, each of our routes runs twice, as shipped and with ``EDGEQUAKE_ACCEL_DISABLE=ACCELERATOR``.
+wrk drives each proxy in turn at a fixed connection count, rounds interleaved with the order
+rotated. Printed: the median requests/s, the proxies' CPU per request and p99, and the ratio to
+native, as the median and range of the per-round ratios (each round pairs routes measured minutes
+apart at most, so a drift of the machine moves both).
 """
 
 from __future__ import annotations
@@ -16,44 +21,53 @@ from dataclasses import replace
 from pathlib import Path
 from tempfile import mkdtemp
 
-from proxy_load import BODY, ROUTES, rotated, started
+from proxy_load import BODY, ROUTES, Route, rotated, started
 from upstream import Nginx, log
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("accelerator")
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--seconds", type=float, default=8.0)
-    parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--routes", default="native,edgequake,patch")
-    args = parser.parse_args()
-
-    wanted = args.routes.split(",")
-    routes = []
+def routes_for(wanted: list[str], accelerator: str | None) -> list[Route]:
+    out: list[Route] = []
     for r in ROUTES:
         if r.name not in wanted:
             continue
-        if r.name == "native":
-            routes.append(r)
+        if r.name == "native" or accelerator is None:
+            out.append(r)
             continue
-        routes.append(replace(r, name=f"{r.name} on"))
-        routes.append(replace(r, name=f"{r.name} off", env={**r.env, "EDGEQUAKE_ACCEL_DISABLE": args.accelerator}))
+        out.append(replace(r, name=f"{r.name} on"))
+        out.append(replace(r, name=f"{r.name} off", env={**r.env, "EDGEQUAKE_ACCEL_DISABLE": accelerator}))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("accelerator", nargs="?", help="also run each route with this accelerator off")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--routes", default="native,edgequake,patch")
+    args = parser.parse_args()
+
+    routes = routes_for(args.routes.split(","), args.accelerator)
     logdir = Path(mkdtemp(prefix="eq-proxy-accel-"))
     samples: dict[str, list[dict[str, float]]] = {r.name: [] for r in routes}
-    with Nginx() as nginx, started(routes, 1, nginx, logdir) as proxies:
+    with Nginx() as nginx, started(routes, args.workers, nginx, logdir) as proxies:
         for i in range(args.rounds):
             for p in rotated(proxies, i):
                 samples[p.route.name].append(p.load(args.connections, args.seconds, BODY))
             log(f"round {i + 1}/{args.rounds} done")
-    native = statistics.median(x["rps"] for x in samples.get("native", [])) if "native" in samples else None
-    print(f"{args.connections} connections, {args.rounds} rounds of {args.seconds:g} s, medians:")
+    native = samples.get("native")
+    shape = f"{args.workers} worker(s), {args.connections} connections, {args.rounds} rounds of {args.seconds:g} s"
+    print(f"{shape}, medians:")
     for name, xs in samples.items():
         rps = statistics.median(x["rps"] for x in xs)
         cpu = statistics.median(x["cpu_per_request"] for x in xs) * 1e3
         p99 = statistics.median(x["p99"] for x in xs) * 1e3
-        ratio = f", {rps / native:.3f}x native" if native else ""
-        print(f"  {name:14s} {rps:7.1f} req/s{ratio}, {cpu:6.2f} ms CPU per request, p99 {p99:6.0f} ms")
+        line = f"  {name:14s} {rps:7.1f} req/s, {cpu:6.2f} ms CPU per request, p99 {p99:6.0f} ms"
+        if native is not None and name != "native":
+            ratios = sorted(x["rps"] / n["rps"] for x, n in zip(xs, native))
+            line += f"; {statistics.median(ratios):.3f}x native (rounds {ratios[0]:.3f}-{ratios[-1]:.3f})"
+        print(line)
 
 
 if __name__ == "__main__":

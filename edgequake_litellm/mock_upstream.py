@@ -142,11 +142,12 @@ class _Request:
 class _Conn:
     """Per-connection accounting; ``gen`` ties it to the counters' generation."""
 
-    __slots__ = ("cid", "gen", "served", "open", "closed_by")
+    __slots__ = ("cid", "gen", "accepted_gen", "served", "open", "closed_by")
 
-    def __init__(self, cid: int) -> None:
+    def __init__(self, cid: int, accepted_gen: int) -> None:
         self.cid = cid
         self.gen = -1  # not counted until it sends a non-control request
+        self.accepted_gen = accepted_gen  # a client's pool may carry a connection across a reset
         self.served = 0
         self.open = True
         self.closed_by: str | None = None  # "client" (EOF), "server", or "error: <type>"
@@ -767,9 +768,19 @@ class MockUpstream:
             return copy.deepcopy(self._recorded)
 
     def connections(self) -> list[dict[str, Any]]:
-        """Connections counted since the last reset, with how many requests each served."""
+        """Connections counted since the last reset (each one that served a request since), with how
+        many requests each served, who closed it, and whether it was accepted before the reset."""
         with self._lock:
-            return [{"id": c.cid, "requests": c.served, "open": c.open, "closed_by": c.closed_by} for c in self._conns]
+            return [
+                {
+                    "id": c.cid,
+                    "requests": c.served,
+                    "open": c.open,
+                    "closed_by": c.closed_by,
+                    "accepted_before_reset": c.accepted_gen != self._gen,
+                }
+                for c in self._conns
+            ]
 
     def reset(self) -> None:
         with self._lock:
@@ -829,7 +840,7 @@ class MockUpstream:
         self._writers.add(writer)
         with self._lock:
             self._next_cid += 1
-            conn = _Conn(self._next_cid)
+            conn = _Conn(self._next_cid, self._gen)
         closed_by = "server"
         try:
             while True:

@@ -856,6 +856,23 @@ def test_keep_alive_and_per_connection_counts(mock: Any) -> None:
     assert [c["closed_by"] for c in mock.connections()] == ["client"]
 
 
+def test_a_connection_kept_across_a_reset_is_counted_and_marked(mock: Any) -> None:
+    """A client's pool can carry a connection over a reset: it counts as opened in the new
+    generation once it serves a request there, and says it was accepted before the reset."""
+    kept = http.client.HTTPConnection("127.0.0.1", mock.port, timeout=5)
+    kept.request("POST", "/v1/chat/completions", json.dumps(BASIC), KEY)
+    kept.getresponse().read()
+    mock.reset()
+    fresh = http.client.HTTPConnection("127.0.0.1", mock.port, timeout=5)
+    for conn in (kept, fresh):
+        conn.request("POST", "/v1/chat/completions", json.dumps(BASIC), KEY)
+        conn.getresponse().read()
+    assert mock.stats()["connections_opened"] == 2
+    assert [c["accepted_before_reset"] for c in mock.connections()] == [True, False]
+    kept.close()
+    fresh.close()
+
+
 def test_client_connection_close_is_honoured(mock: Any) -> None:
     sock = connect(mock)
     sock.sendall(raw_request("POST", "/v1/chat/completions", BASIC, {"Connection": "close"}))
