@@ -2,11 +2,14 @@
 and optionally with one accelerator off.
 
     .venv/bin/python benchmarks/proxy_accel.py [ACCELERATOR] [--rounds 5] [--seconds 8]
-        [--connections 8] [--workers 1] [--routes native,edgequake,patch]
+        [--connections 8] [--workers 1] [--routes native,edgequake,patch[,free,free+accel]]
 
 Without ACCELERATOR each route runs once, as shipped (every accelerator on): this is the repeated
 measurement of the proxy targets (one sweep of ``proxy_load.py`` is too short to decide them).
 With it, each of our routes runs twice, as shipped and with ``EDGEQUAKE_ACCEL_DISABLE=ACCELERATOR``.
+The ``free`` route (``free_provider.py``) is a provider whose call costs almost nothing: the
+ceiling any provider implementation could reach in the proxy; ``free+accel`` is the same with
+this plugin's accelerators.
 wrk drives each proxy in turn at a fixed connection count, rounds interleaved with the order
 rotated. Printed: the median requests/s, the proxies' CPU per request and p99, and the ratio to
 native, as the median and range of the per-round ratios (each round pairs routes measured minutes
@@ -16,21 +19,37 @@ apart at most, so a drift of the machine moves both).
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 from dataclasses import replace
 from pathlib import Path
 from tempfile import mkdtemp
 
 from proxy_load import BODY, ROUTES, Route, rotated, started
-from upstream import Nginx, log
+from upstream import MODEL, Nginx, log
+
+FREE = Route(
+    "free",
+    "a provider call that costs almost nothing (`free_provider.py`)",
+    f"free/{MODEL}",
+    {"custom_provider_map": [{"provider": "free", "custom_handler": "free_provider.handler"}]},
+)
 
 
-def routes_for(wanted: list[str], accelerator: str | None) -> list[Route]:
+def routes_for(wanted: list[str], accelerator: str | None, nginx: Nginx) -> list[Route]:
+    free = replace(
+        FREE,
+        env={
+            "PYTHONPATH": os.pathsep.join(filter(None, (str(Path(__file__).parent), os.environ.get("PYTHONPATH")))),
+            "FREE_PROVIDER_BODY": str(nginx.dir / "www" / "json/v1/chat/completions"),
+        },
+    )
+    free_accel = replace(free, name="free+accel", env={**free.env, "FREE_PROVIDER_ACCEL": "1"})
     out: list[Route] = []
-    for r in ROUTES:
+    for r in (*ROUTES, free, free_accel):
         if r.name not in wanted:
             continue
-        if r.name == "native" or accelerator is None:
+        if r.name in ("native", "free", "free+accel") or accelerator is None:
             out.append(r)
             continue
         out.append(replace(r, name=f"{r.name} on"))
@@ -48,14 +67,26 @@ def main() -> None:
     parser.add_argument("--routes", default="native,edgequake,patch")
     args = parser.parse_args()
 
-    routes = routes_for(args.routes.split(","), args.accelerator)
     logdir = Path(mkdtemp(prefix="eq-proxy-accel-"))
+    with Nginx() as nginx:
+        routes = routes_for(args.routes.split(","), args.accelerator, nginx)
+        samples = measure(routes, args, nginx, logdir)
+    report(samples, args)
+
+
+def measure(
+    routes: list[Route], args: argparse.Namespace, nginx: Nginx, logdir: Path
+) -> dict[str, list[dict[str, float]]]:
     samples: dict[str, list[dict[str, float]]] = {r.name: [] for r in routes}
-    with Nginx() as nginx, started(routes, args.workers, nginx, logdir) as proxies:
+    with started(routes, args.workers, nginx, logdir) as proxies:
         for i in range(args.rounds):
             for p in rotated(proxies, i):
                 samples[p.route.name].append(p.load(args.connections, args.seconds, BODY))
             log(f"round {i + 1}/{args.rounds} done")
+    return samples
+
+
+def report(samples: dict[str, list[dict[str, float]]], args: argparse.Namespace) -> None:
     native = samples.get("native")
     shape = f"{args.workers} worker(s), {args.connections} connections, {args.rounds} rounds of {args.seconds:g} s"
     print(f"{shape}, medians:")
