@@ -36,6 +36,7 @@ def registry() -> dict[str, Accelerator]:
     from . import (
         cost,
         failed_imports,
+        failed_prices,
         logging_payload,
         lookups,
         provider_membership,
@@ -50,6 +51,7 @@ def registry() -> dict[str, Accelerator]:
         a.name: a
         for a in (
             cost.ACCELERATOR,
+            failed_prices.ACCELERATOR,
             service_events.ACCELERATOR,
             logging_payload.ACCELERATOR,
             lookups.ACCELERATOR,

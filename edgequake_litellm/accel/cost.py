@@ -24,12 +24,13 @@ the same events that clear LiteLLM's own price caches.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import tracebacks
+from . import failed_prices, tracebacks
 from .accelerator import Accelerator, Tally, pin_problems
 from .model_cost_watch import ModelCostWatch
 
@@ -234,8 +235,21 @@ class _Plan:
     billed_info: Mapping[str, Any] | None
 
 
-# (model, provider, response model, hidden strings) -> plan, or None: LiteLLM's own function.
-_plans: dict[tuple[Any, ...], _Plan | None] = {}
+# (model, provider, response model, hidden strings) -> plan, or None / _UNPLANNABLE: LiteLLM's own function.
+_plans: dict[tuple[Any, ...], Any] = {}
+_UNPLANNABLE = object()
+
+
+class Unpriced:
+    """``_fast_completion_cost``'s answer for a stream start whose plan LiteLLM's helpers could not
+    resolve (an unpriced model): LiteLLM's function runs, through ``failed_prices``."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: tuple[Any, ...]) -> None:
+        self.key = key
+
+
 _watch = ModelCostWatch()  # plans are dropped when the cost map changes
 
 
@@ -374,11 +388,10 @@ def _build_plan(
     return _Plan(cand_model, pricing, current, cost, billed, billed_info)
 
 
-def _plan(
-    model: str, provider: str, response: Any, hidden: Mapping[str, Any], stream_start: bool = False
-) -> _Plan | None:
-    now = _watch.current()
-    key = (
+def _plan_key(
+    model: str, provider: str, response: Any, hidden: Mapping[str, Any], stream_start: bool
+) -> tuple[Any, ...]:
+    return (
         stream_start,
         model,
         provider,
@@ -388,15 +401,21 @@ def _plan(
         hidden.get("litellm_model_name"),
         hidden.get("model"),
     )
+
+
+def _plan(key: tuple[Any, ...], model: str, provider: str, response: Any, hidden: Mapping[str, Any]) -> Any:
+    """The key's plan; None where LiteLLM takes a branch the fast path does not reproduce, and
+    ``_UNPLANNABLE`` where LiteLLM's helpers raised while resolving it (an unpriced model)."""
+    now = _watch.current()
     with _lock:
         if _watch.changed(now):
             _plans.clear()
         elif key in _plans:
             return _plans[key]
     try:
-        plan = _build_plan(model, provider, response, hidden, stream_start)
+        plan: Any = _build_plan(model, provider, response, hidden, key[0])
     except Exception:  # noqa: BLE001 - LiteLLM's own function handles (and reports) it
-        plan = None
+        plan = _UNPLANNABLE
     with _lock:
         if _watch.still(now):
             _plans[key] = plan
@@ -643,9 +662,11 @@ def _fast_completion_cost(
     )
     if tier is not None:  # "" too: LiteLLM would store it in the breakdown
         return _miss("service-tier")
-    plan = _plan(model, provider, response, hidden, stream_start)
-    if plan is None:
-        return _miss("not-covered")
+    key = _plan_key(model, provider, response, hidden, stream_start)
+    plan = _plan(key, model, provider, response, hidden)
+    if plan is None or plan is _UNPLANNABLE:
+        _miss("not-covered")
+        return Unpriced(key) if stream_start and plan is _UNPLANNABLE else _MISS
     # Both only read; checked before token_counter (which may log) so a fallback never counts twice.
     if f["billed_usage_cost"](response, plan.current_provider) is not None:
         return _miss("provider-billed-cost")
@@ -769,6 +790,8 @@ def response_cost_calculator(
         standard_built_in_tools_params,
         prompt,
     )
+    if type(cost) is Unpriced:
+        return failed_prices.price(original, kw, cost.key, sys._getframe(1).f_code)
     return original(**kw) if cost is _MISS else cost
 
 
@@ -787,7 +810,7 @@ def completion_cost(*args: Any, **kw: Any) -> Any:
         kw.get("litellm_logging_obj"),
         None,
     )
-    return original(*args, **kw) if cost is _MISS else cost
+    return original(*args, **kw) if cost is _MISS or type(cost) is Unpriced else cost
 
 
 def _problems() -> list[str]:

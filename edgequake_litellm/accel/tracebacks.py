@@ -18,14 +18,15 @@ message is decided as it decides it. A ``traceback.format_exc`` other than the s
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
 import traceback
 import types
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
-from .accelerator import pin_problems
+from .accelerator import genuine, pin_problems
 
 _LOGGING = "litellm.litellm_core_utils.litellm_logging"
 REPLACES = f"{_LOGGING}.traceback"  # listed by each accelerator that registers frames
@@ -64,13 +65,25 @@ def _strip(te: traceback.TracebackException) -> None:
         todo.extend(x for x in (t.__cause__, t.__context__, *(getattr(t, "exceptions", None) or ())) if x is not None)
 
 
+class _NotCached(Exception):
+    """Raised by ``format_exc`` while ``cached`` probes LiteLLM's cache, so nothing is stored."""
+
+
+_local = threading.local()  # .probing: in cached(); .stand_in: (id, message, text) of a replayed error
+
+
 def format_exc(*args: Any, **kw: Any) -> str:
     """``traceback.format_exc()`` without the frames of the accelerators' stand-ins."""
+    if getattr(_local, "probing", False):
+        raise _NotCached
     if args or kw or traceback.format_exc is not _FORMAT_EXC or not _hidden:
         return traceback.format_exc(*args, **kw)
     _, value, tb = sys.exc_info()
     if value is None:
         return _FORMAT_EXC()
+    stand_in = getattr(_local, "stand_in", None)
+    if stand_in is not None and stand_in[0] == id(value) and stand_in[1] == str(value):
+        return stand_in[2]  # evicted between ``cached`` and LiteLLM's read: what the cache held
     # what format_exc() formats: format_exception's TracebackException, compact, chained
     te = traceback.TracebackException(type(value), value, tb, compact=True)
     _strip(te)
@@ -91,6 +104,34 @@ class _View:
 
 
 VIEW = _View()
+
+
+def cached(message: str) -> str | None:
+    """The traceback LiteLLM's recorder (``_get_traceback_str_for_error``) holds for ``message``, or
+    None when it holds none: then nothing is computed or stored (the probe's miss raises inside the
+    recorder, which an ``lru_cache`` does not store). Only LiteLLM's own recorder, with the view in
+    place and no double on ``format_exc``, is probed; otherwise None."""
+    module = sys.modules.get(_LOGGING)
+    recorder = _orig.get("recorder")
+    if recorder is None or module is None or "format_exc" in vars(VIEW) or traceback.format_exc is not _FORMAT_EXC:
+        return None
+    names = vars(module)
+    if names.get("traceback") is not VIEW or names.get("_get_traceback_str_for_error") is not recorder:
+        return None
+    _local.probing = True
+    try:
+        text = cast(Any, recorder)(message)  # mypy narrows it by the identity test above
+    except _NotCached:
+        return None
+    finally:
+        _local.probing = False
+    return text if type(text) is str else None
+
+
+def replaying(error: BaseException | None, text: str = "") -> None:
+    """``error`` (raised next on this thread) is a replay of one whose traceback LiteLLM's recorder
+    held as ``text``: should the recorder lose it before it reads it, ``format_exc`` answers ``text``."""
+    _local.stand_in = None if error is None else (id(error), str(error), text)
 
 
 def problems() -> list[str]:
@@ -114,6 +155,10 @@ def acquire(owner: str, functions: Iterable[Any]) -> None:
         if "module" not in _orig:
             module = importlib.import_module(_LOGGING)
             _orig["module"] = vars(module)["traceback"]
+            recorder = vars(module).get("_get_traceback_str_for_error")
+            # probed by cached(): only LiteLLM's own lru_cache-wrapped recorder, never a double
+            own = isinstance(recorder, functools._lru_cache_wrapper) and genuine(recorder.__wrapped__)
+            _orig["recorder"] = recorder if own else None
             module.traceback = VIEW  # type: ignore[attr-defined]
 
 
