@@ -695,6 +695,20 @@ def target_rows(
                 f"contract gives it every chunk, so this route cannot skip it"
             )
         rows.append((f"streaming cost per chunk, `{n}`", "<= 0.5x", f"{x:.3f}x", x <= 0.5, why))
+    first = {n: v["first"] for n, v in st.items()}
+    for n in routes:
+        x = r(first, n)
+        why = ""
+        if x > 0.3 and "direct" in first:
+            why = (
+                f"{ms(med(first[n]))} to the first chunk on this route, {ms(med(first['direct']))} with the direct "
+                f"API (the same core stream and chunk conversion, no LiteLLM wrapper): the difference is LiteLLM's "
+                f"work before the caller sees a chunk (its `@client` wrapper, `Logging`, parameter mapping, the "
+                f"stream's start-of-stream price and `CustomStreamWrapper`'s first chunk), "
+                f"{(med(first[n]) - med(first['direct'])) / med(first['native']):.2f}x of native's "
+                f"{ms(med(first['native']))}"
+            )
+        rows.append((f"time to first chunk, `{n}` (issue 11)", "<= 0.3x", f"{x:.3f}x", x <= 0.3, why))
     mem = res["mem"]
     for n in routes:
         if n not in mem:
