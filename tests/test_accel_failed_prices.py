@@ -9,7 +9,6 @@ LiteLLM's, with LiteLLM's recorder cleared before each side so that each side re
 
 from __future__ import annotations
 
-import datetime
 import logging
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -20,7 +19,8 @@ import pytest
 from edgequake_litellm import accel
 from edgequake_litellm.accel import cost, failed_prices, tracebacks
 
-from .test_accel_cost import _NETWORK_AUTH, _STREAM_HIDDEN
+from .test_accel_cost import _NETWORK_AUTH, _STREAM_HIDDEN, _logging
+from .test_accel_cost import _stream_start as _cost_stream_start
 from .test_patch import forget_recorded_tracebacks, kwargs
 from .test_patch_routes import _logged, _marked
 from .test_patch_routes import capture as capture  # the fixture
@@ -45,30 +45,13 @@ def _unpriced(litellm) -> list[tuple[str, str]]:
     return out
 
 
-def _logging(model: str, provider: str) -> Any:
-    from litellm.litellm_core_utils.litellm_logging import Logging
-
-    log = Logging(
-        model=model,
-        messages=[],
-        stream=True,
-        call_type="completion",
-        start_time=datetime.datetime.now(),
-        litellm_call_id="id",
-        function_id="f",
-    )
+def _stream_start(model: str, provider: str, hidden: dict[str, Any]) -> tuple[Any, Any]:
+    """The stream and its logging object, as LiteLLM's ``completion`` leaves them for the price."""
+    log = _logging(model)
+    log.stream = True
     log.model_call_details["custom_llm_provider"] = provider
     log.optional_params = {}
-    return log
-
-
-def _stream_start(model: str, provider: str, hidden: dict[str, Any]) -> tuple[Any, Any]:
-    from litellm.litellm_core_utils.streaming_handler import CustomStreamWrapper
-
-    log = _logging(model, provider)
-    w = CustomStreamWrapper(completion_stream=iter(()), model=model, logging_obj=log, custom_llm_provider=provider)
-    w._hidden_params.update(hidden)
-    return w, log
+    return _cost_stream_start(model, provider, hidden, log), log
 
 
 def _kept(w: Any, log: Any, value: Any) -> tuple[Any, ...]:

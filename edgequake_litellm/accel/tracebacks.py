@@ -128,10 +128,10 @@ def cached(message: str) -> str | None:
     return text if type(text) is str else None
 
 
-def replaying(error: BaseException | None, text: str = "") -> None:
+def replaying(error: BaseException, text: str) -> None:
     """``error`` (raised next on this thread) is a replay of one whose traceback LiteLLM's recorder
     held as ``text``: should the recorder lose it before it reads it, ``format_exc`` answers ``text``."""
-    _local.stand_in = None if error is None else (id(error), str(error), text)
+    _local.stand_in = (id(error), str(error), text)
 
 
 def problems() -> list[str]:
