@@ -274,3 +274,32 @@ def test_calls_same_payloads_on_and_off(litellm, mock, capture, model):
     assert on_fast >= 3, pm.counts()
     assert on == off
     assert on_logged == off_logged and len(on_logged) >= 3
+
+
+def test_router_calls_answered_with_the_same_hidden_params(litellm, mock):
+    """The Router's calls carry its deployment's values (``model_info``, trace id, timeout,
+    retries): answered from the fast path, with the same ``api_base`` and answer as LiteLLM's."""
+    from edgequake_litellm import _patch
+
+    from .test_patch import KEY
+
+    deployment = {"model": MODEL, "api_key": KEY, "api_base": mock.base_url(), "timeout": 30.0, "max_retries": 1}
+    router = litellm.Router(model_list=[{"model_name": "m", "litellm_params": deployment}])
+    msgs = [{"role": "user", "content": "router"}]
+    _patch.install()
+    try:
+        seen = {}
+        for on in (False, True):
+            accel.install({"params_models"} if on else False)
+            pm.reset_counts()
+            out = [router.completion(model="m", messages=msgs) for _ in range(2)]
+            seen[on] = [(r.choices[0].message.content, r._hidden_params["api_base"]) for r in out]
+            if on:
+                # per call: the supplemental kwargs (completion) and get_api_base; the second call
+                # answers both from the memo
+                assert pm.counts().get("fast", 0) >= 3, pm.counts()
+    finally:
+        accel.install(False)
+        _patch.uninstall()
+    assert seen[True] == seen[False]
+    assert seen[True][0][1] == mock.base_url()

@@ -242,7 +242,10 @@ def _problems() -> list[str]:
         from litellm.types.router import LiteLLM_Params  # noqa: F401
     except ImportError as e:
         return [f"LiteLLM's params models are missing ({e})"]
-    out = _shape_problems()
+    try:
+        out = _shape_problems()
+    except (ImportError, AttributeError, TypeError) as e:
+        return [f"LiteLLM's params models are not the shape this accelerator reads ({e})"]
     keys = getattr(litellm.main, "SUPPLEMENTAL_KWARGS_KEYS", None)
     if not isinstance(keys, frozenset) or keys & _QUIET.keys():
         out.append("SUPPLEMENTAL_KWARGS_KEYS is missing or holds a field whose validator logs")
