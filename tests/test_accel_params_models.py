@@ -303,3 +303,45 @@ def test_router_calls_answered_with_the_same_hidden_params(litellm, mock):
         _patch.uninstall()
     assert seen[True] == seen[False]
     assert seen[True][0][1] == mock.base_url()
+
+
+@pytest.mark.parametrize("target", ["validate_litellm_params_strictly", "model_validate", "LiteLLM_Params"])
+def test_a_double_sees_every_call(accelerated, target):
+    """A ``mock.patch`` on what LiteLLM's functions reach on the way to a validation: every call
+    goes to LiteLLM's function, so the double sees each one."""
+    from unittest import mock
+
+    import litellm.main as main
+    from litellm.litellm_core_utils.llm_response_utils import get_api_base, response_metadata
+    from litellm.types.router import GenericLiteLLMParams, LiteLLM_Params
+
+    supplemental = {"use_xai_oauth": False, "extra_headers": None}
+    given = {"api_base": "http://h/v1", "messages": [], "timeout": 30.0}
+    for _ in range(2):  # memos filled
+        main._parse_supplemental_provider_params(dict(supplemental))
+        response_metadata.get_api_base("gpt-4o", dict(given))
+    assert pm.counts().get("fast", 0) == 3
+    calls: list[str] = []
+    if target == "validate_litellm_params_strictly":
+        patched = mock.patch.object(main, target, wraps=main.validate_litellm_params_strictly)
+    elif target == "model_validate":
+        patched = mock.patch.object(GenericLiteLLMParams, target, wraps=GenericLiteLLMParams.model_validate)
+    else:
+
+        class Counted(LiteLLM_Params):
+            def __init__(self, **data: Any) -> None:
+                calls.append("init")
+                super().__init__(**data)
+
+        patched = mock.patch.object(get_api_base, target, Counted)
+    with patched as double:
+        for _ in range(3):
+            main._parse_supplemental_provider_params(dict(supplemental))
+            assert response_metadata.get_api_base("gpt-4o", dict(given)) == "http://h/v1"
+        seen = len(calls) if target == "LiteLLM_Params" else double.call_count
+    assert seen == 3, seen  # the double saw each call of the function that reaches it
+    assert pm.counts()["litellm:double"] == 6
+    pm.reset_counts()
+    main._parse_supplemental_provider_params(dict(supplemental))
+    response_metadata.get_api_base("gpt-4o", dict(given))
+    assert pm.counts() == {"fast": 2}  # the double gone, the memos answer again

@@ -36,6 +36,9 @@ LiteLLM's function.
 
 The sources of both functions, the validator functions and ``LiteLLMBaseModel``'s hooks are
 pinned, and the models' shape (validators, aliases, defaults, extra policy) is checked at install.
+A test double on anything the originals reach on the way to a validation (the module bindings of
+the models and of ``validate_litellm_params_strictly``, the models' and pydantic's construction,
+validation and copy methods) sends every call to LiteLLM's function.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from __future__ import annotations
 import threading
 import types
 import typing
+from collections.abc import Mapping
 from typing import Any
 
 from .accelerator import Accelerator, Tally, pin_problems
@@ -110,11 +114,21 @@ def _value_key(value: Any) -> Any:
     return value.hex() if type(value) is float else value
 
 
+def _intact() -> bool:
+    """Whether every name the originals read on the way to a validation is still what it was at
+    install: a test double on any of them (``mock.patch`` on the models, their pydantic methods or
+    the module bindings) must see every call, so LiteLLM's function runs."""
+    return all(scope.get(name) is value for scope, name, value in _orig["bindings"])
+
+
 def _parse_supplemental_provider_params(kwargs: Any) -> Any:
     """LiteLLM's ``_parse_supplemental_provider_params``, exact; plain values answered from a kept copy."""
     original = _orig["parse"]
     if not _on or type(kwargs) is not dict:
         _tally.fell_back("kwargs-type")
+        return original(kwargs)
+    if not _intact():
+        _tally.fell_back("double")
         return original(kwargs)
     keys = _orig["supplemental_keys"]
     items = []
@@ -177,6 +191,8 @@ def get_api_base(model: Any, optional_params: Any) -> Any:
 def _why_not(model: Any, optional_params: Any) -> str | None:
     if not _on or type(optional_params) is not dict:
         return "params-type"
+    if not _intact():
+        return "double"
     if type(optional_params.get("api_base")) is not str:
         return "no-api-base"
     if "model" not in optional_params and type(model) is not str:
@@ -258,16 +274,29 @@ def _install() -> None:
     import importlib
 
     import litellm.main as main
-    from litellm.types.router import LiteLLM_Params
+    from litellm.types.router import GenericLiteLLMParams, LiteLLM_Params
+    from pydantic import BaseModel
 
+    api_base_module = importlib.import_module(_API_BASE)
+    bindings: list[tuple[Mapping[str, Any], str, Any]] = [
+        (vars(main), name, vars(main)[name])
+        for name in ("validate_litellm_params_strictly", "GenericLiteLLMParams", "_SupplementalProviderParams")
+    ]
+    bindings.append((vars(api_base_module), "LiteLLM_Params", LiteLLM_Params))
+    bindings += [
+        (vars(cls), attr, vars(cls).get(attr))
+        for cls in (BaseModel, GenericLiteLLMParams, LiteLLM_Params)
+        for attr in ("__new__", "__init__", "model_validate", "model_copy", "__copy__")
+    ]
     _orig.clear()
     _orig.update(
         parse=main._parse_supplemental_provider_params,
         result=main._SupplementalProviderParams,
         supplemental_keys=main.SUPPLEMENTAL_KWARGS_KEYS,
-        get_api_base=importlib.import_module(_API_BASE).get_api_base,
+        get_api_base=api_base_module.get_api_base,
         LiteLLM_Params=LiteLLM_Params,
         fields=frozenset(LiteLLM_Params.model_fields),
+        bindings=tuple(bindings),
     )
     fields = LiteLLM_Params.model_fields
     validated = {f for v in LiteLLM_Params.__pydantic_decorators__.field_validators.values() for f in v.info.fields}
