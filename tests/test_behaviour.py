@@ -370,6 +370,52 @@ def test_cancelled_litellm_acompletion_stream_closes_connection(litellm, mock):
     assert stats["open"] == 0 and stats["connections_closed"] == 1, stats
 
 
+def _read_batches(stream: Any) -> tuple[list[list[dict]], str]:
+    """Every batch of a sync core stream, and how it ended ("end" or the error's kind)."""
+    batches: list[list[dict]] = []
+    try:
+        for batch in stream:
+            batches.append(batch)
+    except _core.CoreError as e:
+        return batches, e.kind
+    return batches, "end"
+
+
+async def _aread_batches(stream: Any) -> tuple[list[list[dict]], str]:
+    batches: list[list[dict]] = []
+    try:
+        async for batch in stream:
+            batches.append(batch)
+    except _core.CoreError as e:
+        return batches, e.kind
+    return batches, "end"
+
+
+@pytest.mark.parametrize("fault", ["", "stream_error", "malformed_sse", "truncate", "reset_after=6"])
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_first_batch_is_the_first_chunk_alone(mock, mode, fault):
+    """A server that writes the whole stream at once: the first batch carries only the first
+    chunk (the caller sees it before the rest is parsed), and the rest follows in order,
+    then the same end or error as when every event comes in its own write."""
+
+    def read(scenario: str) -> tuple[list[list[dict]], str]:
+        url = mock.base_url(",".join(x for x in (scenario, "chunks=12", fault) if x))
+        if mode == "sync":
+            return _read_batches(_stream(url))
+
+        async def main() -> tuple[list[list[dict]], str]:
+            return await _aread_batches(await _astream(url))
+
+        return _run_async(main(), 20)  # type: ignore[no-any-return]
+
+    whole, whole_end = read("coalesce=all")
+    apart, apart_end = read("")
+    flat = [c for b in whole for c in b]
+    assert flat == [c for b in apart for c in b] and whole_end == apart_end
+    assert flat and len(whole[0]) == 1, [len(b) for b in whole]
+    assert len(whole) == 1 if len(flat) == 1 else len(whole) >= 2
+
+
 def test_sync_stream_close_after_first_batch_closes_connection(mock):
     stream = _stream(mock.base_url("stall_after=2"), timeout=30)
     first = next(stream)

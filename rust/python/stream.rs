@@ -1,6 +1,6 @@
 //! One stream class for both `for` and `async for`. A task on the runtime reads the body,
-//! frames SSE and hands over every event already parsed, so a chunk reaches Python as soon
-//! as it arrives. Dropping or closing the stream aborts the task, which closes the
+//! frames SSE and hands over every event already parsed (the first event alone), so a chunk
+//! reaches Python as soon as it arrives. Dropping or closing the stream aborts the task, which closes the
 //! connection.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -43,11 +43,20 @@ struct Receiver {
     finished: bool,
     /// Set when the consumer closed the stream: the reader's exit is then expected.
     closed: Arc<AtomicBool>,
+    /// Events received but held for the next call, ahead of anything still queued.
+    held: Vec<String>,
+    /// A batch has been handed over. The first one carries a single event, so the caller's
+    /// first chunk is not held up by parsing everything that arrived with it (a server
+    /// that writes the whole stream at once: ~0.5 ms for 100 chunks).
+    started: bool,
 }
 
 impl Receiver {
     /// Wait for at least one message, then take every message already queued.
     async fn next_batch(&mut self) -> Option<Batch> {
+        if let Some(batch) = self.take_held() {
+            return Some(batch);
+        }
         if self.finished {
             return None;
         }
@@ -73,6 +82,9 @@ impl Receiver {
     /// The answer `next_batch` would give if it is there already, without waiting: lets a
     /// sync consumer take queued chunks without releasing and retaking the GIL.
     fn ready_batch(&mut self) -> Option<Option<Batch>> {
+        if let Some(batch) = self.take_held() {
+            return Some(Some(batch));
+        }
         if self.finished || self.pending.is_some() {
             return None; // the async path settles ends and terminal messages
         }
@@ -94,6 +106,28 @@ impl Receiver {
                 };
             }
         };
+        self.drain_queued(&mut events);
+        if !self.started && events.len() > 1 {
+            self.held = events.split_off(1);
+        }
+        self.started = true;
+        Batch { events, tail: None }
+    }
+
+    /// The held events and every event queued behind them, without waiting.
+    fn take_held(&mut self) -> Option<Batch> {
+        if self.held.is_empty() {
+            return None;
+        }
+        let mut events = std::mem::take(&mut self.held);
+        if self.pending.is_none() && !self.finished {
+            self.drain_queued(&mut events);
+        }
+        Some(Batch { events, tail: None })
+    }
+
+    /// Append every event already queued; a terminal message is kept for the next call.
+    fn drain_queued(&mut self, events: &mut Vec<String>) {
         while let Ok(m) = self.rx.try_recv() {
             match m {
                 Msg::Events(more) => events.extend(more),
@@ -103,7 +137,6 @@ impl Receiver {
                 }
             }
         }
-        Batch { events, tail: None }
     }
 }
 
@@ -140,6 +173,8 @@ impl ChatStream {
                 pending: None,
                 finished: false,
                 closed: closed.clone(),
+                held: Vec::new(),
+                started: false,
             })),
             task: Mutex::new(Some(handle.abort_handle())),
             closed,
