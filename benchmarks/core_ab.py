@@ -1,6 +1,7 @@
-"""Two builds of the Rust core against each other: async throughput at 64 in flight.
+"""Two builds of the Rust core against each other: async throughput at 64 in flight, or a sync
+stream's time to first chunk.
 
-    .venv/bin/python benchmarks/core_ab.py --base <git rev> [--pairs 6] [--calls 1024]
+    .venv/bin/python benchmarks/core_ab.py --base <git rev> [--pairs 6] [--calls 1024] [--measure ttfc]
 
 A change inside the core (how results reach asyncio, say) has no switch to flip in one
 process, so each build runs in processes of its own, alternating A/B, B/A over ``--pairs``
@@ -10,7 +11,9 @@ this checkout's installed core. Each process warms up, then times three blocks o
 ``acompletion`` calls at 64 in flight (``accel.async_block``: the process's CPU counts LiteLLM's
 logging threads, drained before the clock stops); the median block counts. Printed per route (transparent
 ``openai/`` and ``edgequake/``): the median calls/s and process CPU per call of each build, and
-in how many pairs B was faster.
+in how many pairs B was faster. ``--measure ttfc``: each process times ``--calls`` sync streams
+(100 chunks, read back to back as ``compare.py`` reads them) from ``completion(stream=True)`` to
+the first chunk; the median wall time and calling-thread CPU count.
 """
 
 from __future__ import annotations
@@ -47,6 +50,35 @@ edgequake_litellm.install(patch=route == "transparent")
 model = "openai/gpt-4o-mini" if route == "transparent" else "edgequake/openai/gpt-4o-mini"
 async_block(litellm, model, base, 256)
 out = [async_block(litellm, model, base, calls) for _ in range(3)]
+print(json.dumps([statistics.median(x[0] for x in out), statistics.median(x[1] for x in out)]))
+"""
+
+
+# The same for a stream's start: median ms of wall time and thread CPU to the first chunk.
+CHILD_TTFC = r"""
+import json, os, statistics, sys, time
+os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+pkg, base, route, calls = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+import litellm, edgequake_litellm
+assert edgequake_litellm.__file__.startswith(pkg), edgequake_litellm.__file__
+litellm.suppress_debug_info = True
+edgequake_litellm.install(patch=route == "transparent")
+model = "openai/gpt-4o-mini" if route == "transparent" else "edgequake/openai/gpt-4o-mini"
+msgs = [{"role": "user", "content": "hi"}]
+
+def first(n):
+    out = []
+    for _ in range(n):
+        w, c = time.perf_counter(), time.thread_time()
+        it = iter(litellm.completion(model=model, messages=msgs, api_base=base, api_key="sk-bench", stream=True))
+        next(it)
+        out.append(((time.perf_counter() - w) * 1e3, (time.thread_time() - c) * 1e3))
+        for _chunk in it:
+            pass
+    return out
+
+first(50)
+out = first(calls)
 print(json.dumps([statistics.median(x[0] for x in out), statistics.median(x[1] for x in out)]))
 """
 
@@ -89,7 +121,9 @@ def main() -> None:
     ap.add_argument("--pairs", type=int, default=6)
     ap.add_argument("--calls", type=int, default=1024)
     ap.add_argument("--routes", default="transparent,edgequake")
+    ap.add_argument("--measure", choices=("tput", "ttfc"), default="tput")
     args = ap.parse_args()
+    ttfc = args.measure == "ttfc"
     import edgequake_litellm._core as installed
 
     cores = {"A": _build_base(args.base), "B": Path(installed.__file__)}
@@ -103,9 +137,9 @@ def main() -> None:
                     cmd = [
                         sys.executable,
                         "-c",
-                        CHILD,
+                        CHILD_TTFC if ttfc else CHILD,
                         pkgs[name],
-                        nginx.base_url("json"),
+                        nginx.base_url("stream" if ttfc else "json"),
                         route,
                         str(args.calls),
                         str(ROOT / "benchmarks"),
@@ -115,10 +149,18 @@ def main() -> None:
                         sys.exit(done.stderr[-3000:])
                     rate, cpu = json.loads(done.stdout.strip().splitlines()[-1])
                     res[name].append((rate, cpu))
-                    log(f"{route} pair {p} {name}: {rate:.0f} calls/s, {cpu:.3f} ms CPU per call")
-            wins = sum(b[0] > a[0] for a, b in zip(res["A"], res["B"]))
+                    what = "ms to the first chunk" if ttfc else "calls/s"
+                    log(f"{route} pair {p} {name}: {rate:.3f} {what}, {cpu:.3f} ms CPU per call")
+            wins = sum((b[0] < a[0]) if ttfc else (b[0] > a[0]) for a, b in zip(res["A"], res["B"]))
             rates = {n: statistics.median(x[0] for x in v) for n, v in res.items()}
             cpus = {n: statistics.median(x[1] for x in v) for n, v in res.items()}
+            if ttfc:
+                print(
+                    f"{route}: time to first chunk A ({args.base}) {rates['A']:.3f} ms, {cpus['A']:.3f} ms CPU; "
+                    f"B (this tree) {rates['B']:.3f} ms, {cpus['B']:.3f} ms CPU; "
+                    f"B/A {rates['B'] / rates['A']:.3f}x; B faster in {wins} of {args.pairs} pairs"
+                )
+                continue
             print(
                 f"{route}: A ({args.base}) {rates['A']:.0f} calls/s, {cpus['A']:.3f} ms CPU/call; "
                 f"B (this tree) {rates['B']:.0f} calls/s, {cpus['B']:.3f} ms CPU/call; "
