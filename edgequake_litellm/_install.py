@@ -102,8 +102,10 @@ def status() -> dict[str, Any]:
     (``reason`` is None for calls served by the core), most frequent first. A call counts as
     served when the core sent its request (once, whatever LiteLLM retries inside the call); a
     call LiteLLM's own code failed before sending anything is counted nowhere. ``accelerators``
-    has each accelerator's state and its fast/fallback counts (``edgequake_litellm.accel``)."""
-    from . import _patch, _status, accel
+    has each accelerator's state and its fast/fallback counts (``edgequake_litellm.accel``).
+    ``logging_pace`` counts the chunks of sync core streams held back for LiteLLM's logging pool
+    to catch up (``edgequake_litellm._logging_pace``)."""
+    from . import _logging_pace, _patch, _status, accel
 
     calls, refused = _status.calls()
     return {
@@ -114,4 +116,5 @@ def status() -> dict[str, Any]:
         "served_by_rust": sum(c["count"] for c in calls if c["served_by"] == "rust"),
         "fell_back": sum(c["count"] for c in calls if c["served_by"] == "litellm"),
         "accelerators": accel.status(),
+        "logging_pace": _logging_pace.status(),
     }

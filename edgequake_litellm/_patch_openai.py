@@ -26,6 +26,7 @@ from openai.types.chat import ChatCompletionChunk
 from . import _core, _doubles, _status
 from ._call import timeout_seconds
 from ._errors import core_errors_as, sdk_error
+from ._logging_pace import pace
 from ._sdk_shape import chunk_object
 from ._tls import ssl_verify
 
@@ -142,6 +143,7 @@ class _ChunkStream:
         return self
 
     def __next__(self) -> Any:
+        pace()
         while not self._pending:
             with core_errors_as(sdk_error, client=self._client, url=self._url, mid_stream=True):
                 batch = next(self._stream)

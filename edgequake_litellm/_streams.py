@@ -11,6 +11,7 @@ from litellm.types.utils import ModelResponseStream
 from . import _core
 from ._call import Call, translated
 from ._errors import core_errors_as, to_litellm
+from ._logging_pace import pace
 from ._responses import StreamAssembler, UnreadableChunk, stream_pricer
 
 # Providers whose chunks LiteLLM's stream wrapper names by the upstream's model.
@@ -50,6 +51,14 @@ def _mapped(e: Exception, call: Call) -> Exception:
     return e
 
 
+def _paced(chunks: Iterator[ModelResponseStream], wrapped: bool) -> Iterator[ModelResponseStream]:
+    """LiteLLM's wrapper queues a logging task per chunk it takes: see ``_logging_pace``."""
+    for chunk in chunks:
+        if wrapped:
+            pace()
+        yield chunk
+
+
 def sync_chunks(
     stream: _core.ChatStream, call: Call, *, priced: bool = True, wrapped: bool = True
 ) -> Iterator[ModelResponseStream]:
@@ -60,8 +69,8 @@ def sync_chunks(
     try:
         with core_errors_as(to_litellm, provider=call.provider, model=call.model, mid_stream=True):
             for batch in stream:
-                yield from assembler.feed(batch)
-            yield from assembler.finish()
+                yield from _paced(assembler.feed(batch), wrapped)
+            yield from _paced(assembler.finish(), wrapped)
         _check_finished(stream, assembler, call, wrapped)
     except UnreadableChunk as e:
         raise _mapped(e.original, call) from None

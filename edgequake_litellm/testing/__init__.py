@@ -17,15 +17,16 @@ class MockUpstream(mock_upstream.MockUpstream):
     wire_formats: dict[str, Any] = {"messages": anthropic, "gemini": gemini}  # noqa: RUF012 - read-only
 
 
-def drain_litellm_logging() -> None:
+def drain_litellm_logging(executor: Any = None) -> None:
     """Return once every task queued on LiteLLM's logging executor (where its sync success
-    callbacks run) has finished: the queue is first in, first out, and one barrier task per
-    worker can only all be running when no worker is busy with anything queued before them.
-    A LiteLLM without that executor has nothing to drain."""
-    try:
-        from litellm.litellm_core_utils.thread_pool_executor import executor
-    except ImportError:
-        return
+    callbacks run), or on ``executor``, has finished: the queue is first in, first out, and one
+    barrier task per worker can only all be running when no worker is busy with anything queued
+    before them. A LiteLLM without that executor has nothing to drain."""
+    if executor is None:
+        try:
+            from litellm.litellm_core_utils.thread_pool_executor import executor
+        except ImportError:
+            return
     workers = executor._max_workers
     barrier = threading.Barrier(workers + 1, timeout=60)
     futures = [executor.submit(barrier.wait) for _ in range(workers)]
