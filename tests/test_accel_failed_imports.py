@@ -60,6 +60,9 @@ def proxy_import_system(monkeypatch) -> None:
 @pytest.fixture()
 def switch(proxy_auth) -> Iterator[Callable[[bool], None]]:
     def set_on(on: bool) -> None:
+        # Installed afresh, now that the proxy's auth modules are loaded: an accelerator an
+        # earlier test installed before they were replaces nothing in them, and stays so.
+        accel.install(False)
         accel.install({"failed_imports"} if on else False)
         failed_imports.reset_counts()
 
