@@ -67,7 +67,8 @@ class CoreError(Exception):
 
 @final
 class ChatStream:
-    """A streamed chat completion; yields lists of parsed chunk dicts as they arrive."""
+    """A streamed chat completion; yields lists of parsed chunk dicts as they arrive (the first
+    list holds the first chunk alone, so it is not held up by decoding the rest)."""
 
     status: int
     @property

@@ -1,7 +1,7 @@
 //! One stream class for both `for` and `async for`. A task on the runtime reads the body,
 //! frames SSE and hands over every event already parsed (the first event alone), so a chunk
-//! reaches Python as soon as it arrives. Dropping or closing the stream aborts the task, which closes the
-//! connection.
+//! reaches Python as soon as it arrives. Dropping or closing the stream aborts the task, which
+//! closes the connection.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -120,7 +120,7 @@ impl Receiver {
             return None;
         }
         let mut events = std::mem::take(&mut self.held);
-        if self.pending.is_none() && !self.finished {
+        if self.pending.is_none() {
             self.drain_queued(&mut events);
         }
         Some(Batch { events, tail: None })
