@@ -7,10 +7,10 @@ callbacks and the cache write, is one of them). The native path spends ~1.4 ms o
 chunk and the pool keeps up. A core stream's chunks are already in memory: the reading thread
 holds the GIL from one to the next, the pool's threads mostly get it at the 5 ms switch
 interval, and back-to-back streams filled the queue and dropped tasks. So before each chunk,
-while more than ``high_water()`` tasks are pending, the reader naps with the GIL released, for at most
-``MAX_WAIT`` per chunk: the pool's threads need ~0.33 ms of GIL per task, so that keeps the pool
-near the mark, and a pool held up by something else (a blocked callback) costs the reader no
-more per chunk than the native path spends reading one.
+while more than ``high_water()`` tasks are pending, the reader naps with the GIL released, for
+at most ``MAX_WAIT`` per chunk: the pool's threads need ~0.33 ms of GIL per task, so that keeps
+the pool near the mark, and a pool held up by something else (a blocked callback) costs the
+reader no more per chunk than the native path spends reading one.
 """
 
 from __future__ import annotations
@@ -43,8 +43,8 @@ def _executor() -> Any:
         _wrapper_module = streaming_handler
     pool = getattr(_wrapper_module, "executor", None)
     slots = getattr(pool, "_pending_slots", None)
-    ok = isinstance(getattr(slots, "_value", None), int) and isinstance(getattr(pool, "_max_pending_tasks", None), int)
-    return pool if ok else None
+    bounded = isinstance(getattr(pool, "_max_pending_tasks", None), int)
+    return pool if bounded and isinstance(getattr(slots, "_value", None), int) else None
 
 
 def _pending(pool: Any) -> int:

@@ -38,7 +38,6 @@ BoundedPool: Any = getattr(
 CHUNKS = 12
 WORKERS = 8
 CAP = 1000
-MARK = min(_logging_pace.HIGH_WATER, CAP // 10)
 
 
 class Pool:
@@ -46,6 +45,7 @@ class Pool:
 
     def __init__(self) -> None:
         self.executor = BoundedPool(max_workers=WORKERS, max_pending_tasks=CAP)
+        self.mark = _logging_pace.high_water(self.executor)
         self.drops = 0
         self.executor._record_drop = self._dropped
         self.release = threading.Event()
@@ -124,13 +124,13 @@ def test_the_mark_is_native_s_peak_or_a_tenth_of_a_lowered_cap() -> None:
 
 
 def test_a_sync_stream_waits_for_a_pool_behind_on_both_routes(mock: MockUpstream, pool: Pool, model: str) -> None:
-    assert _logging_pace.status()["active"] and _logging_pace.status()["high_water"] == MARK
+    assert _logging_pace.status()["active"] and _logging_pace.status()["high_water"] == pool.mark
     base = mock.base_url(f"chunks={CHUNKS},coalesce=all")
     free = _read(model, base)
     drain_litellm_logging(pool.executor)
 
     held = _held()
-    added = pool.hold(MARK)
+    added = pool.hold(pool.mark)
     assert _read(model, base) == free
     assert _held() - held >= free  # every chunk LiteLLM's wrapper took waited
     pool.release.set()
@@ -141,7 +141,7 @@ def test_a_sync_stream_waits_for_a_pool_behind_on_both_routes(mock: MockUpstream
 def test_a_sync_stream_does_not_wait_below_the_mark(mock: MockUpstream, pool: Pool, model: str) -> None:
     base = mock.base_url(f"chunks={CHUNKS},coalesce=all")
     held = _held()
-    pool.hold(MARK - WORKERS - CHUNKS - 10)  # the stream's own tasks stay under it
+    pool.hold(pool.mark - WORKERS - CHUNKS - 10)  # the stream's own tasks stay under it
     assert _read(model, base) > CHUNKS
     assert _held() == held
 
@@ -149,7 +149,7 @@ def test_a_sync_stream_does_not_wait_below_the_mark(mock: MockUpstream, pool: Po
 async def test_an_async_stream_does_not_wait(mock: MockUpstream, pool: Pool, model: str) -> None:
     base = mock.base_url(f"chunks={CHUNKS},coalesce=all")
     held = _held()
-    pool.hold(MARK)
+    pool.hold(pool.mark)
     assert await _aread(model, base) > CHUNKS
     assert _held() == held
 
@@ -158,7 +158,7 @@ def test_the_direct_api_does_not_wait(mock: MockUpstream, pool: Pool) -> None:
     """No LiteLLM stream wrapper, no logging task per chunk."""
     base = mock.base_url(f"chunks={CHUNKS},coalesce=all")
     held = _held()
-    pool.hold(MARK)
+    pool.hold(pool.mark)
     chunks = edgequake_litellm.completion(
         model="openai/gpt-4o-mini",
         messages=[{"role": "user", "content": "hi"}],
@@ -168,3 +168,32 @@ def test_the_direct_api_does_not_wait(mock: MockUpstream, pool: Pool) -> None:
     )
     assert sum(1 for _ in chunks) > CHUNKS
     assert _held() == held
+
+
+def test_draining_a_full_pool_waits_for_room_for_its_barrier() -> None:
+    """``drain_litellm_logging`` on a full pool: its barrier tasks are dropped until slots free up,
+    and one that stayed dropped would leave the barrier a party short (a 60 s timeout, then an
+    error)."""
+    if BoundedPool is None:
+        pytest.skip("this LiteLLM's logging pool is unbounded: it drops nothing")
+    executor = BoundedPool(max_workers=2, max_pending_tasks=6)
+    release, dropped = threading.Event(), threading.Event()
+    executor._record_drop = dropped.set
+    for _ in range(6):
+        executor.submit(release.wait, 120)
+    outcome: list[BaseException | None] = []
+
+    def drain() -> None:
+        try:
+            drain_litellm_logging(executor)
+            outcome.append(None)
+        except BaseException as e:  # the thread's error is the test's result
+            outcome.append(e)
+
+    t = threading.Thread(target=drain, daemon=True)
+    t.start()
+    assert dropped.wait(30)  # the drain found the pool full
+    release.set()
+    t.join(30)
+    assert outcome == [None]
+    executor.shutdown(wait=True)

@@ -29,7 +29,19 @@ def drain_litellm_logging(executor: Any = None) -> None:
             return
     workers = executor._max_workers
     barrier = threading.Barrier(workers + 1, timeout=60)
-    futures = [executor.submit(barrier.wait) for _ in range(workers)]
+    futures = [_submit_when_room(executor, barrier.wait) for _ in range(workers)]
     barrier.wait()
     for f in futures:
         f.result(timeout=60)
+
+
+def _submit_when_room(executor: Any, task: Any) -> Any:
+    """Submit ``task``, waiting for a free slot when the executor is LiteLLM's bounded pool: a full
+    one drops the submission (a cancelled future), and a dropped barrier task would never arrive."""
+    while True:
+        future = executor.submit(task)
+        if not future.cancelled():
+            return future
+        slots = executor._pending_slots  # only a bounded pool drops
+        if slots.acquire(timeout=60):  # a slot has come free; another submitter may still take it
+            slots.release()
