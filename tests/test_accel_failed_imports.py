@@ -60,9 +60,8 @@ def proxy_import_system(monkeypatch) -> None:
 @pytest.fixture()
 def switch(proxy_auth) -> Iterator[Callable[[bool], None]]:
     def set_on(on: bool) -> None:
-        # Installed afresh, now that the proxy's auth modules are loaded: an accelerator an
-        # earlier test installed before they were replaces nothing in them, and stays so.
-        accel.install(False)
+        # An earlier test may have installed it before the auth modules were loaded: installing
+        # again replaces in them (``refresh``).
         accel.install({"failed_imports"} if on else False)
         failed_imports.reset_counts()
 
@@ -333,6 +332,46 @@ def test_switch_and_uninstall_restore_litellm(proxy_auth, monkeypatch):
         assert (uaka._seed_request_destinations, rc.RouteChecks.__dict__["check_route_enabled"]) == before
     finally:
         accel.install(False)
+
+
+def test_installed_before_the_proxy_loads_it_replaces_once_the_handler_is_resolved():
+    """A script that installs, then starts the proxy: the auth modules load after ``install()``.
+    ``status()`` names nothing replaced until the proxy resolves ``custom_handler:
+    edgequake_litellm.handler``, which replaces in them (a subprocess: this one has them loaded)."""
+    script = textwrap.dedent(
+        f"""
+        import importlib, sys
+        import edgequake_litellm
+        from edgequake_litellm import accel
+        from edgequake_litellm.accel import failed_imports
+        assert {UAKA!r} not in sys.modules and {RC!r} not in sys.modules
+        edgequake_litellm.install()
+        state = accel.status()["failed_imports"]
+        print("installed", state["state"], state["in_effect"])
+        uaka, rc = importlib.import_module({UAKA!r}), importlib.import_module({RC!r})
+        print("loaded", accel.status()["failed_imports"]["in_effect"])
+        edgequake_litellm.handler  # what the proxy's config loader resolves
+        print("resolved", accel.status()["failed_imports"]["in_effect"])
+        print("ours", uaka._seed_request_destinations is failed_imports.seed_request_destinations,
+              rc.RouteChecks.__dict__["check_route_enabled"].__func__ is failed_imports.check_route_enabled)
+        accel.uninstall()
+        print("restored", uaka._seed_request_destinations is failed_imports._orig["seed"],
+              rc.RouteChecks.__dict__["check_route_enabled"].__func__ is failed_imports._orig["route"])
+        """
+    )
+    env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    env.pop("EDGEQUAKE_ACCEL", None)
+    env.pop("EDGEQUAKE_ACCEL_DISABLE", None)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    both = [f"{UAKA}._seed_request_destinations", f"{RC}.RouteChecks.check_route_enabled"]
+    assert out.stdout.splitlines() == [
+        "installed installed []",
+        "loaded []",
+        f"resolved {both}",
+        "ours True True",
+        "restored True True",
+    ], out.stdout
 
 
 def test_refused_when_litellm_changed_a_replaced_function(proxy_auth, monkeypatch):

@@ -102,6 +102,7 @@ def install(accelerate: bool | Iterable[str] | None = None) -> list[str]:
         _disabled[:] = off
         for name in wanted:
             if name in _installed:
+                table[name].refresh()
                 continue
             acc = table[name]
             found = acc.problems()
@@ -122,9 +123,16 @@ def install(accelerate: bool | Iterable[str] | None = None) -> list[str]:
 
 def install_default() -> None:
     """The default set (``install(None)``) unless ``install`` already ran: for entry points such
-    as the proxy's ``custom_handler: edgequake_litellm.handler``."""
+    as the proxy's ``custom_handler: edgequake_litellm.handler``. When it did, the accelerators
+    in place replace in the modules loaded since (the proxy loads its auth modules after a
+    script that called ``install()`` may have run)."""
     if not _decided:
         install(None)
+        return
+    table = registry()
+    with _lock:
+        for name in _installed:
+            table[name].refresh()
 
 
 def uninstall() -> None:
@@ -142,16 +150,19 @@ def problems() -> dict[str, list[str]]:
 
 
 def status() -> dict[str, Any]:
-    """Per accelerator: installed, switched off or refused (with why), what it replaces, and
-    how many calls took the fast path or fell back to LiteLLM's own function (by reason)."""
+    """Per accelerator: installed, switched off or refused (with why), what it replaces (and of
+    that, what is replaced now), and how many calls took the fast path or fell back to LiteLLM's
+    own function (by reason)."""
     with _lock:
         installed, refused, disabled = list(_installed), dict(_refused), list(_disabled)
     out: dict[str, Any] = {}
     for name, acc in registry().items():
         state = "installed" if name in installed else "refused" if name in refused else "off"
+        in_effect = [] if state != "installed" else list(acc.replaces) if acc.in_effect is None else acc.in_effect()
         out[name] = {
             "state": state,
             "replaces": list(acc.replaces),
+            "in_effect": in_effect,
             "refused": refused.get(name, []),
             "disabled": name in disabled,
             "counts": acc.counts(),

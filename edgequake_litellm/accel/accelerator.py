@@ -115,3 +115,7 @@ class Accelerator:
     install: Callable[[], None]
     uninstall: Callable[[], None]
     counts: Callable[[], dict[str, int]] = field(default=lambda: {})
+    # For an accelerator that replaces in modules loaded on demand (the proxy's): replace in those
+    # loaded since it was installed, and name what is replaced now (default: all of ``replaces``).
+    refresh: Callable[[], None] = field(default=lambda: None)
+    in_effect: Callable[[], list[str]] | None = None

@@ -379,18 +379,21 @@ def _problems() -> list[str]:
 
 
 def _install() -> None:
-    if _orig.get("installed"):
-        return
+    """Replace in each proxy auth module loaded and not replaced yet: a script may install before
+    it loads the proxy, whose handler entry then calls ``refresh``."""
+    installed: dict[str, tuple[Any, Any]] | None = _orig.get("installed")
+    if installed is None:
+        _orig.clear()
+        installed = {}  # dotted name -> (what was installed, what it replaced), as pin_problems reads it
+        _OTEL.clear()
+        _ENTERPRISE.clear()
     sites = _loaded_sites()
-    _orig.clear()
-    # dotted name -> (what was installed, what it replaced), as pin_problems reads it
-    installed: dict[str, tuple[Any, Any]] = {}
-    if _UAKA in sites:
+    if _UAKA in sites and _SEED not in installed:
         module = sites[_UAKA]
         _orig.update(seed=module._seed_request_destinations, uaka_globals=vars(module))
         module._seed_request_destinations = seed_request_destinations
         installed[_SEED] = (seed_request_destinations, _orig["seed"])
-    if _RC in sites:
+    if _RC in sites and _ROUTE not in installed:
         cls = sites[_RC].RouteChecks
         raw = cls.__dict__["check_route_enabled"]
         _orig.update(route=raw.__func__, HTTPException=sites[_RC].HTTPException)
@@ -398,8 +401,17 @@ def _install() -> None:
         cls.check_route_enabled = ours
         installed[_ROUTE] = (ours, raw)
     _orig["installed"] = installed
-    _OTEL.clear()
-    _ENTERPRISE.clear()
+
+
+def _refresh() -> None:
+    """Replace in the auth modules loaded since, if their functions are still those pinned (else
+    they keep LiteLLM's, and ``in_effect`` says so)."""
+    if not _problems():
+        _install()
+
+
+def _in_effect() -> list[str]:
+    return [name for name in _REPLACES if name in (_orig.get("installed") or {})]
 
 
 def _uninstall() -> None:
@@ -428,4 +440,6 @@ ACCELERATOR = Accelerator(
     install=_install,
     uninstall=_uninstall,
     counts=counts,
+    refresh=_refresh,
+    in_effect=_in_effect,
 )
