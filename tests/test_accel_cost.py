@@ -370,6 +370,95 @@ def test_usage_details_read_as_litellm_reads_them(accelerated, shape):
     assert cost_utils.parse_prompt_tokens_details is originals["parse_prompt_tokens_details"]
 
 
+def _prompt_reads_in_litellm_source() -> tuple[set[str], set[str]]:
+    """The names ``parse_prompt_tokens_details`` reads with ``getattr(usage.prompt_tokens_details,
+    "name", ...)``, and every attribute it reads off ``usage``, from LiteLLM's source."""
+    import ast
+    import inspect
+    import textwrap
+
+    from litellm.litellm_core_utils.llm_cost_calc import utils as cost_utils
+
+    tree = ast.parse(textwrap.dedent(inspect.getsource(cost_utils.parse_prompt_tokens_details)))
+    names, off_usage = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "usage":
+            off_usage.add(node.attr)
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "getattr"
+            and ast.unparse(node.args[0]) == "usage.prompt_tokens_details"
+        ):
+            names.add(node.args[1].value)  # type: ignore[attr-defined]
+    return names, off_usage
+
+
+def test_prompt_details_stand_in_reads_what_litellm_s_parser_reads(accelerated):
+    names, off_usage = _prompt_reads_in_litellm_source()
+    assert names == set(cost._PROMPT_DETAIL_READS)
+    assert off_usage == {"prompt_tokens_details"}  # the stand-in carries nothing else
+
+
+def _prompt_details_cases() -> list[Any]:
+    from litellm.types.utils import Usage
+
+    usages = [Usage(**shape) for shape in _usage_shapes().values()]
+    # an extra pydantic keeps, and a read name only the extras hold (pydantic's __getattr__ answers it)
+    odd = Usage(prompt_tokens=90, completion_tokens=9, prompt_tokens_details={"cached_tokens": 40, "vendor_field": 1})
+    odd.prompt_tokens_details.__pydantic_extra__["cache_write_tokens"] = 25
+    odd.prompt_tokens_details.__pydantic_extra__["query_count"] = 3
+    return [*usages, odd]
+
+
+def test_prompt_details_stand_in_parses_as_litellm_does(accelerated):
+    """LiteLLM's parser on the stand-in and on the usage itself: equal for every usage shape of
+    the corpus, with details of LiteLLM's own class read through the stand-in."""
+    from litellm.litellm_core_utils.llm_cost_calc.utils import parse_prompt_tokens_details
+
+    assert cost._PYDANTIC_GETATTR[0] is not None, "another pydantic: the stand-in is never used here"
+    stood_in = 0
+    for usage in _prompt_details_cases():
+        read = cost._prompt_details_read(usage)
+        stood_in += read is not usage
+        assert parse_prompt_tokens_details(read) == parse_prompt_tokens_details(usage)
+    with_details = sum(u.prompt_tokens_details is not None for u in _prompt_details_cases())
+    assert stood_in == with_details > 10
+
+
+@pytest.mark.parametrize("double", ["field", "getattribute", "getattr"])
+def test_a_double_on_the_details_class_sees_litellm_s_reads(accelerated, monkeypatch, double):
+    """A double set on LiteLLM's details class (a property for a read name, a hook on attribute
+    lookup) makes the fast path pass the usage itself: the parser sees what the double answers."""
+    from litellm.types.utils import PromptTokensDetailsWrapper, Usage
+
+    seen: list[str] = []
+    if double == "field":
+        monkeypatch.setattr(PromptTokensDetailsWrapper, "cache_write_tokens", property(lambda self: 77), raising=False)
+    elif double == "getattribute":
+
+        def __getattribute__(self: Any, name: str) -> Any:  # noqa: N807
+            seen.append(name)
+            return object.__getattribute__(self, name)
+
+        monkeypatch.setattr(PromptTokensDetailsWrapper, "__getattribute__", __getattribute__, raising=False)
+    else:
+        pydantic_getattr = PromptTokensDetailsWrapper.__getattr__
+
+        def __getattr__(self: Any, name: str) -> Any:  # noqa: N807
+            seen.append(name)
+            return pydantic_getattr(self, name)
+
+        monkeypatch.setattr(PromptTokensDetailsWrapper, "__getattr__", __getattr__, raising=False)
+    usage = Usage(prompt_tokens=900, completion_tokens=9, prompt_tokens_details={"cached_tokens": 100})
+    assert cost._prompt_details_read(usage) is usage
+    parsed = cost._UsageReads(usage).prompt()
+    if double == "field":
+        assert parsed["cache_creation_tokens"] == 77
+    else:
+        assert "cache_write_tokens" in seen
+
+
 def test_fall_through_shapes_equal(accelerated):
     """Shapes the plan does not cover run LiteLLM's function: same answers, counted as such."""
     litellm = accelerated

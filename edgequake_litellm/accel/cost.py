@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import sys
 import threading
+import types
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from . import failed_prices, tracebacks
-from .accelerator import Accelerator, Tally, pin_problems
+from .accelerator import Accelerator, Tally, pin_problems, source_digest
 from .model_cost_watch import ModelCostWatch
 
 _REPLACES = ("litellm.response_cost_calculator", "litellm.completion_cost", tracebacks.REPLACES)
@@ -440,7 +441,7 @@ class _UsageReads:
     def prompt(self) -> Any:
         """``parse_prompt_tokens_details(usage)``; never mutate the result."""
         if self._prompt is None:
-            self._prompt = _F["parse_prompt_tokens_details"](self.usage)
+            self._prompt = _F["parse_prompt_tokens_details"](_prompt_details_read(self.usage))
         return self._prompt
 
     def completion(self) -> Any:
@@ -472,6 +473,74 @@ class _UsageReads:
 
 # Details types whose attribute reads are LiteLLM's/pydantic's own (filled in at install).
 _PLAIN_DETAILS: tuple[type, ...] = ()
+
+# Every name ``parse_prompt_tokens_details`` reads off ``usage.prompt_tokens_details`` (its source
+# is pinned; tests/test_accel_cost.py reads the names from it). None starts with "_", so none can
+# be a pydantic private attribute.
+_PROMPT_DETAIL_READS = frozenset(
+    {
+        "cached_tokens",
+        "cache_write_tokens",
+        "cache_creation_tokens",
+        "cache_creation_token_details",
+        "cached_tokens_details",
+        "text_tokens",
+        "audio_tokens",
+        "image_tokens",
+        "video_tokens",
+        "character_count",
+        "image_count",
+        "video_length_seconds",
+        "audio_length_seconds",
+        "query_count",
+    }
+)
+
+
+# pydantic's ``BaseModel.__getattr__``, whose answers ``_prompt_details_read`` reproduces, set at
+# install if its source is the one reasoned about (pydantic 2.14.4; else the stand-in is not used).
+_PYDANTIC_GETATTR: list[Any] = [None]
+_PYDANTIC_GETATTR_DIGEST = "f5d7141bbf8d48f0"
+
+
+class _PromptDetailsRead:
+    """A usage as ``parse_prompt_tokens_details`` reads it: its ``prompt_tokens_details`` only."""
+
+    __slots__ = ("prompt_tokens_details",)
+
+    def __init__(self, details: types.SimpleNamespace) -> None:
+        self.prompt_tokens_details = details
+
+
+def _prompt_details_read(usage: Any) -> Any:
+    """``usage``, or for prompt details of LiteLLM's own class, a stand-in whose details answer
+    each name the parser reads as pydantic does: the field, else the extra, else the parser's
+    default. Pydantic answers a name it lacks by raising from its ``__getattr__`` (~2 µs, for
+    most of the 14 names on every priced call). That order holds only while no class on the
+    lookup path (the details' classes and their metaclass's) defines one of the names: checked
+    on every call, so a double set on a class sees LiteLLM's reads."""
+    details = usage.prompt_tokens_details
+    cls = type(details)
+    if cls is not _F["PromptTokensDetailsWrapper"]:
+        return usage
+    hook = _PYDANTIC_GETATTR[0]
+    if (
+        hook is None
+        or cls.__getattribute__ is not object.__getattribute__
+        or getattr(cls, "__getattr__", None) is not hook
+    ):
+        return usage  # another pydantic, or a double on the lookup itself
+    for klass in (*cls.__mro__, *type(cls).__mro__):
+        # object's and type's attributes cannot be set, and name none of these
+        if klass is not object and klass is not type and not _PROMPT_DETAIL_READS.isdisjoint(vars(klass)):
+            return usage
+    own = details.__dict__
+    found = {name: own[name] for name in _PROMPT_DETAIL_READS.intersection(own)}
+    extra = getattr(details, "__pydantic_extra__", None)
+    if extra:  # pydantic's __getattr__ reads the extras only when there are some
+        for name in _PROMPT_DETAIL_READS.intersection(extra):
+            found.setdefault(name, extra[name])
+    return _PromptDetailsRead(types.SimpleNamespace(**found))
 
 
 def _generic_cost(r: _Rates, reads: _UsageReads) -> tuple[float, float]:
@@ -864,6 +933,11 @@ def _install() -> None:
             _F[name] = getattr(mod, name)
     global _PLAIN_DETAILS
     _PLAIN_DETAILS = (type(None), _F["PromptTokensDetailsWrapper"], _F["CompletionTokensDetailsWrapper"])
+    hook = vars(importlib.import_module("pydantic").BaseModel).get("__getattr__")
+    try:
+        _PYDANTIC_GETATTR[0] = hook if source_digest(hook) == _PYDANTIC_GETATTR_DIGEST else None
+    except (OSError, TypeError):
+        _PYDANTIC_GETATTR[0] = None
     for attr, fn in (("response_cost_calculator", response_cost_calculator), ("completion_cost", completion_cost)):
         _saved[attr] = (attr in vars(litellm), vars(litellm).get(attr))
         setattr(litellm, attr, fn)
