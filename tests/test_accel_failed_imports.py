@@ -325,7 +325,11 @@ def test_switch_and_uninstall_restore_litellm(proxy_auth, monkeypatch):
         assert "failed_imports" in accel.install({"failed_imports"})
         assert uaka._seed_request_destinations is failed_imports.seed_request_destinations
         assert accel.status()["failed_imports"]["state"] == "installed"
+        assert accel.status()["failed_imports"]["in_effect"] == list(failed_imports._REPLACES)
         assert accel.problems()["failed_imports"] == []
+        with um.patch.object(uaka, "_seed_request_destinations", lambda *a, **k: None):
+            # a caller's double in its place: no longer replaced by the accelerator
+            assert accel.status()["failed_imports"]["in_effect"] == [failed_imports._ROUTE]
         monkeypatch.setenv("EDGEQUAKE_ACCEL_DISABLE", "failed_imports")
         assert "failed_imports" not in accel.install(True)
         assert accel.status()["failed_imports"]["state"] == "off"

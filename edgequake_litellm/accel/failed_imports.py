@@ -43,7 +43,7 @@ import types
 from importlib import machinery
 from typing import Any
 
-from .accelerator import Accelerator, Tally, pin_problems, source_digest
+from .accelerator import Accelerator, Tally, pin_problems, resolve, source_digest
 
 _UAKA = "litellm.proxy.auth.user_api_key_auth"
 _RC = "litellm.proxy.auth.route_checks"
@@ -411,7 +411,17 @@ def _refresh() -> None:
 
 
 def _in_effect() -> list[str]:
-    return [name for name in _REPLACES if name in (_orig.get("installed") or {})]
+    """The replaced functions still in place (a caller may have put something else there since)."""
+    installed = _orig.get("installed") or {}
+    out = []
+    for name in _REPLACES:
+        if name in installed:
+            try:
+                if resolve(name) is installed[name][0]:
+                    out.append(name)
+            except (ImportError, AttributeError, KeyError):
+                pass
+    return out
 
 
 def _uninstall() -> None:

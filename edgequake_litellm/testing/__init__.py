@@ -43,5 +43,6 @@ def _submit_when_room(executor: Any, task: Any) -> Any:
         if not future.cancelled():
             return future
         slots = executor._pending_slots  # only a bounded pool drops
-        if slots.acquire(timeout=60):  # a slot has come free; another submitter may still take it
-            slots.release()
+        if not slots.acquire(timeout=60):
+            raise TimeoutError("LiteLLM's logging pool stayed full for 60 s")
+        slots.release()  # a slot has come free; another submitter may still take it first
