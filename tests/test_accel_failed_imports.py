@@ -1,7 +1,8 @@
 """The ``failed_imports`` accelerator against the LiteLLM proxy's own per-request imports.
 
-The proxy's auth imports ``litellm.integrations.otel.logger`` (needs ``opentelemetry-sdk``) and
-``litellm_enterprise`` on every request, and swallows the failure. With the accelerator a failure
+The proxy's auth imports ``litellm.integrations.otel.logger`` (needs ``opentelemetry-sdk``),
+``litellm_enterprise`` and, without a database, ``prisma.errors`` (through the DB-metrics
+wrapper's ``is_exception_related_to_db``) on every request, and swallows the failure. With the accelerator a failure
 is not searched for again while nothing it read changed. Each test changes one thing the outcome
 depends on (a package appearing on ``sys.path`` or in a searched directory, importlib's caches,
 the current directory, a module the failing header imports, the header's file, an import hook,
@@ -17,6 +18,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ from edgequake_litellm.accel import failed_imports
 
 UAKA = "litellm.proxy.auth.user_api_key_auth"
 RC = "litellm.proxy.auth.route_checks"
+DB = "litellm.proxy.db.log_db_metrics"
 ENTERPRISE_ROUTE_CHECKS = """
 from fastapi import HTTPException
 
@@ -47,7 +50,22 @@ def proxy_auth(litellm) -> tuple[Any, Any]:
     pytest.importorskip("fastapi", reason="LiteLLM's proxy extra is not installed")
     uaka = importlib.import_module(UAKA)
     rc = importlib.import_module(RC)
+    assert DB in sys.modules  # the auth loads it
     return uaka, rc
+
+
+def _db_check(error: BaseException | None = None) -> tuple[Any, ...]:
+    """``is_exception_related_to_db`` as the DB-metrics wrapper calls it (inside its ``except``):
+    its answer, or its error's class, args, name, path, context and formatted traceback."""
+    check = sys.modules[DB].is_exception_related_to_db
+    try:
+        raise error or RuntimeError("no database")
+    except Exception as handled:
+        try:
+            return ("ok", check(handled))
+        except Exception as e:  # noqa: BLE001 - the same error is part of the comparison
+            context = (e.__context__ is handled, e.__cause__, e.__suppress_context__)
+            return ("raised", type(e), e.args, e.name, e.path, context, traceback.format_exception(e))  # type: ignore[attr-defined]
 
 
 @pytest.fixture(autouse=True)
@@ -116,10 +134,12 @@ def test_same_results_and_import_state_on_and_off(proxy_auth, switch):
             got.append(uaka._seed_request_destinations(_user(), None))
             got.append(rc.RouteChecks.check_route_enabled("/chat/completions"))
             got.append(rc.RouteChecks.should_call_route("/chat/completions", valid_token=_user()))
-        results[on] = (got, sorted(n for n in sys.modules if "otel.logger" in n or "enterprise" in n))
+            got.append(_db_check())
+        loaded = sorted(n for n in sys.modules if any(k in n for k in ("otel.logger", "enterprise", "prisma")))
+        results[on] = (got, loaded)
         if on:
             # the first call of each import runs it; every later one (through LiteLLM's callers too) skips it
-            assert _fast() >= 2 * 5 - 2 + 5, failed_imports.counts()
+            assert _fast() >= 3 * 5 - 3 + 5, failed_imports.counts()
     assert results[True] == results[False]
 
 
@@ -226,10 +246,12 @@ def test_an_import_hook_sees_every_search(proxy_auth, switch, monkeypatch):
             for _ in range(4):
                 rc.RouteChecks.check_route_enabled("/chat/completions")
                 uaka._seed_request_destinations(_user(), None)
+                _db_check()
         seen[on] = watcher.asked
         assert _fast() == 0
     assert seen[True] == seen[False]
     assert seen[True].count("litellm_enterprise") == 4 and seen[True].count("opentelemetry.sdk") == 4
+    assert seen[True].count("prisma") == 4
 
 
 def test_debug_logging_and_a_logger_double_get_litellms_message(proxy_auth, switch, caplog, monkeypatch):
@@ -321,6 +343,7 @@ def test_a_header_that_runs_code_is_not_remembered(tmp_path, monkeypatch):
 def test_switch_and_uninstall_restore_litellm(proxy_auth, monkeypatch):
     uaka, rc = proxy_auth
     before = (uaka._seed_request_destinations, rc.RouteChecks.__dict__["check_route_enabled"])
+    code_before = sys.modules[DB].is_exception_related_to_db.__code__
     try:
         assert "failed_imports" in accel.install({"failed_imports"})
         assert uaka._seed_request_destinations is failed_imports.seed_request_destinations
@@ -329,11 +352,18 @@ def test_switch_and_uninstall_restore_litellm(proxy_auth, monkeypatch):
         assert accel.problems()["failed_imports"] == []
         with um.patch.object(uaka, "_seed_request_destinations", lambda *a, **k: None):
             # a caller's double in its place: no longer replaced by the accelerator
-            assert accel.status()["failed_imports"]["in_effect"] == [failed_imports._ROUTE]
+            assert accel.status()["failed_imports"]["in_effect"] == [failed_imports._ROUTE, failed_imports._DB_CHECK]
+        check = sys.modules[DB].is_exception_related_to_db
+        guarded, check.__code__ = check.__code__, failed_imports._orig["db_code"][1]  # LiteLLM's code back
+        try:
+            assert accel.status()["failed_imports"]["in_effect"] == [failed_imports._SEED, failed_imports._ROUTE]
+        finally:
+            check.__code__ = guarded
         monkeypatch.setenv("EDGEQUAKE_ACCEL_DISABLE", "failed_imports")
         assert "failed_imports" not in accel.install(True)
         assert accel.status()["failed_imports"]["state"] == "off"
         assert (uaka._seed_request_destinations, rc.RouteChecks.__dict__["check_route_enabled"]) == before
+        assert check.__code__ is code_before
     finally:
         accel.install(False)
 
@@ -356,11 +386,15 @@ def test_installed_before_the_proxy_loads_it_replaces_once_the_handler_is_resolv
         print("loaded", accel.status()["failed_imports"]["in_effect"])
         edgequake_litellm.handler  # what the proxy's config loader resolves
         print("resolved", accel.status()["failed_imports"]["in_effect"])
+        check = sys.modules[{DB!r}].is_exception_related_to_db
+        code = check.__code__
         print("ours", uaka._seed_request_destinations is failed_imports.seed_request_destinations,
-              rc.RouteChecks.__dict__["check_route_enabled"].__func__ is failed_imports.check_route_enabled)
+              rc.RouteChecks.__dict__["check_route_enabled"].__func__ is failed_imports.check_route_enabled,
+              code is failed_imports._orig["db_code"][2])
         accel.uninstall()
         print("restored", uaka._seed_request_destinations is failed_imports._orig["seed"],
-              rc.RouteChecks.__dict__["check_route_enabled"].__func__ is failed_imports._orig["route"])
+              rc.RouteChecks.__dict__["check_route_enabled"].__func__ is failed_imports._orig["route"],
+              check.__code__ is not code)
         """
     )
     env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
@@ -368,13 +402,12 @@ def test_installed_before_the_proxy_loads_it_replaces_once_the_handler_is_resolv
     env.pop("EDGEQUAKE_ACCEL_DISABLE", None)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
-    both = [f"{UAKA}._seed_request_destinations", f"{RC}.RouteChecks.check_route_enabled"]
     assert out.stdout.splitlines() == [
         "installed installed []",
         "loaded []",
-        f"resolved {both}",
-        "ours True True",
-        "restored True True",
+        f"resolved {list(failed_imports._REPLACES)}",
+        "ours True True True",
+        "restored True True True",
     ], out.stdout
 
 
@@ -419,3 +452,83 @@ def test_import_time_tracing_sees_every_attempt(proxy_auth):
     on = next(s for s in sections if s.startswith("True"))
     assert off.count("| litellm_enterprise") == on.count("| litellm_enterprise") == 3, out.stderr[-2000:]
     assert "'fast'" not in sections[-1], sections[-1]
+
+
+def test_the_db_check_keeps_litellms_code_but_for_the_guarded_import(proxy_auth, switch):
+    """The replaced code is LiteLLM's function compiled again: its file, lines and names, and a
+    remembered failure raised in its frame at the import's line."""
+    check = sys.modules[DB].is_exception_related_to_db
+    theirs = check.__code__
+    switch(True)
+    ours = check.__code__
+    assert ours is failed_imports._orig["db_code"][2] and ours is not theirs
+    for attr in ("co_filename", "co_firstlineno", "co_name", "co_qualname", "co_argcount", "co_flags"):
+        assert getattr(ours, attr) == getattr(theirs, attr), attr
+    lines = {line for *_, line in ours.co_lines()} - {None}  # None: the handler's cleanup, which raises nothing new
+    assert lines == {line for *_, line in theirs.co_lines()}
+    assert ours.co_varnames == theirs.co_varnames  # nothing new in its frame's locals
+    first, again = _db_check(), _db_check()
+    assert _fast() == 1 and first == again
+    assert first[-1][-2:] == [
+        f'  File "{theirs.co_filename}", line {theirs.co_firstlineno + 6}, in is_exception_related_to_db\n'
+        "    from prisma.errors import PrismaError\n",
+        "ModuleNotFoundError: No module named 'prisma'\n",
+    ]
+
+
+def test_a_prisma_package_added_to_sys_path_is_imported(proxy_auth, switch, tmp_path, monkeypatch):
+    switch(True)
+    for _ in range(3):
+        assert _db_check()[0] == "raised"
+    assert _fast() == 2
+    (tmp_path / "prisma").mkdir()
+    (tmp_path / "prisma" / "__init__.py").write_text("")
+    (tmp_path / "prisma" / "errors.py").write_text("class PrismaError(Exception):\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        from prisma.errors import PrismaError  # type: ignore[import-not-found]
+
+        del sys.modules["prisma.errors"], sys.modules["prisma"]
+        assert _db_check(PrismaError("down")) == ("ok", False)  # a fresh class: not the one imported above
+        assert _db_check(sys.modules["prisma.errors"].PrismaError("down")) == ("ok", True)
+        assert _db_check() == ("ok", False)
+    finally:
+        for name in ("prisma", "prisma.errors"):
+            sys.modules.pop(name, None)
+        importlib.invalidate_caches()
+    assert _fast() == 2
+
+
+def test_only_a_single_top_level_prisma_import_is_guarded(tmp_path):
+    source = textwrap.dedent(
+        """
+        def none(e):
+            return False
+
+        def twice(e):
+            from prisma.errors import PrismaError
+            from prisma.errors import PrismaError as Again
+            return isinstance(e, (PrismaError, Again))
+
+        def nested(e):
+            if e:
+                from prisma.errors import PrismaError
+                return isinstance(e, PrismaError)
+            return False
+
+        def once(e):
+            from prisma.errors import PrismaError
+            return isinstance(e, PrismaError)
+        """
+    )
+    (tmp_path / "eqfake_checks.py").write_text(source)
+    spec = importlib.util.spec_from_file_location("eqfake_checks", tmp_path / "eqfake_checks.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert [failed_imports._guarded_code(f) for f in (module.none, module.twice, module.nested)] == [None] * 3
+    guarded = failed_imports._guarded_code(module.once)
+    assert guarded is not None
+    module.once.__code__ = guarded
+    with pytest.raises(ModuleNotFoundError, match="No module named 'prisma'"):
+        module.once(None)

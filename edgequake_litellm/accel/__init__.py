@@ -41,6 +41,7 @@ def registry() -> dict[str, Accelerator]:
         lookups,
         params_models,
         provider_membership,
+        route_access,
         service_events,
         stream_chunks,
         stream_logging,
@@ -63,6 +64,7 @@ def registry() -> dict[str, Accelerator]:
             unread_payload.ACCELERATOR,
             usage_scan.ACCELERATOR,
             failed_imports.ACCELERATOR,
+            route_access.ACCELERATOR,
         )
     }
 

@@ -1,14 +1,21 @@
 """The ``failed_imports`` accelerator: the LiteLLM proxy's per-request imports of optional packages
 that are not installed, not searched for again while nothing that decided the failure changed.
 
-On every request the proxy's auth makes two function-level imports of optional dependencies and
+On every request the proxy's auth makes three function-level imports of optional dependencies and
 swallows their failure:
 
 - ``user_api_key_auth._seed_request_destinations`` imports ``litellm.integrations.otel.logger``,
   which needs ``opentelemetry-sdk``. Without it, each request loads that module's code, runs its
   header until the failing import, and searches for ``opentelemetry.sdk`` (~0.6 ms here);
 - ``RouteChecks.check_route_enabled`` imports ``litellm_enterprise``: without it, each request
-  searches every ``sys.path`` entry.
+  searches every ``sys.path`` entry;
+- without a database, the auth's user lookup fails, and the DB-metrics wrapper asks
+  ``is_exception_related_to_db``, which imports ``prisma.errors``: without ``prisma``, each request
+  searches every ``sys.path`` entry. Its ``ModuleNotFoundError`` propagates (the auth's fetch
+  swallows it), so this site is not replaced: its code is LiteLLM's compiled again with that one
+  import guarded. A remembered failure is raised again by LiteLLM's frame at the import's line
+  (the same class, message, ``name``, ``path``, context and traceback); the first attempt, and any
+  attempt whose snapshot changed, runs the import itself.
 
 An import that failed with ``ModuleNotFoundError`` is remembered with everything its outcome read;
 a later call skips it only when a snapshot of all of that compares equal:
@@ -24,22 +31,25 @@ a later call skips it only when a snapshot of all of that compares equal:
   directory's finder, and every import in the header, already loaded (nothing to run again);
 - the missing module and the modules around it in ``sys.modules``.
 
-The skipped attempt would have ended in the same swallowed error: the functions then return
-``None``, as LiteLLM's do. ``_seed_request_destinations`` logs the error at DEBUG; with that
+The skipped attempt would have ended in the same swallowed error: the first two functions then
+return ``None``, as LiteLLM's do. ``_seed_request_destinations`` logs the error at DEBUG; with that
 enabled on ``verbose_proxy_logger`` (or a double on it), LiteLLM's function runs. Not honoured:
 a Python audit hook (``sys.addaudithook``) sees the ``import`` event of the first attempt only.
 On a process without LiteLLM's proxy loaded (the SDK), nothing is replaced.
 """
 
 from __future__ import annotations
+import __future__
 
 import ast
 import builtins
+import inspect
 import logging
 import os
 import sys
 import threading
 import types
+import warnings
 from importlib import machinery
 from typing import Any
 
@@ -47,11 +57,14 @@ from .accelerator import Accelerator, Tally, pin_problems, resolve, source_diges
 
 _UAKA = "litellm.proxy.auth.user_api_key_auth"
 _RC = "litellm.proxy.auth.route_checks"
+_DB = "litellm.proxy.db.log_db_metrics"
 _SEED = f"{_UAKA}._seed_request_destinations"
 _ROUTE = f"{_RC}.RouteChecks.check_route_enabled"
-_REPLACES = (_SEED, _ROUTE)
+_DB_CHECK = f"{_DB}.is_exception_related_to_db"  # its code is replaced, not the function
+_REPLACES = (_SEED, _ROUTE, _DB_CHECK)
+_SITE_MODULES = {_SEED: _UAKA, _ROUTE: _RC, _DB_CHECK: _DB}
 # sha256 (first 16 hex digits) of the source of each function replaced (LiteLLM 1.110.2).
-_PINNED = {_SEED: "c7685468c8f19b62", _ROUTE: "b62f18a11cb5b7da"}
+_PINNED = {_SEED: "c7685468c8f19b62", _ROUTE: "b62f18a11cb5b7da", _DB_CHECK: "5c5944dfd6ca0a21"}
 # Finders other than importlib's own that may sit on sys.meta_path, with the source of the
 # find_spec they were read as: both answer None for every module these imports search.
 _KNOWN_FINDER_SPECS = {
@@ -68,8 +81,11 @@ _tally = Tally()
 _orig: dict[str, Any] = {}
 
 
+_IMPORTLIB_IDS = frozenset(map(id, _IMPORTLIB_FINDERS))  # by identity: a finder's __eq__ is its own
+
+
 def _importlibs(finder: Any) -> bool:
-    return any(finder is known for known in _IMPORTLIB_FINDERS)  # by identity: a finder's __eq__ is its own
+    return id(finder) in _IMPORTLIB_IDS
 
 
 def _finder_known(finder: Any, missing: str) -> bool:
@@ -197,9 +213,15 @@ class _Miss:
         self.target = target
         self._plan: tuple[Any, ...] | None = None  # what to snapshot, learned from the failure
         self._seen: tuple[Any, ...] | None = None  # the snapshot at the failure
+        self.error: tuple[tuple[Any, ...], Any, Any] = ((), None, None)  # its args, name and path
 
     def clear(self) -> None:
         self._plan = self._seen = None
+
+    def again(self) -> ModuleNotFoundError:
+        """A fresh error equal to the remembered one, as the import system would raise it."""
+        args, name, path = self.error
+        return ModuleNotFoundError(*args, name=name, path=path)
 
     def _snapshot(self, plan: tuple[Any, ...]) -> tuple[Any, ...] | None:
         missing, search_in, headers, around = plan
@@ -274,6 +296,7 @@ class _Miss:
         seen = self._snapshot(plan)
         if seen is None:
             return "state"
+        self.error = (exc.args, exc.name, exc.path)
         self._plan, self._seen = plan, seen
         return ""
 
@@ -289,6 +312,8 @@ def _parents(name: str) -> list[str]:
 
 _OTEL = _Miss("litellm.integrations.otel.logger")
 _ENTERPRISE = _Miss("litellm_enterprise.proxy.auth.route_checks")
+_PRISMA = _Miss("prisma.errors")
+_MISSES = (_OTEL, _ENTERPRISE, _PRISMA)
 _lock = threading.Lock()
 
 
@@ -359,19 +384,100 @@ def check_route_enabled(route: str) -> None:
     return _orig["route"](route)  # type: ignore[no-any-return]
 
 
+def _prisma_holds() -> bool:
+    if _PRISMA.holds():
+        _tally.fast()
+        return True
+    return False
+
+
+def _prisma_failed() -> None:
+    exc = sys.exc_info()[1]
+    if isinstance(exc, ModuleNotFoundError):
+        _remember(_PRISMA, exc)
+
+
+# What the guarded import runs, at the import's own line and columns: placeholders (string
+# constants) replaced by these objects once compiled.
+_GUARD = """
+if "holds"():
+    raise "again"()
+try:
+    IMPORT
+except "ModuleNotFoundError":
+    "failed"()
+    raise
+"""
+_FUTURE_FLAGS = sum(getattr(__future__, name).compiler_flag for name in __future__.all_feature_names)
+_GUARD_OBJECTS: dict[str, Any] = {
+    "holds": _prisma_holds,
+    "again": _PRISMA.again,
+    "ModuleNotFoundError": ModuleNotFoundError,
+    "failed": _prisma_failed,
+}
+
+
+def _guarded_code(fn: Any) -> types.CodeType | None:
+    """``fn``'s code compiled again from its source with its one ``from prisma.errors import ...``
+    guarded (``_GUARD``); the rest of its code, its lines and its positions are LiteLLM's. None
+    when the source does not have that one import at the function's top level."""
+    try:
+        tree = ast.parse(inspect.getsource(fn))
+    except (OSError, TypeError, SyntaxError):
+        return None
+    ast.increment_lineno(tree, fn.__code__.co_firstlineno - 1)
+    fdef = tree.body[0] if len(tree.body) == 1 else None
+    if not isinstance(fdef, ast.FunctionDef) or fdef.name != fn.__name__ or fdef.decorator_list:
+        return None
+    hits = [
+        i
+        for i, node in enumerate(fdef.body)
+        if isinstance(node, ast.ImportFrom) and node.module == "prisma.errors" and node.level == 0
+    ]
+    if len(hits) != 1:
+        return None
+    imported = fdef.body[hits[0]]
+    guard = ast.parse(_GUARD).body
+    for node in guard:
+        for sub in ast.walk(node):
+            if hasattr(sub, "lineno"):
+                ast.copy_location(sub, imported)  # its line and columns, end included
+    try_node = guard[1]
+    assert isinstance(try_node, ast.Try)
+    try_node.body = [imported]  # in place of IMPORT, its own positions kept
+    fdef.body[hits[0] : hits[0] + 1] = guard
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)  # "'str' object is not callable": replaced below
+        module = compile(
+            ast.Module(body=[fdef], type_ignores=[]),
+            fn.__code__.co_filename,
+            "exec",
+            flags=fn.__code__.co_flags & _FUTURE_FLAGS,  # LiteLLM's module's futures, not ours
+            dont_inherit=True,
+        )
+    code = next(c for c in module.co_consts if isinstance(c, types.CodeType) and c.co_name == fn.__name__)
+    consts = tuple(_GUARD_OBJECTS.get(c, c) if type(c) is str else c for c in code.co_consts)
+    if sum(c is o for c in consts for o in _GUARD_OBJECTS.values()) != len(_GUARD_OBJECTS):
+        return None  # a placeholder also appears in LiteLLM's source, or one was folded away
+    return code.replace(co_consts=consts)
+
+
 # -- contract, install, uninstall ----------------------------------------------------------------
 
 
 def _loaded_sites() -> dict[str, Any]:
     """The proxy modules this replaces in, if the process has loaded them (never imported here)."""
-    return {name: sys.modules[name] for name in (_UAKA, _RC) if name in sys.modules}
+    return {name: sys.modules[name] for name in (_UAKA, _RC, _DB) if name in sys.modules}
 
 
 def _problems() -> list[str]:
     sites = _loaded_sites()
     installed = _orig.get("installed") or {}
-    pins = {q: d for q, d in _PINNED.items() if (_UAKA if q == _SEED else _RC) in sites}
+    pins = {q: d for q, d in _PINNED.items() if _SITE_MODULES[q] in sites}
     out = pin_problems(pins, installed)
+    if _DB in sites and _DB_CHECK not in installed and not out:
+        if _guarded_code(sites[_DB].is_exception_related_to_db) is None:
+            out.append(f"{_DB_CHECK} has no single top-level 'from prisma.errors import' to guard")
     for attr in ("_path_mtime", "_path_cache", "_relaxed_path_cache"):
         if not hasattr(machinery.FileFinder(os.getcwd()), attr):
             out.append(f"importlib's FileFinder has no {attr}")
@@ -385,8 +491,8 @@ def _install() -> None:
     if installed is None:
         _orig.clear()
         installed = {}  # dotted name -> (what was installed, what it replaced), as pin_problems reads it
-        _OTEL.clear()
-        _ENTERPRISE.clear()
+        for miss in _MISSES:
+            miss.clear()
     sites = _loaded_sites()
     if _UAKA in sites and _SEED not in installed:
         module = sites[_UAKA]
@@ -400,6 +506,13 @@ def _install() -> None:
         ours = staticmethod(check_route_enabled)
         cls.check_route_enabled = ours
         installed[_ROUTE] = (ours, raw)
+    if _DB in sites and _DB_CHECK not in installed:
+        fn = sites[_DB].is_exception_related_to_db
+        guarded = _guarded_code(fn)
+        if guarded is not None:
+            _orig["db_code"] = (fn, fn.__code__, guarded)
+            fn.__code__ = guarded
+            installed[_DB_CHECK] = (fn, fn)  # the same function, with other code
     _orig["installed"] = installed
 
 
@@ -417,10 +530,11 @@ def _in_effect() -> list[str]:
     for name in _REPLACES:
         if name in installed:
             try:
-                if resolve(name) is installed[name][0]:
-                    out.append(name)
+                found = resolve(name)
             except (ImportError, AttributeError, KeyError):
-                pass
+                continue
+            if found is installed[name][0] and (name != _DB_CHECK or found.__code__ is _orig["db_code"][2]):
+                out.append(name)
     return out
 
 
@@ -435,8 +549,11 @@ def _uninstall() -> None:
         ours, theirs = installed[_ROUTE]
         if sites[_RC].RouteChecks.__dict__.get("check_route_enabled") is ours:
             sites[_RC].RouteChecks.check_route_enabled = theirs
-    _OTEL.clear()
-    _ENTERPRISE.clear()
+    fn, code, guarded = _orig.pop("db_code", (None, None, None))
+    if fn is not None and fn.__code__ is guarded:  # not over whatever replaced ours since
+        fn.__code__ = code
+    for miss in _MISSES:
+        miss.clear()
 
 
 counts = _tally.counts
