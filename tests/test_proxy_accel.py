@@ -1,0 +1,226 @@
+"""The LiteLLM proxy with the accelerators on against the same proxy with them off.
+
+Two proxy processes serve the same config (``test_proxy``'s: ``ours*`` through ``edgequake/``,
+``native*`` through LiteLLM's ``openai/``) against one mock upstream. One loads the plugin's
+default accelerators, as a user's proxy does; the other runs with ``EDGEQUAKE_ACCEL=0``. Every
+request goes to both, and the client must not be able to tell them apart: status, body, stream
+events and response headers (cost headers included), for answers and for upstream errors. A
+success callback in each proxy records ``edgequake_litellm.status()``, so the test also proves the
+accelerators were in effect on one side and off on the other (else the comparison proves nothing).
+
+The rest of the suite runs with the accelerators off (``conftest``); the accelerators' own tests
+compare each one with LiteLLM's function in this process. This is where they meet a real proxy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from edgequake_litellm.mock_upstream import MockUpstream
+
+from .test_proxy import MASTER_KEY, MSGS, READY_TIMEOUT, _config, _spawn, _stop, _tail
+
+pytestmark = pytest.mark.proxy
+
+# A success and failure callback: what the plugin reports about its accelerators, after each call.
+PROBE = """
+import json, os
+import edgequake_litellm
+from litellm.integrations.custom_logger import CustomLogger
+
+
+class Probe(CustomLogger):
+    seen = 0
+
+    def _dump(self):
+        Probe.seen += 1
+        state = {
+            name: {"state": a["state"], "in_effect": a["in_effect"], "counts": a["counts"]}
+            for name, a in edgequake_litellm.status()["accelerators"].items()
+        }
+        path = os.environ["EQ_PROBE_FILE"]
+        with open(path + ".tmp", "w") as f:
+            json.dump({"seen": Probe.seen, "accelerators": state}, f)
+        os.replace(path + ".tmp", path)
+
+    async def async_log_success_event(self, kwargs, response_obj, start_time, end_time):
+        self._dump()
+
+    async def async_log_failure_event(self, kwargs, response_obj, start_time, end_time):
+        self._dump()
+
+
+probe = Probe()
+"""
+# Headers that differ between any two calls, or between two processes serving the same call.
+VOLATILE = {
+    "date",
+    "content-length",  # follows the body's volatile fields
+    "x-litellm-call-id",
+    "x-litellm-response-duration-ms",
+    "x-litellm-overhead-duration-ms",
+    "x-litellm-callback-duration-ms",
+    "llm_provider-date",
+    # the mock upstream numbers its requests, and both proxies send to it
+    "request-id",
+    "llm_provider-request-id",
+    "llm_provider-x-request-id",
+}
+
+
+@dataclass
+class Side:
+    name: str
+    port: int
+    log: Path
+    probe: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def _start(workdir: Path, config: Path, name: str, accel: bool) -> tuple[Any, Side]:
+    env = {k: v for k, v in os.environ.items() if k not in ("EDGEQUAKE_ACCEL", "EDGEQUAKE_ACCEL_DISABLE")}
+    if not accel:
+        env["EDGEQUAKE_ACCEL"] = "0"
+    probe = workdir / f"probe-{name}.json"
+    env["EQ_PROBE_FILE"] = str(probe)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(workdir), env.get("PYTHONPATH"))))
+    log = workdir / f"proxy-{name}.log"
+    proc, port = _spawn(workdir, config, log, env)
+    return proc, Side(name, port, log, probe)
+
+
+def _wait_ready(proc: Any, side: Side) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        try:
+            if httpx.get(f"{side.url}/health/liveliness", timeout=2.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    pytest.fail(f"the {side.name} proxy did not start; its log ends with:\n{_tail(side.log)}")
+
+
+@pytest.fixture(scope="module")
+def sides(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Side]]:
+    with MockUpstream() as mock:
+        workdir = tmp_path_factory.mktemp("litellm-proxy-accel")
+        (workdir / "eq_probe.py").write_text(PROBE)
+        config = _config(mock)
+        config["litellm_settings"]["callbacks"] = ["eq_probe.probe"]
+        path = workdir / "config.yaml"
+        path.write_text(yaml.safe_dump(config, sort_keys=False))
+        started = [_start(workdir, path, "on", True), _start(workdir, path, "off", False)]
+        try:
+            for proc, side in started:
+                _wait_ready(proc, side)
+            yield {side.name: side for _, side in started}
+        finally:
+            for proc, _ in started:
+                _stop(proc)
+
+
+def _post(side: Side, path: str, body: dict[str, Any]) -> httpx.Response:
+    headers = {"authorization": f"Bearer {MASTER_KEY}"}
+    with httpx.Client(base_url=side.url, headers=headers, timeout=30.0) as client:
+        resp = client.post(path, json=body)
+        resp.read()
+        return resp
+
+
+def _seen(resp: httpx.Response) -> tuple[int, Any, dict[str, str]]:
+    """What a client sees: status, body (stream events parsed), headers but the volatile ones."""
+    text = resp.text
+    if resp.headers.get("content-type", "").startswith("text/event-stream"):
+        body: Any = [line for line in text.splitlines() if line.startswith("data:")]
+        body = [line if line.strip() == "data: [DONE]" else json.loads(line[5:]) for line in body]
+    else:
+        body = resp.json()
+    headers = {k: v for k, v in resp.headers.items() if k not in VOLATILE}
+    return resp.status_code, body, headers
+
+
+def _restamped(seen: tuple[int, Any, dict[str, str]]) -> tuple[int, Any, dict[str, str]]:
+    """LiteLLM's native stream stamps every chunk with the proxy's clock: that second may differ."""
+    status, body, headers = seen
+    if isinstance(body, list):
+        body = [{**e, "created": "<clock>"} if isinstance(e, dict) else e for e in body]
+    return status, body, headers
+
+
+REQUESTS = [
+    ("/chat/completions", {"messages": MSGS}, ""),
+    ("/chat/completions", {"messages": MSGS, "temperature": 0.2, "max_tokens": 20, "user": "u-1"}, ""),
+    ("/chat/completions", {"messages": MSGS, "stream": True}, ""),
+    ("/chat/completions", {"messages": MSGS, "stream": True, "stream_options": {"include_usage": True}}, ""),
+    ("/chat/completions", {"messages": MSGS}, "-429"),
+    ("/embeddings", {"input": ["one two three"]}, "-emb-drop"),
+]
+
+
+@pytest.mark.parametrize("route", ["ours", "native"])
+@pytest.mark.parametrize(("path", "body", "suffix"), REQUESTS, ids=["chat", "params", "stream", "usage", "429", "emb"])
+def test_same_answer_with_the_accelerators_on_and_off(
+    sides: dict[str, Side], route: str, path: str, body: dict[str, Any], suffix: str
+) -> None:
+    request = {"model": route + suffix, **body}
+    for _ in range(2):  # the second request is answered from what the first one taught the memos
+        on, off = (_restamped(_seen(_post(sides[name], path, request))) for name in ("on", "off"))
+        assert on[:2] == off[:2]
+        assert {k: (v, off[2].get(k)) for k, v in on[2].items() if off[2].get(k) != v} == {}
+        assert on[2].keys() == off[2].keys()
+
+
+def test_a_request_without_a_key_fails_alike(sides: dict[str, Side]) -> None:
+    got = []
+    for name in ("on", "off"):
+        with httpx.Client(base_url=sides[name].url, timeout=30.0) as client:
+            resp = client.post("/chat/completions", json={"model": "ours", "messages": MSGS})
+        got.append(_seen(resp))
+    assert got[0] == got[1] and got[0][0] == 401
+
+
+def _probe(side: Side, calls: int) -> dict[str, Any]:
+    """The proxy's last report, once its callback has seen ``calls`` calls (logging runs after the
+    response is sent)."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            report = json.loads(side.probe.read_text())
+        except (OSError, ValueError):
+            report = {"seen": 0}
+        if report["seen"] >= calls or time.monotonic() > deadline:
+            return report
+        time.sleep(0.05)
+
+
+def test_the_accelerators_were_in_effect_on_one_side_only(sides: dict[str, Side]) -> None:
+    """Runs after the comparisons (file order): without this, equal answers could come from two
+    proxies that both run LiteLLM's code alone."""
+    for _ in range(2):
+        for name in ("on", "off"):
+            assert _post(sides[name], "/chat/completions", {"model": "ours", "messages": MSGS}).status_code == 200
+    on, off = _probe(sides["on"], 2), _probe(sides["off"], 2)
+    assert on["seen"] >= 2 and off["seen"] >= 2, (on, off)
+    assert {a["state"] for a in off["accelerators"].values()} == {"off"}, off
+    accelerators = on["accelerators"]
+    assert all(a["state"] == "installed" for a in accelerators.values()), accelerators
+    for name in ("route_access", "cost", "failed_imports"):
+        assert accelerators[name]["in_effect"], (name, accelerators[name])
+    for name in ("route_access", "cost"):
+        assert accelerators[name]["counts"].get("fast", 0) > 0, (name, accelerators[name])
