@@ -1,8 +1,11 @@
 """The LiteLLM proxy with the accelerators on against the same proxy with them off.
 
-Two proxy processes serve the same config (``test_proxy``'s: ``ours*`` through ``edgequake/``,
-``native*`` through LiteLLM's ``openai/``) against one mock upstream. One loads the plugin's
-default accelerators, as a user's proxy does; the other runs with ``EDGEQUAKE_ACCEL=0``. Every
+Two proxy processes serve the same config against one mock upstream, for each of two configs:
+``prefix`` (``test_proxy``'s: ``ours*`` through ``edgequake/``, ``native*`` through LiteLLM's
+``openai/``) and ``transparent`` (``test_proxy_transparent``'s with ``custom_handler:
+edgequake_litellm.transparent``: ``openai/`` and ``mistral/`` names served by the core). One
+process loads the plugin's default accelerators, as a user's proxy does; the other runs with
+``EDGEQUAKE_ACCEL=0``. Every
 request goes to both, and the client must not be able to tell them apart: status, body, stream
 events and response headers (cost headers included), for answers and for upstream errors. A
 success callback in each proxy records ``edgequake_litellm.status()``, so the test also proves the
@@ -28,7 +31,9 @@ import yaml
 
 from edgequake_litellm.mock_upstream import MockUpstream
 
-from .test_proxy import MASTER_KEY, MSGS, READY_TIMEOUT, _config, _spawn, _stop, _tail
+from .test_proxy import MASTER_KEY, MSGS, READY_TIMEOUT, _spawn, _stop, _tail
+from .test_proxy import _config as prefix_config
+from .test_proxy_transparent import _config as transparent_config
 
 pytestmark = pytest.mark.proxy
 
@@ -79,6 +84,15 @@ VOLATILE = {
 
 
 @dataclass
+class Pair:
+    """The two proxies of one config."""
+
+    config: str
+    on: Side
+    off: Side
+
+
+@dataclass
 class Side:
     name: str
     port: int
@@ -116,20 +130,26 @@ def _wait_ready(proc: Any, side: Side) -> None:
     pytest.fail(f"the {side.name} proxy did not start; its log ends with:\n{_tail(side.log)}")
 
 
-@pytest.fixture(scope="module")
-def sides(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Side]]:
+CONFIGS = {
+    "prefix": prefix_config,
+    "transparent": lambda mock: transparent_config(mock, "config"),
+}
+
+
+@pytest.fixture(scope="module", params=list(CONFIGS))
+def pair(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
     with MockUpstream() as mock:
-        workdir = tmp_path_factory.mktemp("litellm-proxy-accel")
+        workdir = tmp_path_factory.mktemp(f"litellm-proxy-accel-{request.param}")
         (workdir / "eq_probe.py").write_text(PROBE)
-        config = _config(mock)
-        config["litellm_settings"]["callbacks"] = ["eq_probe.probe"]
+        config = CONFIGS[request.param](mock)
+        config.setdefault("litellm_settings", {})["callbacks"] = ["eq_probe.probe"]
         path = workdir / "config.yaml"
         path.write_text(yaml.safe_dump(config, sort_keys=False))
         started = [_start(workdir, path, "on", True), _start(workdir, path, "off", False)]
         try:
-            for proc, side in started:
+            for proc, side in started:  # both started first: their start-ups overlap
                 _wait_ready(proc, side)
-            yield {side.name: side for _, side in started}
+            yield Pair(request.param, started[0][1], started[1][1])
         finally:
             for proc, _ in started:
                 _stop(proc)
@@ -163,33 +183,53 @@ def _restamped(seen: tuple[int, Any, dict[str, str]]) -> tuple[int, Any, dict[st
     return status, body, headers
 
 
-REQUESTS = [
-    ("/chat/completions", {"messages": MSGS}, ""),
-    ("/chat/completions", {"messages": MSGS, "temperature": 0.2, "max_tokens": 20, "user": "u-1"}, ""),
-    ("/chat/completions", {"messages": MSGS, "stream": True}, ""),
-    ("/chat/completions", {"messages": MSGS, "stream": True, "stream_options": {"include_usage": True}}, ""),
-    ("/chat/completions", {"messages": MSGS}, "-429"),
-    ("/embeddings", {"input": ["one two three"]}, "-emb-drop"),
-]
+# (path, body, model) per config: every deployment kind each config serves.
+REQUESTS = {
+    "prefix": [
+        ("/chat/completions", {"messages": MSGS}, ["ours", "native"]),
+        (
+            "/chat/completions",
+            {"messages": MSGS, "temperature": 0.2, "max_tokens": 20, "user": "u-1"},
+            ["ours", "native"],
+        ),
+        ("/chat/completions", {"messages": MSGS, "stream": True}, ["ours", "native"]),
+        (
+            "/chat/completions",
+            {"messages": MSGS, "stream": True, "stream_options": {"include_usage": True}},
+            ["ours", "native"],
+        ),
+        ("/chat/completions", {"messages": MSGS}, ["ours-429", "native-429"]),
+        ("/embeddings", {"input": ["one two three"]}, ["ours-emb-drop", "native-emb-drop"]),
+    ],
+    "transparent": [
+        ("/chat/completions", {"messages": MSGS}, ["gpt", "mistral"]),
+        ("/chat/completions", {"messages": MSGS, "temperature": 0.2, "max_tokens": 20, "user": "u-1"}, ["gpt"]),
+        ("/chat/completions", {"messages": MSGS, "stream": True}, ["gpt", "mistral"]),
+        ("/chat/completions", {"messages": MSGS, "stream": True, "stream_options": {"include_usage": True}}, ["gpt"]),
+        ("/chat/completions", {"messages": MSGS}, ["gpt-429"]),
+        ("/embeddings", {"input": ["one two three"]}, ["emb"]),
+    ],
+}
 
 
-@pytest.mark.parametrize("route", ["ours", "native"])
-@pytest.mark.parametrize(("path", "body", "suffix"), REQUESTS, ids=["chat", "params", "stream", "usage", "429", "emb"])
-def test_same_answer_with_the_accelerators_on_and_off(
-    sides: dict[str, Side], route: str, path: str, body: dict[str, Any], suffix: str
-) -> None:
-    request = {"model": route + suffix, **body}
-    for _ in range(2):  # the second request is answered from what the first one taught the memos
-        on, off = (_restamped(_seen(_post(sides[name], path, request))) for name in ("on", "off"))
-        assert on[:2] == off[:2]
-        assert {k: (v, off[2].get(k)) for k, v in on[2].items() if off[2].get(k) != v} == {}
-        assert on[2].keys() == off[2].keys()
+def test_same_answers_with_the_accelerators_on_and_off(pair: Pair) -> None:
+    compared = 0
+    for path, body, models in REQUESTS[pair.config]:
+        for model in models:
+            request = {"model": model, **body}
+            for _ in range(2):  # the second request is answered from what the first one taught the memos
+                on, off = (_restamped(_seen(_post(side, path, request))) for side in (pair.on, pair.off))
+                assert on[:2] == off[:2], request
+                assert {k: (v, off[2].get(k)) for k, v in on[2].items() if off[2].get(k) != v} == {}, request
+                assert on[2].keys() == off[2].keys(), request
+                compared += 1
+    assert compared >= 14
 
 
-def test_a_request_without_a_key_fails_alike(sides: dict[str, Side]) -> None:
+def test_a_request_without_a_key_fails_alike(pair: Pair) -> None:
     got = []
-    for name in ("on", "off"):
-        with httpx.Client(base_url=sides[name].url, timeout=30.0) as client:
+    for side in (pair.on, pair.off):
+        with httpx.Client(base_url=side.url, timeout=30.0) as client:
             resp = client.post("/chat/completions", json={"model": "ours", "messages": MSGS})
         got.append(_seen(resp))
     assert got[0] == got[1] and got[0][0] == 401
@@ -209,13 +249,14 @@ def _probe(side: Side, calls: int) -> dict[str, Any]:
         time.sleep(0.05)
 
 
-def test_the_accelerators_were_in_effect_on_one_side_only(sides: dict[str, Side]) -> None:
+def test_the_accelerators_were_in_effect_on_one_side_only(pair: Pair) -> None:
     """Runs after the comparisons (file order): without this, equal answers could come from two
     proxies that both run LiteLLM's code alone."""
+    model = "ours" if pair.config == "prefix" else "gpt"
     for _ in range(2):
-        for name in ("on", "off"):
-            assert _post(sides[name], "/chat/completions", {"model": "ours", "messages": MSGS}).status_code == 200
-    on, off = _probe(sides["on"], 2), _probe(sides["off"], 2)
+        for side in (pair.on, pair.off):
+            assert _post(side, "/chat/completions", {"model": model, "messages": MSGS}).status_code == 200
+    on, off = _probe(pair.on, 2), _probe(pair.off, 2)
     assert on["seen"] >= 2 and off["seen"] >= 2, (on, off)
     assert {a["state"] for a in off["accelerators"].values()} == {"off"}, off
     accelerators = on["accelerators"]
