@@ -188,7 +188,9 @@ def test_the_memo_is_bounded(checks, monkeypatch):
     for i in range(50):
         path = f"/threads/t{i}" if i % 2 else f"/other/{i}"
         assert checks.check_route_access(path, entries) == theirs(path, entries)
-        assert len(route_access._memo) <= 8
+        assert len(route_access._memo) <= 8 and len(route_access._lists) <= 8
+    # every key of one list holds the same tuple of its entries, not a copy per path
+    assert len({id(key[1]) for key in route_access._memo}) == 1
 
 
 def test_uninstall_restores_litellms_function_and_a_caller_replacement_stays(checks):

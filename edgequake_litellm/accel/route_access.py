@@ -14,7 +14,8 @@ an answer LiteLLM's function returned is remembered, keyed on the path and the e
 iteration order (the order its ``any`` tries them in; a list changed since is another key). An
 error is never remembered: the next call runs LiteLLM's function again. Anything else, and any
 call while a double sits on what the function reads, runs LiteLLM's function. Paths come from
-clients, so the memo holds at most ``_LIMIT`` answers and is emptied when full. Not honoured:
+clients, so the memo holds at most ``_LIMIT`` answers and is emptied when full; the keys of one
+list share one tuple of its entries (a few hundred entries each). Not honoured:
 ``re``'s own pattern cache sees fewer lookups.
 
 On a process without LiteLLM's proxy loaded (the SDK) nothing is replaced; the proxy's handler
@@ -49,6 +50,7 @@ _tally = Tally()
 # "theirs": LiteLLM's function; "cls", "globals" and each helper name: what it reads, as installed.
 _orig: dict[str, Any] = {}
 _memo: dict[tuple[str, tuple[str, ...]], bool] = {}
+_lists: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per list of entries the memo keys hold
 
 
 def _unchanged(seen: dict[str, Any]) -> bool:
@@ -85,7 +87,8 @@ def check_route_access(route: str, allowed_routes: Any) -> bool:
     if type(answer) is bool:
         if len(_memo) >= _LIMIT:
             _memo.clear()
-        _memo[key] = answer
+            _lists.clear()
+        _memo[(route, _lists.setdefault(entries, entries))] = answer
     _tally.fell_back("first")
     return answer
 
@@ -119,6 +122,7 @@ def _install() -> None:
     raw = vars(cls)["check_route_access"]
     ours = staticmethod(check_route_access)
     _memo.clear()
+    _lists.clear()
     _orig.update(
         theirs=raw.__func__,
         raw=raw,
@@ -148,6 +152,7 @@ def _uninstall() -> None:
         _orig["cls"].check_route_access = _orig["raw"]
     _orig.pop("ours", None)  # ``check_route_access`` in flight still reads the rest
     _memo.clear()
+    _lists.clear()
 
 
 counts = _tally.counts
