@@ -6,9 +6,7 @@ what it reads; errors never remembered; the memo bounded; restored by ``uninstal
 from __future__ import annotations
 
 import importlib
-import os
 import re
-import subprocess
 import sys
 import textwrap
 import types
@@ -20,6 +18,8 @@ import pytest
 
 from edgequake_litellm import accel
 from edgequake_litellm.accel import route_access
+
+from .test_accel_failed_imports import with_default_accelerators
 
 RC = "litellm.proxy.auth.route_checks"
 
@@ -239,15 +239,10 @@ def test_installed_before_the_proxy_loads_it_replaces_once_the_handler_is_resolv
         print("restored", rc.RouteChecks.__dict__["check_route_access"] is route_access._orig["raw"])
         """
     )
-    env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
-    env.pop("EDGEQUAKE_ACCEL", None)
-    env.pop("EDGEQUAKE_ACCEL_DISABLE", None)
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.splitlines() == [
+    assert with_default_accelerators(script) == [
         "installed installed []",
         "loaded []",
         f"resolved {[route_access._ACCESS]}",
         "ours True",
         "restored True",
-    ], out.stdout
+    ]

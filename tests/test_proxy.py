@@ -164,21 +164,26 @@ def _spawn(
     return proc, port
 
 
+def _await_ready(proc: subprocess.Popen[bytes], port: int) -> str | None:
+    """Wait until a spawned proxy is live; None, or why it is not."""
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return f"the proxy exited with code {proc.returncode}"
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health/liveliness", timeout=2.0).status_code == 200:
+                return None
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    return f"the proxy did not answer /health/liveliness within {READY_TIMEOUT:.0f} s"
+
+
 def _launch(workdir: Path, config: Path, attempt: int) -> tuple[subprocess.Popen[bytes], int, Path, str | None]:
     """Start one proxy process and wait until it is live; returns (proc, port, log, error)."""
     log = workdir / f"proxy-{attempt}.log"
     proc, port = _spawn(workdir, config, log)
-    deadline = time.monotonic() + READY_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            return proc, port, log, f"the proxy exited with code {proc.returncode}"
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health/liveliness", timeout=2.0).status_code == 200:
-                return proc, port, log, None
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.25)
-    return proc, port, log, f"the proxy did not answer /health/liveliness within {READY_TIMEOUT:.0f} s"
+    return proc, port, log, _await_ready(proc, port)
 
 
 @pytest.fixture(scope="session")

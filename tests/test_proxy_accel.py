@@ -31,7 +31,7 @@ import yaml
 
 from edgequake_litellm.mock_upstream import MockUpstream
 
-from .test_proxy import MASTER_KEY, MSGS, READY_TIMEOUT, _spawn, _stop, _tail
+from .test_proxy import MASTER_KEY, MSGS, _await_ready, _spawn, _stop, _tail
 from .test_proxy import _config as prefix_config
 from .test_proxy_transparent import _config as transparent_config
 
@@ -104,30 +104,31 @@ class Side:
         return f"http://127.0.0.1:{self.port}"
 
 
-def _start(workdir: Path, config: Path, name: str, accel: bool) -> tuple[Any, Side]:
+def _start(workdir: Path, config: Path, name: str, accel: bool, attempt: int = 0) -> tuple[Any, Side]:
     env = {k: v for k, v in os.environ.items() if k not in ("EDGEQUAKE_ACCEL", "EDGEQUAKE_ACCEL_DISABLE")}
     if not accel:
         env["EDGEQUAKE_ACCEL"] = "0"
     probe = workdir / f"probe-{name}.json"
     env["EQ_PROBE_FILE"] = str(probe)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(workdir), env.get("PYTHONPATH"))))
-    log = workdir / f"proxy-{name}.log"
+    log = workdir / f"proxy-{name}-{attempt}.log"
     proc, port = _spawn(workdir, config, log, env)
     return proc, Side(name, port, log, probe)
 
 
-def _wait_ready(proc: Any, side: Side) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            break
-        try:
-            if httpx.get(f"{side.url}/health/liveliness", timeout=2.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.25)
-    pytest.fail(f"the {side.name} proxy did not start; its log ends with:\n{_tail(side.log)}")
+def _ready(started: tuple[Any, Side], workdir: Path, config: Path, accel: bool) -> tuple[Any, Side]:
+    """``started`` once it is live, started again on another port if its free port was taken
+    before the proxy bound it (as ``test_proxy``'s fixture does)."""
+    for attempt in range(1, 4):
+        proc, side = started
+        error = _await_ready(proc, side.port)
+        if error is None:
+            return started
+        _stop(proc)
+        if attempt == 3 or "address already in use" not in _tail(side.log).lower():
+            pytest.fail(f"the {side.name} proxy did not start: {error}; its log ends with:\n{_tail(side.log)}")
+        started = _start(workdir, config, side.name, accel, attempt)
+    raise AssertionError("unreachable")
 
 
 CONFIGS = {
@@ -147,8 +148,8 @@ def pair(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         path.write_text(yaml.safe_dump(config, sort_keys=False))
         started = [_start(workdir, path, "on", True), _start(workdir, path, "off", False)]
         try:
-            for proc, side in started:  # both started first: their start-ups overlap
-                _wait_ready(proc, side)
+            for i, accel in enumerate((True, False)):  # both started first: their start-ups overlap
+                started[i] = _ready(started[i], workdir, path, accel)  # in place: `finally` stops a restart
             yield Pair(request.param, started[0][1], started[1][1])
         finally:
             for proc, _ in started:
