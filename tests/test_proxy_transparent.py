@@ -71,6 +71,15 @@ def _config(mock: MockUpstream, mode: str) -> dict[str, Any]:
 def proxies(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[MockUpstream, dict[str, str]]]:
     with MockUpstream() as mock:
         procs: dict[str, tuple[subprocess.Popen[bytes], int, Path]] = {}
+        starts: dict[str, tuple[Path, Path, dict[str, str]]] = {}
+        attempts = dict.fromkeys(MODES, 0)
+
+        def spawn(mode: str) -> None:
+            workdir, cfg, env = starts[mode]
+            log = workdir / f"proxy-{attempts[mode]}.log"
+            proc, port = _spawn(workdir, cfg, log, env)
+            procs[mode] = (proc, port, log)
+
         try:
             for mode in MODES:  # start all three, then wait: their start-ups overlap
                 workdir = tmp_path_factory.mktemp(f"proxy-{mode}")
@@ -80,15 +89,19 @@ def proxies(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[MockUpst
                 env.pop("EDGEQUAKE_LITELLM_PATCH", None)
                 if mode == "env":
                     env["EDGEQUAKE_LITELLM_PATCH"] = "1"
-                log = workdir / "proxy.log"
-                proc, port = _spawn(workdir, cfg, log, env)
-                procs[mode] = (proc, port, log)
+                starts[mode] = (workdir, cfg, env)
+                spawn(mode)
             deadline = time.monotonic() + READY_TIMEOUT * 2
             pending = set(MODES)
             while pending and time.monotonic() < deadline:
                 for mode in list(pending):
                     proc, port, log = procs[mode]
                     if proc.poll() is not None:
+                        # A free port can be taken by another process before the proxy binds it.
+                        if attempts[mode] < 2 and "address already in use" in _tail(log).lower():
+                            attempts[mode] += 1
+                            spawn(mode)
+                            continue
                         pytest.fail(f"proxy {mode} exited ({proc.returncode}); log:\n{_tail(log)}")
                     try:
                         if httpx.get(f"http://127.0.0.1:{port}/health/liveliness", timeout=2).status_code == 200:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import importlib
 import inspect
+import itertools
 import sys
 import threading
 import types
-from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,27 +82,43 @@ def genuine(value: Any, packages: tuple[str, ...] = ("litellm",)) -> bool:
 
 class Tally:
     """How many calls took an accelerator's fast path, and how many ran LiteLLM's own function,
-    by reason (``status()["accelerators"][name]["counts"]``)."""
+    by reason (``status()["accelerators"][name]["counts"]``).
+
+    Counting takes no lock: ``next()`` on an ``itertools.count`` is one C call, atomic under the
+    GIL, where a lock around a ``Counter`` update cost ~0.8 µs on every fast call (eight or nine
+    per LiteLLM call). The lock only guards adding a reason and reading or resetting the counts."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._counts: Counter[str] = Counter()
+        self._fast = itertools.count()
+        self._reasons: dict[str, itertools.count[int]] = {}
 
     def fast(self) -> None:
-        with self._lock:
-            self._counts["fast"] += 1
+        next(self._fast)
 
     def fell_back(self, reason: str) -> None:
-        with self._lock:
-            self._counts[f"litellm:{reason}"] += 1
+        counter = self._reasons.get(reason)
+        if counter is None:
+            with self._lock:
+                counter = self._reasons.setdefault(reason, itertools.count())
+        next(counter)
 
     def counts(self) -> dict[str, int]:
         with self._lock:
-            return dict(self._counts)
+            named = [("fast", self._fast), *((f"litellm:{r}", c) for r, c in self._reasons.items())]
+        counted = ((name, _counted(counter)) for name, counter in named)
+        return {name: n for name, n in counted if n}
 
     def reset(self) -> None:
         with self._lock:
-            self._counts.clear()
+            self._fast = itertools.count()
+            self._reasons = {}
+
+
+def _counted(counter: itertools.count[int]) -> int:
+    """How many times ``next()`` was called on ``counter`` (started at 0): its repr, ``count(n)``,
+    is the only way to read it without advancing it."""
+    return int(repr(counter)[6:-1])
 
 
 @dataclass
