@@ -7,9 +7,10 @@ edgequake_litellm.transparent``: ``openai/`` and ``mistral/`` names served by th
 process loads the plugin's default accelerators, as a user's proxy does; the other runs with
 ``EDGEQUAKE_ACCEL=0``. Every
 request goes to both, and the client must not be able to tell them apart: status, body, stream
-events and response headers (cost headers included), for answers and for upstream errors. A
-success callback in each proxy records ``edgequake_litellm.status()``, so the test also proves the
-accelerators were in effect on one side and off on the other (else the comparison proves nothing).
+events and response headers (cost headers included), for answers and for upstream errors; and what
+a callback sees: each call's standard logging payload, field by field (ids and clocks aside). The
+same callback records ``edgequake_litellm.status()``, so the test also proves the accelerators were
+in effect on one side and off on the other (else the comparison proves nothing).
 
 The rest of the suite runs with the accelerators off (``conftest``); the accelerators' own tests
 compare each one with LiteLLM's function in this process. This is where they meet a real proxy.
@@ -37,7 +38,8 @@ from .test_proxy_transparent import _config as transparent_config
 
 pytestmark = pytest.mark.proxy
 
-# A success and failure callback: what the plugin reports about its accelerators, after each call.
+# A success and failure callback: what the plugin reports about its accelerators after each call,
+# and each call's standard logging payload (one JSON line per call).
 PROBE = """
 import json, os
 import edgequake_litellm
@@ -47,8 +49,10 @@ from litellm.integrations.custom_logger import CustomLogger
 class Probe(CustomLogger):
     seen = 0
 
-    def _dump(self):
+    def _dump(self, kwargs):
         Probe.seen += 1
+        with open(os.environ["EQ_PROBE_FILE"] + ".payloads", "a") as f:
+            f.write(json.dumps(kwargs.get("standard_logging_object"), default=repr, sort_keys=True) + "\\n")
         state = {
             name: {"state": a["state"], "in_effect": a["in_effect"], "counts": a["counts"]}
             for name, a in edgequake_litellm.status()["accelerators"].items()
@@ -59,10 +63,10 @@ class Probe(CustomLogger):
         os.replace(path + ".tmp", path)
 
     async def async_log_success_event(self, kwargs, response_obj, start_time, end_time):
-        self._dump()
+        self._dump(kwargs)
 
     async def async_log_failure_event(self, kwargs, response_obj, start_time, end_time):
-        self._dump()
+        self._dump(kwargs)
 
 
 probe = Probe()
@@ -80,6 +84,25 @@ VOLATILE = {
     "request-id",
     "llm_provider-request-id",
     "llm_provider-x-request-id",
+}
+
+
+# Standard logging payload fields that differ between any two calls (ids and clocks), or between
+# the two proxies: the headers above (the payload keeps the upstream's), the proxy's own address.
+VOLATILE_FIELDS = VOLATILE | {
+    "id",
+    "trace_id",
+    "litellm_call_id",
+    "startTime",
+    "endTime",
+    "completionStartTime",
+    "response_time",
+    "created",
+    "session_id",  # the trace id's
+    "litellm_overhead_time_ms",
+    "host",
+    "x-request-id",  # the mock's request counter, as request-id
+    "error_provider_request_id",
 }
 
 
@@ -225,6 +248,40 @@ def test_same_answers_with_the_accelerators_on_and_off(pair: Pair) -> None:
                 assert on[2].keys() == off[2].keys(), request
                 compared += 1
     assert compared >= 14
+    # What a callback sees: one payload per call on each side, equal field by field.
+    on_logged, off_logged = (_payloads(side, compared) for side in (pair.on, pair.off))
+    assert len(on_logged) == len(off_logged) == compared
+    for on_payload, off_payload in zip(on_logged, off_logged):
+        differences = _differences(on_payload, off_payload)
+        assert differences == [], "\n".join(map(repr, differences))
+
+
+def _payloads(side: Side, calls: int) -> list[dict[str, Any]]:
+    """The standard logging payloads the proxy's callback got, once it has seen ``calls`` calls, in
+    the order the calls started, with what differs between any two calls replaced by its name."""
+    _probe(side, calls)
+    logged = [json.loads(line) for line in Path(f"{side.probe}.payloads").read_text().splitlines()]
+    logged.sort(key=lambda p: p["startTime"])
+    return [_stable(p) for p in logged]
+
+
+def _stable(value: Any, key: str = "") -> Any:
+    if key in VOLATILE_FIELDS:
+        return f"<{key}>" if value is not None else None
+    if isinstance(value, dict):
+        return {k: _stable(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_stable(v, key) for v in value]
+    return value
+
+
+def _differences(on: Any, off: Any, path: str = "") -> list[tuple[str, Any, Any]]:
+    """Where two payloads differ: (path, on, off) for every differing leaf."""
+    if isinstance(on, dict) and isinstance(off, dict):
+        return [d for k in sorted(on.keys() | off.keys()) for d in _differences(on.get(k), off.get(k), f"{path}.{k}")]
+    if isinstance(on, list) and isinstance(off, list) and len(on) == len(off):
+        return [d for i, (a, b) in enumerate(zip(on, off)) for d in _differences(a, b, f"{path}[{i}]")]
+    return [] if on == off else [(path, on, off)]
 
 
 def test_a_request_without_a_key_fails_alike(pair: Pair) -> None:
