@@ -32,7 +32,7 @@ import yaml
 
 from edgequake_litellm.mock_upstream import MockUpstream
 
-from .test_proxy import MASTER_KEY, MSGS, _await_ready, _spawn, _stop, _tail
+from .test_proxy import MASTER_KEY, MSGS, UPSTREAM_KEY, _await_ready, _spawn, _stop, _tail
 from .test_proxy import _config as prefix_config
 from .test_proxy_transparent import _config as transparent_config
 
@@ -154,9 +154,26 @@ def _ready(started: tuple[Any, Side], workdir: Path, config: Path, accel: bool) 
     raise AssertionError("unreachable")
 
 
+# Usage with cached and reasoning tokens: the cost and usage paths' other shapes.
+USAGE_SCENARIO = "cached=2,reasoning=1"
+
+
+def _with_usage_deployments(config: dict[str, Any], mock: MockUpstream, routes: dict[str, str]) -> dict[str, Any]:
+    for name, model in routes.items():
+        params = {"model": model, "api_base": mock.base_url(USAGE_SCENARIO), "api_key": UPSTREAM_KEY}
+        config["model_list"].append({"model_name": name, "litellm_params": params})
+    return config
+
+
 CONFIGS = {
-    "prefix": prefix_config,
-    "transparent": lambda mock: transparent_config(mock, "config"),
+    "prefix": lambda mock: _with_usage_deployments(
+        prefix_config(mock),
+        mock,
+        {"ours-usage": "edgequake/openai/gpt-4o-mini", "native-usage": "openai/gpt-4o-mini"},
+    ),
+    "transparent": lambda mock: _with_usage_deployments(
+        transparent_config(mock, "config"), mock, {"gpt-usage": "openai/gpt-4o"}
+    ),
 }
 
 
@@ -207,6 +224,15 @@ def _restamped(seen: tuple[int, Any, dict[str, str]]) -> tuple[int, Any, dict[st
     return status, body, headers
 
 
+TOOL = {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {}}}}
+# Answers of other shapes, from the deployments whose usage has cached and reasoning tokens.
+SHAPES = [
+    ("/chat/completions", {"messages": MSGS}),
+    ("/chat/completions", {"messages": MSGS, "stream": True, "stream_options": {"include_usage": True}}),
+    ("/chat/completions", {"messages": MSGS, "tools": [TOOL]}),
+    ("/chat/completions", {"messages": MSGS, "n": 2}),
+    ("/chat/completions", {"messages": MSGS, "response_format": {"type": "json_object"}}),
+]
 # (path, body, model) per config: every deployment kind each config serves.
 REQUESTS = {
     "prefix": [
@@ -224,6 +250,7 @@ REQUESTS = {
         ),
         ("/chat/completions", {"messages": MSGS}, ["ours-429", "native-429"]),
         ("/embeddings", {"input": ["one two three"]}, ["ours-emb-drop", "native-emb-drop"]),
+        *((path, body, ["ours-usage", "native-usage"]) for path, body in SHAPES),
     ],
     "transparent": [
         ("/chat/completions", {"messages": MSGS}, ["gpt", "mistral"]),
@@ -232,6 +259,7 @@ REQUESTS = {
         ("/chat/completions", {"messages": MSGS, "stream": True, "stream_options": {"include_usage": True}}, ["gpt"]),
         ("/chat/completions", {"messages": MSGS}, ["gpt-429"]),
         ("/embeddings", {"input": ["one two three"]}, ["emb"]),
+        *((path, body, ["gpt-usage"]) for path, body in SHAPES),
     ],
 }
 
