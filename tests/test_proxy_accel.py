@@ -3,14 +3,15 @@
 Two proxy processes serve the same config against one mock upstream, for each of two configs:
 ``prefix`` (``test_proxy``'s: ``ours*`` through ``edgequake/``, ``native*`` through LiteLLM's
 ``openai/``) and ``transparent`` (``test_proxy_transparent``'s with ``custom_handler:
-edgequake_litellm.transparent``: ``openai/`` and ``mistral/`` names served by the core). One
-process loads the plugin's default accelerators, as a user's proxy does; the other runs with
-``EDGEQUAKE_ACCEL=0``. Every
-request goes to both, and the client must not be able to tell them apart: status, body, stream
-events and response headers (cost headers included), for answers and for upstream errors; and what
-a callback sees: each call's standard logging payload, field by field (ids and clocks aside). The
-same callback records ``edgequake_litellm.status()``, so the test also proves the accelerators were
-in effect on one side and off on the other (else the comparison proves nothing).
+edgequake_litellm.transparent``: ``openai/`` and ``mistral/`` names served by the core), each with
+deployments whose usage has cached and reasoning tokens, asked for tool calls, ``n=2`` and JSON mode
+too. One process loads the plugin's default accelerators, as a user's proxy does; the other runs
+with ``EDGEQUAKE_ACCEL=0``. Every request goes to both, and the client must not be able to tell
+them apart: status, body, stream events and response headers (cost headers included), for answers
+and for upstream errors; and what a callback sees: each call's standard logging payload, field by
+field (ids and clocks aside). The same callback records ``edgequake_litellm.status()``, so the test
+also proves the accelerators were in effect on one side and off on the other (else the comparison
+proves nothing).
 
 The rest of the suite runs with the accelerators off (``conftest``); the accelerators' own tests
 compare each one with LiteLLM's function in this process. This is where they meet a real proxy.
