@@ -50,7 +50,7 @@ lint: setup  ## cargo fmt, clippy, ruff; mypy on the accelerators (which read Li
 	cargo clippy --quiet --all-targets -- -D warnings
 	$(VENV)/bin/ruff check edgequake_litellm tests benchmarks
 	$(VENV)/bin/ruff format --check edgequake_litellm tests benchmarks
-	$(VENV)/bin/python -m mypy --follow-imports=silent edgequake_litellm/accel edgequake_litellm/_sdk_shape.py edgequake_litellm/_logging_pace.py
+	$(VENV)/bin/python -m mypy --follow-imports=silent edgequake_litellm/accel edgequake_litellm/_sdk_shape.py edgequake_litellm/_logging_pace.py edgequake_litellm/_cache_price.py
 
 test-wheel: setup  ## build the abi3 wheel and use it from a clean virtual environment
 	rm -rf dist && $(PY) -m maturin build --release --quiet --out dist

@@ -40,8 +40,9 @@ def install(patch: bool = False, accelerate: bool | Iterable[str] | None = None)
         from . import _patch
 
         _patch.install()
-    from . import accel
+    from . import _cache_price, accel
 
+    _cache_price.install()
     accel.install(accelerate)
 
 
@@ -54,9 +55,10 @@ def proxy_handler(*, transparent: bool) -> Any:
     transparent mode."""
     import os
 
-    from . import accel
+    from . import _cache_price, accel
     from ._handler import handler
 
+    _cache_price.install()
     if transparent or os.environ.get("EDGEQUAKE_LITELLM_PATCH", "").lower() in ("1", "true", "yes"):
         from . import _patch
 
@@ -73,10 +75,11 @@ def uninstall() -> None:
     litellm = sys.modules.get("litellm")
     if litellm is None:
         return
-    from . import _patch, accel
+    from . import _cache_price, _patch, accel
 
     _patch.uninstall()
     accel.uninstall()
+    _cache_price.uninstall()
     with _lock:
         litellm.custom_provider_map = [e for e in litellm.custom_provider_map if e.get("provider") != PROVIDER]
         if PROVIDER in litellm._custom_providers:
@@ -104,8 +107,10 @@ def status() -> dict[str, Any]:
     call LiteLLM's own code failed before sending anything is counted nowhere. ``accelerators``
     has each accelerator's state and its fast/fallback counts (``edgequake_litellm.accel``).
     ``logging_pace`` counts the chunks of sync core streams held back for LiteLLM's logging pool
-    to catch up (``edgequake_litellm._logging_pace``)."""
-    from . import _logging_pace, _patch, _status, accel
+    to catch up (``edgequake_litellm._logging_pace``). ``uncached_price`` says whether the
+    ``edgequake/`` route's cache hits are priced as their upstream model
+    (``edgequake_litellm._cache_price``)."""
+    from . import _cache_price, _logging_pace, _patch, _status, accel
 
     calls, refused = _status.calls()
     return {
@@ -117,4 +122,5 @@ def status() -> dict[str, Any]:
         "fell_back": sum(c["count"] for c in calls if c["served_by"] == "litellm"),
         "accelerators": accel.status(),
         "logging_pace": _logging_pace.status(),
+        "uncached_price": _cache_price.status(),
     }
