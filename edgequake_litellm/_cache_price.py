@@ -38,7 +38,9 @@ _RENAMED_DETAILS = frozenset({"model", "custom_llm_provider", "litellm_params"})
 _RENAMED_PARAMS = frozenset({"custom_llm_provider"})
 
 _lock = threading.Lock()
-_original: list[Any] = []  # LiteLLM's function while ours is installed
+# LiteLLM's function, once ours has been installed over it: kept after uninstall(), so a caller
+# still holding ours (a double wrapping it) never reaches a function that calls ours again.
+_original: list[Any] = []
 _state = {"status": "not installed"}
 
 
@@ -143,7 +145,6 @@ def uninstall() -> None:
         if logging_module is not None and _original:
             if vars(logging_module.Logging).get("uncached_price") is uncached_price:
                 logging_module.Logging.uncached_price = _original[0]
-        _original.clear()
         _state["status"] = "not installed"
 
 
