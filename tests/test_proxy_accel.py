@@ -296,6 +296,20 @@ def test_same_answers_with_the_accelerators_on_and_off(pair: Pair) -> None:
     for on_payload, off_payload in zip(on_logged, off_logged):
         differences = _differences(on_payload, off_payload)
         assert differences == [], "\n".join(map(repr, differences))
+    if pair.config == "cached":
+        _cache_hits_save_alike(on_logged)
+
+
+def _cache_hits_save_alike(logged: list[dict[str, Any]]) -> None:
+    """The ``edgequake/`` deployments' cache hits save what the native ones' save (each request
+    went to ``ours*`` then to ``native*``)."""
+    hits = [p for p in logged if p["cache_hit"] is True]
+    ours = [p for p in hits if p["model_group"].startswith("ours")]
+    native = [p for p in hits if p["model_group"].startswith("native")]
+    assert len(ours) == len(native) >= 3, [p["model_group"] for p in hits]
+    for a, b in zip(ours, native):
+        assert a["model_group"].removeprefix("ours") == b["model_group"].removeprefix("native")
+        assert a["saved_cache_cost"] == b["saved_cache_cost"] > 0, (a["model_group"], a["stream"])
 
 
 def _payloads(side: Side, calls: int) -> list[dict[str, Any]]:
