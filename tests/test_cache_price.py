@@ -95,21 +95,35 @@ class _Hits:
         return saved
 
 
+_CALLBACK_LISTS = (
+    "callbacks",
+    "input_callback",
+    "success_callback",
+    "failure_callback",
+    "_async_success_callback",
+    "_async_failure_callback",
+)
+
+
 @pytest.fixture()
 def cached(litellm: Any) -> Iterator[_Hits]:
     from litellm.caching.caching import Cache
 
     hits = _Hits()
-    previous = litellm.cache, litellm.callbacks
+    # A Cache adds itself to LiteLLM's callback lists, and a call adds the logger to them: every
+    # list is put back as it was, or later tests' calls run them.
+    lists = {name: (getattr(litellm, name), list(getattr(litellm, name))) for name in _CALLBACK_LISTS}
+    previous = litellm.cache
     litellm.cache = Cache(type="local")
     litellm.callbacks = [hits.logger]
     try:
         yield hits
     finally:
         drain_litellm_logging()
-        litellm.cache, litellm.callbacks = previous
-        for name in ("success_callback", "_async_success_callback"):
-            getattr(litellm, name)[:] = [c for c in getattr(litellm, name) if c is not hits.logger]
+        litellm.cache = previous
+        for name, (same, items) in lists.items():
+            same[:] = items
+            setattr(litellm, name, same)
 
 
 def _kw(route: str, provider: str, model: str, base: str, how: str) -> dict[str, Any]:
