@@ -30,7 +30,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -179,11 +179,23 @@ def _await_ready(proc: subprocess.Popen[bytes], port: int) -> str | None:
     return f"the proxy did not answer /health/liveliness within {READY_TIMEOUT:.0f} s"
 
 
-def _launch(workdir: Path, config: Path, attempt: int) -> tuple[subprocess.Popen[bytes], int, Path, str | None]:
-    """Start one proxy process and wait until it is live; returns (proc, port, log, error)."""
-    log = workdir / f"proxy-{attempt}.log"
-    proc, port = _spawn(workdir, config, log)
-    return proc, port, log, _await_ready(proc, port)
+Spawned = tuple[subprocess.Popen[bytes], int, Path]  # a proxy process, its port, its log
+
+
+def _live(started: Spawned, respawn: Callable[[int], Spawned], what: str = "LiteLLM proxy") -> Spawned:
+    """``started`` once it answers. A free port can be taken by another process before the proxy
+    binds it: such a proxy is started again with ``respawn(attempt)``, twice at most. Any other
+    start-up failure fails the test. A proxy that is not returned has been stopped."""
+    for attempt in range(1, 4):
+        proc, port, log = started
+        error = _await_ready(proc, port)
+        if error is None:
+            return started
+        _stop(proc)
+        if attempt == 3 or "address already in use" not in _tail(log).lower():
+            pytest.fail(f"{what} failed to start: {error}; its log ({log}) ends with:\n{_tail(log)}", pytrace=False)
+        started = respawn(attempt)
+    raise AssertionError("unreachable")
 
 
 @pytest.fixture(scope="session")
@@ -203,15 +215,12 @@ def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
         workdir = tmp_path_factory.mktemp("litellm-proxy")
         config = workdir / "config.yaml"
         config.write_text(yaml.safe_dump(_config(mock), sort_keys=False))
-        for attempt in range(3):  # a free port can be taken before the proxy binds it
-            proc, port, log, error = _launch(workdir, config, attempt)
-            if error is None:
-                break
-            _stop(proc)
-            if "address already in use" not in _tail(log).lower():
-                break
-        if error is not None:
-            pytest.fail(f"LiteLLM proxy failed to start: {error}; its log ({log}) ends with:\n{_tail(log)}")
+
+        def spawn(attempt: int) -> Spawned:
+            log = workdir / f"proxy-{attempt}.log"
+            return (*_spawn(workdir, config, log), log)
+
+        proc, port, log = _live(spawn(0), spawn)
         try:
             yield Proxy(mock=mock, port=port, log=log)
         finally:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ import yaml
 
 from edgequake_litellm.mock_upstream import MockUpstream
 
-from .test_proxy import MASTER_KEY, MSGS, UPSTREAM_KEY, _await_ready, _spawn, _stop, _tail
+from .test_proxy import MASTER_KEY, MSGS, UPSTREAM_KEY, Spawned, _live, _spawn, _stop
 from .test_proxy import _config as prefix_config
 from .test_proxy_transparent import _config as transparent_config
 
@@ -128,31 +128,23 @@ class Side:
         return f"http://127.0.0.1:{self.port}"
 
 
-def _start(workdir: Path, config: Path, name: str, accel: bool, attempt: int = 0) -> tuple[Any, Side]:
+def _starter(workdir: Path, config: Path, name: str, accel: bool) -> Callable[[int], Spawned]:
+    """Starts the proxy ``name`` (accelerators on or off); its argument numbers the attempt."""
     env = {k: v for k, v in os.environ.items() if k not in ("EDGEQUAKE_ACCEL", "EDGEQUAKE_ACCEL_DISABLE")}
     if not accel:
         env["EDGEQUAKE_ACCEL"] = "0"
-    probe = workdir / f"probe-{name}.json"
-    env["EQ_PROBE_FILE"] = str(probe)
+    env["EQ_PROBE_FILE"] = str(_probe_file(workdir, name))
     env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(workdir), env.get("PYTHONPATH"))))
-    log = workdir / f"proxy-{name}-{attempt}.log"
-    proc, port = _spawn(workdir, config, log, env)
-    return proc, Side(name, port, log, probe)
+
+    def spawn(attempt: int) -> Spawned:
+        log = workdir / f"proxy-{name}-{attempt}.log"
+        return (*_spawn(workdir, config, log, env), log)
+
+    return spawn
 
 
-def _ready(started: tuple[Any, Side], workdir: Path, config: Path, accel: bool) -> tuple[Any, Side]:
-    """``started`` once it is live, started again on another port if its free port was taken
-    before the proxy bound it (as ``test_proxy``'s fixture does)."""
-    for attempt in range(1, 4):
-        proc, side = started
-        error = _await_ready(proc, side.port)
-        if error is None:
-            return started
-        _stop(proc)
-        if attempt == 3 or "address already in use" not in _tail(side.log).lower():
-            pytest.fail(f"the {side.name} proxy did not start: {error}; its log ends with:\n{_tail(side.log)}")
-        started = _start(workdir, config, side.name, accel, attempt)
-    raise AssertionError("unreachable")
+def _probe_file(workdir: Path, name: str) -> Path:
+    return workdir / f"probe-{name}.json"
 
 
 # Usage with cached and reasoning tokens: the cost and usage paths' other shapes.
@@ -194,13 +186,15 @@ def pair(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         config.setdefault("litellm_settings", {})["callbacks"] = ["eq_probe.probe"]
         path = workdir / "config.yaml"
         path.write_text(yaml.safe_dump(config, sort_keys=False))
-        started = [_start(workdir, path, "on", True), _start(workdir, path, "off", False)]
+        spawns = {name: _starter(workdir, path, name, name == "on") for name in ("on", "off")}
+        started = {name: spawn(0) for name, spawn in spawns.items()}  # both first: their start-ups overlap
         try:
-            for i, accel in enumerate((True, False)):  # both started first: their start-ups overlap
-                started[i] = _ready(started[i], workdir, path, accel)  # in place: `finally` stops a restart
-            yield Pair(request.param, started[0][1], started[1][1])
+            for name, spawn in spawns.items():
+                started[name] = _live(started[name], spawn, f"the {name} proxy")  # in place: `finally` stops it
+            on, off = (Side(name, port, log, _probe_file(workdir, name)) for name, (_, port, log) in started.items())
+            yield Pair(request.param, on, off)
         finally:
-            for proc, _ in started:
+            for proc, _, _ in started.values():
                 _stop(proc)
 
 

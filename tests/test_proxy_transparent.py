@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +26,13 @@ from edgequake_litellm.mock_upstream import MockUpstream
 from .test_proxy import (
     MASTER_KEY,
     MSGS,
-    READY_TIMEOUT,
     UPSTREAM_KEY,
     VOLATILE_HEADERS,
+    Spawned,
+    _live,
     _spawn,
     _sse_events,
     _stop,
-    _tail,
 )
 
 pytestmark = pytest.mark.proxy
@@ -70,51 +68,34 @@ def _config(mock: MockUpstream, mode: str) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def proxies(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[MockUpstream, dict[str, str]]]:
     with MockUpstream() as mock:
-        procs: dict[str, tuple[subprocess.Popen[bytes], int, Path]] = {}
-        starts: dict[str, tuple[Path, Path, dict[str, str]]] = {}
-        attempts = dict.fromkeys(MODES, 0)
-
-        def spawn(mode: str) -> None:
-            workdir, cfg, env = starts[mode]
-            log = workdir / f"proxy-{attempts[mode]}.log"
-            proc, port = _spawn(workdir, cfg, log, env)
-            procs[mode] = (proc, port, log)
-
+        spawns: dict[str, Callable[[int], Spawned]] = {}
+        for mode in MODES:
+            workdir = tmp_path_factory.mktemp(f"proxy-{mode}")
+            cfg = workdir / "config.yaml"
+            cfg.write_text(yaml.safe_dump(_config(mock, mode), sort_keys=False))
+            env = dict(os.environ)
+            env.pop("EDGEQUAKE_LITELLM_PATCH", None)
+            if mode == "env":
+                env["EDGEQUAKE_LITELLM_PATCH"] = "1"
+            spawns[mode] = _starter(workdir, cfg, env)
+        started: dict[str, Spawned] = {}
         try:
-            for mode in MODES:  # start all three, then wait: their start-ups overlap
-                workdir = tmp_path_factory.mktemp(f"proxy-{mode}")
-                cfg = workdir / "config.yaml"
-                cfg.write_text(yaml.safe_dump(_config(mock, mode), sort_keys=False))
-                env = dict(os.environ)
-                env.pop("EDGEQUAKE_LITELLM_PATCH", None)
-                if mode == "env":
-                    env["EDGEQUAKE_LITELLM_PATCH"] = "1"
-                starts[mode] = (workdir, cfg, env)
-                spawn(mode)
-            deadline = time.monotonic() + READY_TIMEOUT * 2
-            pending = set(MODES)
-            while pending and time.monotonic() < deadline:
-                for mode in list(pending):
-                    proc, port, log = procs[mode]
-                    if proc.poll() is not None:
-                        # A free port can be taken by another process before the proxy binds it.
-                        if attempts[mode] < 2 and "address already in use" in _tail(log).lower():
-                            attempts[mode] += 1
-                            spawn(mode)
-                            continue
-                        pytest.fail(f"proxy {mode} exited ({proc.returncode}); log:\n{_tail(log)}")
-                    try:
-                        if httpx.get(f"http://127.0.0.1:{port}/health/liveliness", timeout=2).status_code == 200:
-                            pending.discard(mode)
-                    except httpx.HTTPError:
-                        pass
-                time.sleep(0.25)
-            if pending:
-                pytest.fail(f"proxies {sorted(pending)} did not start; log:\n{_tail(procs[min(pending)][2])}")
-            yield mock, {mode: f"http://127.0.0.1:{port}" for mode, (_, port, _) in procs.items()}
+            for mode, spawn in spawns.items():  # start all three, then wait: their start-ups overlap
+                started[mode] = spawn(0)
+            for mode, spawn in spawns.items():
+                started[mode] = _live(started[mode], spawn, f"proxy {mode}")  # in place: `finally` stops it
+            yield mock, {mode: f"http://127.0.0.1:{port}" for mode, (_, port, _) in started.items()}
         finally:
-            for proc, _, _ in procs.values():
+            for proc, _, _ in started.values():
                 _stop(proc)
+
+
+def _starter(workdir: Path, cfg: Path, env: dict[str, str]) -> Callable[[int], Spawned]:
+    def spawn(attempt: int) -> Spawned:
+        log = workdir / f"proxy-{attempt}.log"
+        return (*_spawn(workdir, cfg, log, env), log)
+
+    return spawn
 
 
 def _agents(mock: MockUpstream) -> list[tuple[str, bool]]:
