@@ -182,6 +182,18 @@ def _await_ready(proc: subprocess.Popen[bytes], port: int) -> str | None:
 Spawned = tuple[subprocess.Popen[bytes], int, Path]  # a proxy process, its port, its log
 
 
+def _starter(
+    workdir: Path, config: Path, env: dict[str, str] | None = None, name: str = "proxy"
+) -> Callable[[int], Spawned]:
+    """Starts the proxy ``name``; its argument numbers the attempt, and each attempt logs apart."""
+
+    def spawn(attempt: int) -> Spawned:
+        log = workdir / f"{name}-{attempt}.log"
+        return (*_spawn(workdir, config, log, env), log)
+
+    return spawn
+
+
 def _live(started: Spawned, respawn: Callable[[int], Spawned], what: str = "LiteLLM proxy") -> Spawned:
     """``started`` once it answers. A free port can be taken by another process before the proxy
     binds it: such a proxy is started again with ``respawn(attempt)``, twice at most. Any other
@@ -216,10 +228,7 @@ def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
         config = workdir / "config.yaml"
         config.write_text(yaml.safe_dump(_config(mock), sort_keys=False))
 
-        def spawn(attempt: int) -> Spawned:
-            log = workdir / f"proxy-{attempt}.log"
-            return (*_spawn(workdir, config, log), log)
-
+        spawn = _starter(workdir, config)
         proc, port, log = _live(spawn(0), spawn)
         try:
             yield Proxy(mock=mock, port=port, log=log)

@@ -33,7 +33,7 @@ import yaml
 
 from edgequake_litellm.mock_upstream import MockUpstream
 
-from .test_proxy import MASTER_KEY, MSGS, UPSTREAM_KEY, Spawned, _live, _spawn, _stop
+from .test_proxy import MASTER_KEY, MSGS, UPSTREAM_KEY, Spawned, _live, _starter, _stop
 from .test_proxy import _config as prefix_config
 from .test_proxy_transparent import _config as transparent_config
 
@@ -128,19 +128,14 @@ class Side:
         return f"http://127.0.0.1:{self.port}"
 
 
-def _starter(workdir: Path, config: Path, name: str, accel: bool) -> Callable[[int], Spawned]:
-    """Starts the proxy ``name`` (accelerators on or off); its argument numbers the attempt."""
+def _side_starter(workdir: Path, config: Path, name: str, accel: bool) -> Callable[[int], Spawned]:
+    """Starts the proxy ``name`` (accelerators on or off)."""
     env = {k: v for k, v in os.environ.items() if k not in ("EDGEQUAKE_ACCEL", "EDGEQUAKE_ACCEL_DISABLE")}
     if not accel:
         env["EDGEQUAKE_ACCEL"] = "0"
     env["EQ_PROBE_FILE"] = str(_probe_file(workdir, name))
     env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(workdir), env.get("PYTHONPATH"))))
-
-    def spawn(attempt: int) -> Spawned:
-        log = workdir / f"proxy-{name}-{attempt}.log"
-        return (*_spawn(workdir, config, log, env), log)
-
-    return spawn
+    return _starter(workdir, config, env, f"proxy-{name}")
 
 
 def _probe_file(workdir: Path, name: str) -> Path:
@@ -186,12 +181,12 @@ def pair(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         config.setdefault("litellm_settings", {})["callbacks"] = ["eq_probe.probe"]
         path = workdir / "config.yaml"
         path.write_text(yaml.safe_dump(config, sort_keys=False))
-        spawns = {name: _starter(workdir, path, name, name == "on") for name in ("on", "off")}
+        spawns = {name: _side_starter(workdir, path, name, name == "on") for name in ("on", "off")}
         started = {name: spawn(0) for name, spawn in spawns.items()}  # both first: their start-ups overlap
         try:
             for name, spawn in spawns.items():
                 started[name] = _live(started[name], spawn, f"the {name} proxy")  # in place: `finally` stops it
-            on, off = (Side(name, port, log, _probe_file(workdir, name)) for name, (_, port, log) in started.items())
+            on, off = (Side(name, *started[name][1:], _probe_file(workdir, name)) for name in ("on", "off"))
             yield Pair(request.param, on, off)
         finally:
             for proc, _, _ in started.values():

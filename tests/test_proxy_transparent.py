@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -30,8 +29,8 @@ from .test_proxy import (
     VOLATILE_HEADERS,
     Spawned,
     _live,
-    _spawn,
     _sse_events,
+    _starter,
     _stop,
 )
 
@@ -88,14 +87,6 @@ def proxies(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[MockUpst
         finally:
             for proc, _, _ in started.values():
                 _stop(proc)
-
-
-def _starter(workdir: Path, cfg: Path, env: dict[str, str]) -> Callable[[int], Spawned]:
-    def spawn(attempt: int) -> Spawned:
-        log = workdir / f"proxy-{attempt}.log"
-        return (*_spawn(workdir, cfg, log, env), log)
-
-    return spawn
 
 
 def _agents(mock: MockUpstream) -> list[tuple[str, bool]]:
