@@ -2,14 +2,15 @@
 and optionally with one accelerator off.
 
     .venv/bin/python benchmarks/proxy_accel.py [ACCELERATOR] [--rounds 5] [--seconds 8]
-        [--connections 8] [--workers 1] [--routes native,edgequake,patch[,free,free+accel]]
+        [--connections 8] [--workers 1] [--routes native,edgequake,patch[,free,free+accel,io+accel]]
 
 Without ACCELERATOR each route runs once, as shipped (every accelerator on): this is the repeated
 measurement of the proxy targets (one sweep of ``proxy_load.py`` is too short to decide them).
 With it, each of our routes runs twice, as shipped and with ``EDGEQUAKE_ACCEL_DISABLE=ACCELERATOR``.
 The ``free`` route (``free_provider.py``) is a provider whose call costs almost nothing: the
 ceiling any provider implementation could reach in the proxy; ``free+accel`` is the same with
-this plugin's accelerators.
+this plugin's accelerators; ``io+accel`` adds one real request to nginx through the core, and
+nothing else: the ceiling for a provider that waits on the network.
 wrk drives each proxy in turn at a fixed connection count, rounds interleaved with the order
 rotated. Printed: the median requests/s, the proxies' CPU per request and p99, and the ratio to
 native, as the median and range of the per-round ratios (each round pairs routes measured minutes
@@ -45,11 +46,12 @@ def routes_for(wanted: list[str], accelerator: str | None, nginx: Nginx) -> list
         },
     )
     free_accel = replace(free, name="free+accel", env={**free.env, "FREE_PROVIDER_ACCEL": "1"})
+    io_accel = replace(free, name="io+accel", env={**free_accel.env, "FREE_PROVIDER_IO": "1"})
     out: list[Route] = []
-    for r in (*ROUTES, free, free_accel):
+    for r in (*ROUTES, free, free_accel, io_accel):
         if r.name not in wanted:
             continue
-        if r.name in ("native", "free", "free+accel") or accelerator is None:
+        if r.name in ("native", "free", "free+accel", "io+accel") or accelerator is None:
             out.append(r)
             continue
         out.append(replace(r, name=f"{r.name} on"))
