@@ -13,8 +13,8 @@ this plugin's accelerators; ``io+accel`` adds one real request to nginx through 
 nothing else: the ceiling for a provider that waits on the network.
 wrk drives each proxy in turn at a fixed connection count, rounds interleaved with the order
 rotated. Printed: the median requests/s, the proxies' CPU per request and p99, and the ratio to
-native, as the median and range of the per-round ratios (each round pairs routes measured minutes
-apart at most, so a drift of the machine moves both).
+native (of requests/s, and of CPU per request inverted), as the median and range of the per-round
+ratios (each round pairs routes measured minutes apart at most, so a drift of the machine moves both).
 """
 
 from __future__ import annotations
@@ -100,6 +100,9 @@ def report(samples: dict[str, list[dict[str, float]]], args: argparse.Namespace)
         if native is not None and name != "native":
             ratios = sorted(x["rps"] / n["rps"] for x, n in zip(xs, native))
             line += f"; {statistics.median(ratios):.3f}x native (rounds {ratios[0]:.3f}-{ratios[-1]:.3f})"
+            # the same rounds by CPU per request, inverted: the req/s ratio if only CPU limited it
+            by_cpu = sorted(n["cpu_per_request"] / x["cpu_per_request"] for x, n in zip(xs, native))
+            line += f", by CPU per request {statistics.median(by_cpu):.3f}x ({by_cpu[0]:.3f}-{by_cpu[-1]:.3f})"
         print(line)
 
 

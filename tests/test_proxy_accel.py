@@ -186,8 +186,10 @@ def pair(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         try:
             for name, spawn in spawns.items():
                 started[name] = _live(started[name], spawn, f"the {name} proxy")  # in place: `finally` stops it
-            on, off = (Side(name, *started[name][1:], _probe_file(workdir, name)) for name in ("on", "off"))
-            yield Pair(request.param, on, off)
+            sides = {}
+            for name, (_, port, log) in started.items():
+                sides[name] = Side(name, port, log, _probe_file(workdir, name))
+            yield Pair(request.param, sides["on"], sides["off"])
         finally:
             for proc, _, _ in started.values():
                 _stop(proc)
