@@ -47,11 +47,12 @@ def routes_for(wanted: list[str], accelerator: str | None, nginx: Nginx) -> list
     )
     free_accel = replace(free, name="free+accel", env={**free.env, "FREE_PROVIDER_ACCEL": "1"})
     io_accel = replace(free, name="io+accel", env={**free_accel.env, "FREE_PROVIDER_IO": "1"})
+    ceilings = (free, free_accel, io_accel)  # not ours: no accelerator switch of their own
     out: list[Route] = []
-    for r in (*ROUTES, free, free_accel, io_accel):
+    for r in (*ROUTES, *ceilings):
         if r.name not in wanted:
             continue
-        if r.name in ("native", "free", "free+accel", "io+accel") or accelerator is None:
+        if r.name == "native" or r in ceilings or accelerator is None:
             out.append(r)
             continue
         out.append(replace(r, name=f"{r.name} on"))
